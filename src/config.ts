@@ -1,0 +1,168 @@
+// Owns the service's configuration: every environment variable is parsed here, once, with zod,
+// and the result is frozen. A malformed value stops the start with a message naming the variable.
+import { z } from 'zod';
+
+const bool = (fallback: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value === '') return fallback;
+      const normalized = value.trim().toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(normalized)) return true;
+      if (['false', '0', 'no', 'off'].includes(normalized)) return false;
+      ctx.addIssue({ code: 'custom', message: `must be true or false (got "${value}")` });
+      return z.NEVER;
+    });
+
+const int = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value === '') return fallback;
+      if (!/^\d+$/.test(value.trim())) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number (got "${value}")` });
+        return z.NEVER;
+      }
+      const parsed = Number(value.trim());
+      if (parsed < min || parsed > max) {
+        ctx.addIssue({ code: 'custom', message: `must be between ${min} and ${max} (got ${parsed})` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+const url = (protocols: string[]) =>
+  optionalString.refine(
+    (value) => {
+      if (value === undefined) return true;
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL (${protocols.join(' or ')})` },
+  );
+
+const csv = optionalString.transform((value) =>
+  value === undefined
+    ? []
+    : value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+);
+
+const envSchema = z.object({
+  PORT: int(8080, 0, 65535),
+  HOST: optionalString.transform((v) => v ?? '0.0.0.0'),
+  APP_ENV: z.enum(['development', 'test', 'staging', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATA_DIR: optionalString.transform((v) => v ?? './data'),
+  DATABASE_URL: url(['postgres:', 'postgresql:']),
+  READ_REPLICA_URL: url(['postgres:', 'postgresql:']),
+  READ_REPLICA_ENABLED: bool(false),
+  DB_POOL_SIZE: int(10, 1, 1000),
+  DB_POOL_TIMEOUT: int(30, 1, 3600),
+  REDIS_URL: url(['redis:', 'rediss:']),
+  BOOTSTRAP_SECRET_KEY: optionalString.refine(
+    (v) => v === undefined || /^sk_(test|live)_[A-Za-z0-9]{16,}$/.test(v),
+    { message: 'must look like sk_test_... or sk_live_... with at least 16 characters after the prefix' },
+  ),
+  BOOTSTRAP_ADMIN_EMAIL: optionalString.refine((v) => v === undefined || /^[^@\s]+@[^@\s]+$/.test(v), {
+    message: 'must be an email address',
+  }),
+  BOOTSTRAP_ADMIN_PASSWORD: optionalString,
+  STRIPE_SECRET_KEY: optionalString,
+  STRIPE_API_BASE: url(['http:', 'https:']),
+  STRIPE_WEBHOOK_SECRET: csv,
+  PAYPAL_CLIENT_ID: optionalString,
+  PAYPAL_CLIENT_SECRET: optionalString,
+  PAYPAL_API_BASE: url(['http:', 'https:']),
+  PAYPAL_WEBHOOK_ID: optionalString,
+  EMULATORS: z.enum(['embedded', 'off']).optional(),
+  VAULT_KEYS_FILE: optionalString,
+  TRUSTED_PROXIES: csv,
+  ALLOW_PRIVATE_WEBHOOK_URLS: bool(false),
+  PUBLIC_URL: url(['http:', 'https:']),
+  TEST_CLOCK: bool(false),
+  CIRCUIT_BREAKER_ENABLED: bool(true),
+  FALLBACK_PROVIDER_ENABLED: bool(true),
+  ENHANCED_MONITORING: bool(false),
+  OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']),
+  OTEL_TRACES_SAMPLER_ARG: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value === '') return 0.1;
+      const parsed = Number(value);
+      if (!Number.isFinite(parsed) || parsed < 0 || parsed > 1) {
+        ctx.addIssue({ code: 'custom', message: `must be a ratio between 0 and 1 (got "${value}")` });
+        return z.NEVER;
+      }
+      return parsed;
+    }),
+  BODY_LIMIT_BYTES: int(1_048_576, 1024, 50 * 1_048_576),
+  SHUTDOWN_TIMEOUT_MS: int(25_000, 100, 600_000),
+  JOBS_POLL_INTERVAL_MS: int(500, 10, 60_000),
+  JOBS_CONCURRENCY: int(4, 1, 256),
+  PAYCTL_URL: url(['http:', 'https:']),
+  PAYCTL_TOKEN: optionalString,
+});
+
+type ParsedEnv = z.output<typeof envSchema>;
+
+export interface Config extends Readonly<ParsedEnv> {
+  /** `pglite` unless DATABASE_URL is set. */
+  readonly databaseKind: 'pglite' | 'postgres';
+  readonly emulators: 'embedded' | 'off';
+  readonly publicUrl: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment once. Throws ConfigError naming every malformed variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`),
+    );
+  }
+  const parsed = result.data;
+  const problems: string[] = [];
+  if (parsed.BOOTSTRAP_ADMIN_EMAIL && !parsed.BOOTSTRAP_ADMIN_PASSWORD) {
+    problems.push('BOOTSTRAP_ADMIN_PASSWORD: required when BOOTSTRAP_ADMIN_EMAIL is set');
+  }
+  if (parsed.BOOTSTRAP_ADMIN_PASSWORD && parsed.BOOTSTRAP_ADMIN_PASSWORD.length < 12) {
+    problems.push('BOOTSTRAP_ADMIN_PASSWORD: must be at least 12 characters');
+  }
+  if (parsed.READ_REPLICA_ENABLED && !parsed.READ_REPLICA_URL) {
+    problems.push('READ_REPLICA_URL: required when READ_REPLICA_ENABLED=true');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const emulators =
+    parsed.EMULATORS ?? (parsed.STRIPE_API_BASE || parsed.PAYPAL_API_BASE ? 'off' : 'embedded');
+  const config: Config = {
+    ...parsed,
+    STRIPE_WEBHOOK_SECRET: Object.freeze([...parsed.STRIPE_WEBHOOK_SECRET]) as string[],
+    TRUSTED_PROXIES: Object.freeze([...parsed.TRUSTED_PROXIES]) as string[],
+    databaseKind: parsed.DATABASE_URL ? 'postgres' : 'pglite',
+    emulators,
+    publicUrl: parsed.PUBLIC_URL ?? `http://127.0.0.1:${parsed.PORT}`,
+  };
+  return Object.freeze(config);
+}

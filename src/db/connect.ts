@@ -1,0 +1,144 @@
+// Owns database connections: a node-postgres pool when DATABASE_URL is set, otherwise PGlite in
+// DATA_DIR (locked so that a second process fails with a clear message). Both return identical types.
+import fs from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, type KyselyConfig, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import lockfile from 'proper-lockfile';
+import type { Logger } from '../observability/logger.js';
+import { PgliteDialect } from './pglite-dialect.js';
+import type { Database } from './schema.js';
+import { sharedParsers } from './value-types.js';
+
+export type DatabaseKind = 'pglite' | 'postgres';
+
+export interface PoolUsage {
+  size: number;
+  inUse: number;
+  waiting: number;
+}
+
+export interface DatabaseHandle {
+  kind: DatabaseKind;
+  db: Kysely<Database>;
+  /** Reads that tolerate replica lag (reports); never money decisions or read-after-write. */
+  readDb: Kysely<Database>;
+  poolUsage(): PoolUsage;
+  close(): Promise<void>;
+}
+
+/** Told of every statement after it ran (tracing); never given parameter values. */
+export type QueryObserver = (sqlText: string, durationMs: number, error?: unknown) => void;
+
+function kyselyLog(onQuery: QueryObserver | undefined): KyselyConfig['log'] {
+  if (!onQuery) return undefined;
+  return (event) =>
+    onQuery(event.query.sql, event.queryDurationMillis, event.level === 'error' ? event.error : undefined);
+}
+
+export interface PostgresOptions {
+  url: string;
+  readReplicaUrl?: string | undefined;
+  poolSize: number;
+  poolTimeoutMs: number;
+  logger: Logger;
+  onQuery?: QueryObserver | undefined;
+}
+
+function createPool(url: string, options: PostgresOptions): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize,
+    connectionTimeoutMillis: options.poolTimeoutMs,
+    idleTimeoutMillis: 30_000,
+    application_name: 'payment-service',
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        sharedParsers[oid] ?? pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle connection killed by pg_terminate_backend or a server restart must not crash the process:
+  // the pool drops it and opens a new one on the next checkout.
+  pool.on('error', (error) => options.logger.warn({ err: error }, 'idle database connection lost'));
+  pool.on('connect', (client) => {
+    client.on('error', (error) => options.logger.warn({ err: error }, 'database connection lost'));
+  });
+  return pool;
+}
+
+export function connectPostgres(options: PostgresOptions): DatabaseHandle {
+  const pool = createPool(options.url, options);
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool }),
+    log: kyselyLog(options.onQuery),
+  });
+  const replicaPool = options.readReplicaUrl ? createPool(options.readReplicaUrl, options) : undefined;
+  const readDb = replicaPool
+    ? new Kysely<Database>({ dialect: new PostgresDialect({ pool: replicaPool }) })
+    : db;
+  return {
+    kind: 'postgres',
+    db,
+    readDb,
+    poolUsage: () => ({
+      size: options.poolSize,
+      inUse: pool.totalCount - pool.idleCount,
+      waiting: pool.waitingCount,
+    }),
+    async close() {
+      await db.destroy();
+      if (replicaPool) await readDb.destroy();
+    },
+  };
+}
+
+export class DataDirLockedError extends Error {
+  constructor(dataDir: string) {
+    super(
+      `DATA_DIR ${dataDir} is in use by another payment-service process. ` +
+        'Stop it first, or reach the running service with payctl --url (PAYCTL_URL).',
+    );
+    this.name = 'DataDirLockedError';
+  }
+}
+
+/** Opens PGlite. `dataDir` undefined means in memory (tests); otherwise the folder is locked. */
+export async function connectPglite(
+  dataDir: string | undefined,
+  onQuery?: QueryObserver,
+): Promise<DatabaseHandle> {
+  let unlock: (() => Promise<void>) | undefined;
+  let pgDir: string | undefined;
+  if (dataDir !== undefined) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    try {
+      unlock = await lockfile.lock(dataDir, {
+        lockfilePath: path.join(dataDir, 'service.lock'),
+        stale: 10_000,
+        update: 2_000,
+        // A lock we cannot keep refreshed means another process may take over: stop rather than share.
+        onCompromised: (error) => {
+          console.error(`DATA_DIR lock lost: ${error.message}`);
+          process.exit(1);
+        },
+      });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ELOCKED') throw new DataDirLockedError(dataDir);
+      throw error;
+    }
+    pgDir = path.join(dataDir, 'pgdata');
+  }
+  const pglite = await PGlite.create(pgDir ?? 'memory://', { parsers: sharedParsers });
+  const db = new Kysely<Database>({ dialect: new PgliteDialect(pglite), log: kyselyLog(onQuery) });
+  return {
+    kind: 'pglite',
+    db,
+    readDb: db,
+    poolUsage: () => ({ size: 1, inUse: pglite.isInTransaction() ? 1 : 0, waiting: 0 }),
+    async close() {
+      await db.destroy();
+      await unlock?.();
+    },
+  };
+}

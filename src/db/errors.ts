@@ -1,0 +1,33 @@
+// Classifies database errors: an unreachable or restarting database is an outage (503, retry), not a bug.
+const OUTAGE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  '57P01', // admin_shutdown (pg_terminate_backend, server stopping)
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now (server starting)
+  '08000',
+  '08003',
+  '08006',
+  '08001',
+  '08004',
+]);
+
+const OUTAGE_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error',
+  'Connection ended unexpectedly',
+  'the database system is',
+];
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!error || typeof error !== 'object') return false;
+  const { code, message } = error as { code?: string; message?: string };
+  if (code && OUTAGE_CODES.has(code)) return true;
+  if (message && OUTAGE_MESSAGES.some((fragment) => message.includes(fragment))) return true;
+  const cause = (error as { cause?: unknown }).cause;
+  return cause !== undefined && cause !== error && isDatabaseUnavailable(cause);
+}

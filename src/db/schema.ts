@@ -1,0 +1,23 @@
+// The whole database as Kysely sees it: one line per table, each table typed in its module.
+import type { JobSchedulesTable, JobsTable } from '../jobs/jobs.table.js';
+import type { AuditLogTable } from '../modules/audit/audit.table.js';
+import type { CustomersTable } from '../modules/customers/customers.table.js';
+import type { ApiKeysTable } from '../modules/keys/keys.table.js';
+import type { MerchantsTable } from '../modules/merchants/merchants.table.js';
+import type {
+  OperatorSessionsTable,
+  OperatorsTable,
+  OperatorTokensTable,
+} from '../modules/operators/operators.table.js';
+
+export interface Database {
+  merchants: MerchantsTable;
+  api_keys: ApiKeysTable;
+  customers: CustomersTable;
+  operators: OperatorsTable;
+  operator_sessions: OperatorSessionsTable;
+  operator_tokens: OperatorTokensTable;
+  audit_log: AuditLogTable;
+  jobs: JobsTable;
+  job_schedules: JobSchedulesTable;
+}

@@ -1,0 +1,212 @@
+// Builds the fastify server: body decoding (JSON and Stripe-style bracket forms to one object), request
+// ids, Stripe-shaped errors for every failure including unknown routes, metrics and tracing hooks, and
+// the OpenAPI document. Modules add their routes through the Router this returns.
+import { randomBytes } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import type { Span } from '@opentelemetry/api';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
+import qs from 'qs';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Tracing } from '../observability/tracing.js';
+import { AppError, internalError, serviceUnavailable } from './errors.js';
+import { ExpandRegistry } from './expand.js';
+import type { Authenticators } from './principals.js';
+import { Router } from './route.js';
+
+export interface HttpOptions {
+  logger: Logger;
+  metrics: Metrics;
+  tracing: Tracing;
+  authenticators: Authenticators;
+  bodyLimit: number;
+  trustedProxies: readonly string[];
+  /** Tells database outages apart from bugs so they answer 503, not 500. */
+  isDatabaseUnavailable(error: unknown): boolean;
+}
+
+export interface HttpApp {
+  app: FastifyInstance;
+  router: Router;
+  expand: ExpandRegistry;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    span?: Span | undefined;
+    startedAt: bigint;
+  }
+}
+
+export const newRequestId = () => `req_${randomBytes(12).toString('base64url').replace(/[-_]/g, 'x')}`;
+
+export async function buildHttpApp(options: HttpOptions): Promise<HttpApp> {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    // One line per request is written by our onResponse hook, with route template and duration.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
+    genReqId: newRequestId,
+    requestIdHeader: false,
+    bodyLimit: options.bodyLimit,
+    trustProxy: options.trustedProxies.length > 0 ? [...options.trustedProxies] : false,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: true },
+    ajv: { customOptions: { strict: false } },
+  });
+
+  // Validation is done by zod in the Router; the JSON schemas only describe routes for OpenAPI.
+  app.setValidatorCompiler(() => (data) => ({ value: data }));
+
+  app.removeContentTypeParser('application/x-www-form-urlencoded');
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_request, body, done) => {
+      try {
+        // Stripe's bracket notation: metadata[k]=v, expand[]=x, items[0][price]=p.
+        done(
+          null,
+          qs.parse(body as string, { depth: 5, arrayLimit: 100, parameterLimit: 1000, strictDepth: true }),
+        );
+      } catch (error) {
+        done(
+          new AppError(
+            400,
+            'invalid_request_error',
+            'parameter_invalid',
+            `Invalid form body: ${(error as Error).message}`,
+          ),
+        );
+      }
+    },
+  );
+
+  app.addHook('onRequest', (request, reply, done) => {
+    request.startedAt = process.hrtime.bigint();
+    reply.header('Request-Id', request.id);
+    const span = options.tracing.startRequestSpan(`${request.method}`, {
+      'http.request.method': request.method,
+      'url.path': request.url.split('?')[0] ?? '',
+      'request.id': String(request.id),
+    });
+    request.span = span;
+    options.tracing.runWithSpan(span, done);
+  });
+
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const seconds = Number(process.hrtime.bigint() - request.startedAt) / 1e9;
+    options.metrics.httpDuration.observe(
+      { method: request.method, route, status_code: String(reply.statusCode) },
+      seconds,
+    );
+    request.span?.updateName(`${request.method} ${route}`);
+    options.tracing.endRequestSpan(request.span, reply.statusCode);
+    request.log.info(
+      {
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        duration_ms: Math.round(seconds * 1e5) / 100,
+        request_id: request.id,
+      },
+      'request completed',
+    );
+    done();
+  });
+
+  app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
+    const appError = toAppError(error, options);
+    if (appError.status >= 500) {
+      request.log.error({ err: error, request_id: request.id }, 'request failed');
+    }
+    if (appError.shouldRetry !== undefined) reply.header('Stripe-Should-Retry', String(appError.shouldRetry));
+    for (const [name, value] of Object.entries(appError.headers)) reply.header(name, value);
+    reply.code(appError.status).send(appError.toBody());
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply
+      .code(404)
+      .send(
+        new AppError(
+          404,
+          'invalid_request_error',
+          'route_not_found',
+          `Unrecognized request URL (${request.method}: ${request.url.split('?')[0]}).`,
+        ).toBody(),
+      );
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Payment service API',
+        version: '2025-01-01',
+        description: 'Stripe-shaped merchant API (/v1), operator API (/admin) and health endpoints.',
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'Secret, restricted or publishable key' },
+          operator: { type: 'http', scheme: 'bearer', description: 'Operator session or API token' },
+        },
+      },
+    },
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  const expand = new ExpandRegistry();
+  return { app, router: new Router(app, options.authenticators, expand), expand };
+}
+
+function toAppError(error: FastifyError | AppError | Error, options: HttpOptions): AppError {
+  if (error instanceof AppError) return error;
+  const fastifyError = error as FastifyError;
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError(413, 'invalid_request_error', 'body_too_large', 'The request body is too large.', {
+        shouldRetry: false,
+      });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError(
+        415,
+        'invalid_request_error',
+        'unsupported_content_type',
+        'Content-Type must be application/x-www-form-urlencoded or application/json.',
+        { shouldRetry: false },
+      );
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new AppError(
+        400,
+        'invalid_request_error',
+        'invalid_json',
+        'The request body is not valid JSON.',
+        {
+          shouldRetry: false,
+        },
+      );
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new AppError(
+        400,
+        'invalid_request_error',
+        'invalid_content_length',
+        'Content-Length does not match the body.',
+      );
+  }
+  if (error instanceof SyntaxError || fastifyError.statusCode === 400) {
+    return new AppError(
+      400,
+      'invalid_request_error',
+      'invalid_body',
+      'The request body could not be decoded.',
+    );
+  }
+  if (options.isDatabaseUnavailable(error)) {
+    return serviceUnavailable(
+      'The database is temporarily unavailable. Retry with the same Idempotency-Key.',
+    );
+  }
+  return internalError();
+}

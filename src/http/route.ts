@@ -1,0 +1,239 @@
+// Defines a route once: its zod input (the single source for validation and the OpenAPI document),
+// its authentication, and its handler. Form and JSON bodies reach the handler as the same object.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { permissionDenied } from './errors.js';
+import type { ExpandRegistry } from './expand.js';
+import { expandList } from './params.js';
+import type { Authenticators, MerchantPrincipal, OperatorPrincipal, RequestInfo } from './principals.js';
+import { parseOrThrow } from './validation.js';
+
+type Shape = z.ZodRawShape;
+
+export type AuthMode = 'secret' | 'secret_or_publishable' | 'operator' | 'none';
+
+interface BaseContext<I, P> {
+  input: I;
+  params: P;
+  info: RequestInfo;
+  request: FastifyRequest;
+  reply: FastifyReply;
+}
+
+export interface MerchantContext<I, P> extends BaseContext<I, P> {
+  merchant: MerchantPrincipal;
+}
+
+export interface OperatorContext<I, P> extends BaseContext<I, P> {
+  operator: OperatorPrincipal;
+}
+
+interface RouteCommon<IS extends Shape, PS extends Shape> {
+  method: 'GET' | 'POST' | 'DELETE' | 'PATCH';
+  url: string;
+  summary: string;
+  tags: string[];
+  /** Query for GET and DELETE, body (plus query) for POST and PATCH. */
+  input?: IS;
+  params?: PS;
+  /** Response status on success (200 unless set). */
+  status?: number;
+  /** Accept inputs not in the schema (only for JSON passthrough endpoints such as flags). */
+  passthrough?: boolean;
+}
+
+type In<IS extends Shape> = z.output<z.ZodObject<IS>>;
+
+export interface MerchantRoute<IS extends Shape, PS extends Shape> extends RouteCommon<IS, PS> {
+  auth: 'secret' | 'secret_or_publishable';
+  /** Restricted-key scope this route needs, e.g. `customers:write`. */
+  scope: string;
+  handler(ctx: MerchantContext<In<IS>, In<PS>>): Promise<unknown>;
+}
+
+export interface OperatorRoute<IS extends Shape, PS extends Shape> extends RouteCommon<IS, PS> {
+  /** Operator permission from runbook 003's roles, e.g. `payment:configure`. */
+  permission: string;
+  handler(ctx: OperatorContext<In<IS>, In<PS>>): Promise<unknown>;
+}
+
+export interface PublicRoute<IS extends Shape, PS extends Shape> extends RouteCommon<IS, PS> {
+  handler(ctx: BaseContext<In<IS>, In<PS>>): Promise<unknown>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    merchant?: MerchantPrincipal;
+    operator?: OperatorPrincipal;
+  }
+}
+
+export function requestInfo(request: FastifyRequest): RequestInfo {
+  return { requestId: String(request.id), ip: request.ip, userAgent: request.headers['user-agent'] };
+}
+
+interface Parsed {
+  input: unknown;
+  params: unknown;
+}
+
+/** Reads one cookie without a cookie plugin: the session cookie is the only one the service sets. */
+export function readCookie(request: FastifyRequest, name: string): string | undefined {
+  const header = request.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const [key, ...value] = part.trim().split('=');
+    if (key === name) return decodeURIComponent(value.join('='));
+  }
+  return undefined;
+}
+
+function hasScope(principal: MerchantPrincipal, scope: string): boolean {
+  if (principal.scopes === null) return true;
+  const [resource] = scope.split(':');
+  // A write scope implies read on the same resource.
+  return principal.scopes.includes(scope) || principal.scopes.includes(`${resource}:write`);
+}
+
+function openApiSchema(schema: z.ZodType) {
+  return z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' });
+}
+
+export class Router {
+  constructor(
+    private readonly app: FastifyInstance,
+    private readonly auth: Authenticators,
+    private readonly expand: ExpandRegistry,
+  ) {}
+
+  merchant<IS extends Shape, PS extends Shape>(route: MerchantRoute<IS, PS>): void {
+    this.add(
+      route,
+      route.auth,
+      async (request, reply, parse) => {
+        const merchant = await this.auth.merchant(request.headers.authorization);
+        if (merchant.keyKind === 'publishable' && route.auth !== 'secret_or_publishable') {
+          throw permissionDenied(
+            'This API call cannot be made with a publishable API key. Please use a secret API key.',
+            'secret_key_required',
+          );
+        }
+        if (!hasScope(merchant, route.scope)) {
+          throw permissionDenied(
+            `The provided key does not have the required permissions for this endpoint (needs ${route.scope}).`,
+            'insufficient_scope',
+          );
+        }
+        request.merchant = merchant;
+        const { input, params } = parse();
+        const { expand, ...rest } = input as { expand?: string[] };
+        const result = await route.handler({
+          input: rest as In<IS>,
+          params: params as In<PS>,
+          merchant,
+          info: requestInfo(request),
+          request,
+          reply,
+        });
+        if (expand && expand.length > 0) {
+          await this.expand.apply(
+            { merchantId: merchant.merchantId, livemode: merchant.livemode },
+            result,
+            expand,
+          );
+        }
+        return result;
+      },
+      true,
+    );
+  }
+
+  operator<IS extends Shape, PS extends Shape>(route: OperatorRoute<IS, PS>): void {
+    this.add(
+      route,
+      'operator',
+      async (request, reply, parse) => {
+        const operator = await this.auth.operator(
+          request.headers.authorization,
+          readCookie(request, 'ps_session'),
+        );
+        if (!operator.permissions.has(route.permission)) {
+          throw await this.auth.operatorDenied(
+            operator,
+            route.permission,
+            `${route.method} ${route.url}`,
+            requestInfo(request),
+          );
+        }
+        request.operator = operator;
+        const { input, params } = parse();
+        return route.handler({
+          input: input as In<IS>,
+          params: params as In<PS>,
+          operator,
+          info: requestInfo(request),
+          request,
+          reply,
+        });
+      },
+      false,
+    );
+  }
+
+  public<IS extends Shape, PS extends Shape>(route: PublicRoute<IS, PS>): void {
+    this.add(
+      route,
+      'none',
+      async (request, reply, parse) => {
+        const { input, params } = parse();
+        return route.handler({
+          input: input as In<IS>,
+          params: params as In<PS>,
+          info: requestInfo(request),
+          request,
+          reply,
+        });
+      },
+      false,
+    );
+  }
+
+  private add<IS extends Shape, PS extends Shape>(
+    route: RouteCommon<IS, PS>,
+    auth: AuthMode,
+    // `parse` is called by `run` after authentication, so an anonymous caller learns nothing about inputs.
+    run: (request: FastifyRequest, reply: FastifyReply, parse: () => Parsed) => Promise<unknown>,
+    expandable: boolean,
+  ): void {
+    const shape: Shape = {
+      ...(route.input ?? {}),
+      ...(expandable ? { expand: expandList().optional() } : {}),
+    };
+    const inputSchema = route.passthrough ? z.looseObject(shape) : z.strictObject(shape);
+    const paramsSchema = z.object(route.params ?? {});
+    const inBody = route.method === 'POST' || route.method === 'PATCH';
+    this.app.route({
+      method: route.method,
+      url: route.url,
+      schema: {
+        summary: route.summary,
+        tags: route.tags,
+        ...(auth === 'none' ? {} : { security: [{ [auth === 'operator' ? 'operator' : 'apiKey']: [] }] }),
+        ...(route.params ? { params: openApiSchema(paramsSchema) } : {}),
+        ...(inBody ? { body: openApiSchema(inputSchema) } : { querystring: openApiSchema(inputSchema) }),
+      },
+      handler: async (request, reply) => {
+        const raw = inBody
+          ? { ...(request.query as object), ...((request.body as object | null | undefined) ?? {}) }
+          : (request.query as object);
+        const parse = () => ({
+          input: parseOrThrow(inputSchema, raw ?? {}),
+          params: parseOrThrow(paramsSchema, request.params),
+        });
+        const result = await run(request, reply, parse);
+        if (reply.statusCode === 200 && route.status) reply.code(route.status);
+        return result;
+      },
+    });
+  }
+}

@@ -1,0 +1,309 @@
+// The composition root: config -> clock -> database -> modules -> HTTP server and job runner.
+// Nothing else constructs infrastructure; the CLI and the tests build the service through here.
+
+import { Redis } from 'ioredis';
+import { sql } from 'kysely';
+import { z } from 'zod';
+import { AdjustableClock, type Clock, systemClock } from './clock.js';
+import type { Config } from './config.js';
+import { connectPglite, connectPostgres, type DatabaseHandle, type QueryObserver } from './db/connect.js';
+import { isDatabaseUnavailable } from './db/errors.js';
+import { migrateToLatest } from './db/migrate.js';
+import { buildHttpApp } from './http/app.js';
+import { AppError } from './http/errors.js';
+import { JobRunner } from './jobs/runner.js';
+import { AuditService } from './modules/audit/audit.service.js';
+import { registerCustomerRoutes } from './modules/customers/customers.routes.js';
+import { CustomersService } from './modules/customers/customers.service.js';
+import { registerKeyRoutes } from './modules/keys/keys.routes.js';
+import { KeysService } from './modules/keys/keys.service.js';
+import { registerMerchantRoutes } from './modules/merchants/merchants.routes.js';
+import { MerchantsService } from './modules/merchants/merchants.service.js';
+import { registerOperatorRoutes } from './modules/operators/operators.routes.js';
+import { OperatorsService } from './modules/operators/operators.service.js';
+import { HealthService } from './observability/health.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { Metrics } from './observability/metrics.js';
+import { registerSystemRoutes } from './observability/system.routes.js';
+import { Tracing } from './observability/tracing.js';
+
+export type Role = 'api' | 'worker' | 'all';
+
+export interface ServiceOptions {
+  role?: Role;
+  logger?: Logger;
+  /** Tests pass an in-memory PGlite by leaving DATA_DIR unset here. */
+  inMemoryPglite?: boolean;
+}
+
+export async function openDatabase(
+  config: Config,
+  logger: Logger,
+  inMemory = false,
+  onQuery?: QueryObserver,
+): Promise<DatabaseHandle> {
+  if (config.databaseKind === 'postgres') {
+    return connectPostgres({
+      url: config.DATABASE_URL as string,
+      readReplicaUrl: config.READ_REPLICA_ENABLED ? config.READ_REPLICA_URL : undefined,
+      poolSize: config.DB_POOL_SIZE,
+      poolTimeoutMs: config.DB_POOL_TIMEOUT * 1000,
+      logger,
+      onQuery,
+    });
+  }
+  return connectPglite(inMemory ? undefined : config.DATA_DIR, onQuery);
+}
+
+export function buildClock(config: Config): Clock {
+  return config.TEST_CLOCK ? new AdjustableClock() : systemClock;
+}
+
+function buildRedis(config: Config, logger: Logger): Redis | undefined {
+  if (!config.REDIS_URL) return undefined;
+  const redis = new Redis(config.REDIS_URL, {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    connectTimeout: 2_000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+  });
+  // Redis holds caches and counters only; losing it is logged, never fatal.
+  let lastLogged = 0;
+  redis.on('error', (error) => {
+    if (Date.now() - lastLogged > 10_000) {
+      lastLogged = Date.now();
+      logger.warn({ err: error }, 'redis unavailable');
+    }
+  });
+  return redis;
+}
+
+async function redisUsedMemory(redis: Redis): Promise<number | undefined> {
+  const info = await redis.info('memory');
+  const match = /used_memory:(\d+)/.exec(info);
+  return match ? Number(match[1]) : undefined;
+}
+
+export interface Service {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  database: DatabaseHandle;
+  redis: Redis | undefined;
+  metrics: Metrics;
+  runner: JobRunner;
+  health: HealthService;
+  services: {
+    keys: KeysService;
+    merchants: MerchantsService;
+    customers: CustomersService;
+    operators: OperatorsService;
+    audit: AuditService;
+  };
+  http: Awaited<ReturnType<typeof buildHttpApp>>;
+  /** Listens on PORT (0 picks a free port) and starts the job runner for worker roles. */
+  start(): Promise<{ port: number; url: string }>;
+  close(): Promise<void>;
+}
+
+export async function createService(config: Config, options: ServiceOptions = {}): Promise<Service> {
+  const role = options.role ?? 'all';
+  if (config.TEST_CLOCK && config.APP_ENV === 'production') {
+    throw new Error('TEST_CLOCK=true is refused when APP_ENV=production');
+  }
+  const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL });
+  const clock = buildClock(config);
+  const metrics = new Metrics();
+  const tracing = new Tracing({
+    endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+    sampleRatio: config.OTEL_TRACES_SAMPLER_ARG,
+    fullSampling: config.ENHANCED_MONITORING,
+  });
+  const onQuery = tracing.enabled
+    ? (sqlText: string, durationMs: number, error?: unknown) =>
+        tracing.recordQuery(sqlText, durationMs, error)
+    : undefined;
+  const database = await openDatabase(config, logger, options.inMemoryPglite, onQuery);
+  try {
+    const migrated = await migrateToLatest(database.db);
+    if (migrated.applied.length > 0) logger.info({ applied: migrated.applied }, 'migrations applied');
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  const db = database.db;
+  const redis = buildRedis(config, logger);
+
+  const audit = new AuditService(db, clock);
+  const keys = new KeysService(db, clock, logger, (reason) => metrics.authFailures.inc({ reason }));
+  const merchants = new MerchantsService(db, clock, keys);
+  const customers = new CustomersService(db, clock);
+  const operators = new OperatorsService(db, clock, audit, (reason) => metrics.authFailures.inc({ reason }));
+
+  const runner = new JobRunner({
+    db,
+    clock,
+    logger,
+    metrics,
+    pollIntervalMs: config.JOBS_POLL_INTERVAL_MS,
+    concurrency: config.JOBS_CONCURRENCY,
+  });
+
+  const health = new HealthService();
+  health.register({
+    name: 'database',
+    critical: true,
+    run: async () => {
+      const started = performance.now();
+      await sql`select 1`.execute(db);
+      const usage = database.poolUsage();
+      return {
+        status: 'up',
+        state: 'connected',
+        latency_ms: Math.round((performance.now() - started) * 100) / 100,
+        detail: { kind: database.kind, pool: usage },
+      };
+    },
+  });
+  if (redis) {
+    health.register({
+      name: 'redis',
+      critical: false,
+      run: async () => {
+        await redis.ping();
+        return {
+          status: 'up',
+          state: 'connected',
+          detail: { used_memory_bytes: await redisUsedMemory(redis) },
+        };
+      },
+    });
+  }
+  health.register({
+    name: 'job_runner',
+    critical: false,
+    run: async () => {
+      if (!runner.isRunning)
+        return { status: 'disabled', state: role === 'api' ? 'not_in_this_role' : 'stopped' };
+      const depth = await runner.depth();
+      const staleAfterMs = Math.max(config.JOBS_POLL_INTERVAL_MS * 10, 10_000);
+      const lastPoll = runner.lastPollAt?.getTime();
+      const fresh = lastPoll !== undefined && clock.now().getTime() - lastPoll < staleAfterMs;
+      return {
+        status: fresh ? 'up' : 'degraded',
+        state: fresh ? 'running' : 'stalled',
+        detail: { worker: runner.workerId, depth, last_poll_error: runner.lastPollError ?? null },
+      };
+    },
+  });
+
+  metrics.attach({
+    poolUsage: () => database.poolUsage(),
+    jobQueueDepth: () => runner.depth(),
+    ...(redis ? { redisMemoryBytes: async () => redisUsedMemory(redis) } : {}),
+  });
+
+  const http = await buildHttpApp({
+    logger,
+    metrics,
+    tracing,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    trustedProxies: config.TRUSTED_PROXIES,
+    isDatabaseUnavailable,
+    authenticators: {
+      merchant: (authorization) => keys.authenticate(authorization),
+      operator: (authorization, cookie) => operators.authenticate(authorization, cookie),
+      operatorDenied: (operator, permission, action, info) =>
+        operators.recordDenied(operator, permission, action, {
+          ip: info.ip,
+          userAgent: info.userAgent,
+          requestId: info.requestId,
+        }),
+    },
+  });
+  registerSystemRoutes(http.app, { health, metrics });
+  registerCustomerRoutes(http.router, customers);
+  http.expand.register('customer', 'customer', (scope, id) => customers.find(scope, id));
+  registerOperatorRoutes(http.router, operators, audit, config.publicUrl.startsWith('https:'));
+  registerKeyRoutes(http.router, { keys, merchants, audit, clock });
+  registerMerchantRoutes(http.router, merchants, audit);
+  if (config.TEST_CLOCK && clock instanceof AdjustableClock) registerTestClock(http.router, clock);
+
+  const bootstrap = await merchants.bootstrap(config.BOOTSTRAP_SECRET_KEY);
+  if (bootstrap && bootstrap.createdKeys.length > 0)
+    printCreatedKeys(bootstrap.merchantId, bootstrap.createdKeys);
+  if (config.BOOTSTRAP_ADMIN_EMAIL && config.BOOTSTRAP_ADMIN_PASSWORD) {
+    await operators.bootstrapAdmin(config.BOOTSTRAP_ADMIN_EMAIL, config.BOOTSTRAP_ADMIN_PASSWORD);
+  }
+
+  let closing: Promise<void> | undefined;
+  const service: Service = {
+    config,
+    clock,
+    logger,
+    database,
+    redis,
+    metrics,
+    runner,
+    health,
+    services: { keys, merchants, customers, operators, audit },
+    http,
+    async start() {
+      await http.app.listen({ port: config.PORT, host: config.HOST });
+      const address = http.app.server.address();
+      const port = typeof address === 'object' && address ? address.port : config.PORT;
+      if (role !== 'api') runner.start();
+      logger.info({ port, role, database: database.kind }, 'payment service ready');
+      return { port, url: `http://127.0.0.1:${port}` };
+    },
+    close() {
+      closing ??= (async () => {
+        health.draining = true;
+        await http.app.close();
+        await runner.stop(config.SHUTDOWN_TIMEOUT_MS);
+        await tracing.shutdown().catch(() => {});
+        redis?.disconnect();
+        await database.close();
+      })();
+      return closing;
+    },
+  };
+  return service;
+}
+
+function printCreatedKeys(merchantId: string, keys: { kind: string; secret: string }[]): void {
+  // Printed once, to the console rather than the log stream, so the secret is not shipped with the logs.
+  const lines = [
+    '',
+    '  First start: created a merchant and its test-mode keys. They are shown this once.',
+    `  merchant:         ${merchantId}`,
+    ...keys.map((key) => `  ${`${key.kind} key:`.padEnd(18)}${key.secret}`),
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function registerTestClock(router: Service['http']['router'], clock: AdjustableClock): void {
+  router.public({
+    method: 'POST',
+    url: '/_test/clock',
+    summary: 'Move the service clock forward (TEST_CLOCK=true only)',
+    tags: ['Testing'],
+    input: {
+      advance_seconds: z.union([z.number(), z.string()]).transform(Number).optional(),
+      to: z.union([z.number(), z.string()]).transform(Number).optional(),
+    },
+    handler: async ({ input }) => {
+      try {
+        if (input.to !== undefined) clock.set(new Date(input.to * 1000));
+        else if (input.advance_seconds !== undefined) clock.advance(input.advance_seconds * 1000);
+      } catch (error) {
+        throw new AppError(400, 'invalid_request_error', 'clock_invalid', (error as Error).message, {
+          param: input.to !== undefined ? 'to' : 'advance_seconds',
+        });
+      }
+      const now = clock.now();
+      return { object: 'test_clock', now: Math.floor(now.getTime() / 1000), iso: now.toISOString() };
+    },
+  });
+}

@@ -1,0 +1,26 @@
+import type { Insertable, Kysely, Transaction } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import type { AuditLogTable, AuditRow } from './audit.table.js';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+export async function insertAudit(db: Executor, row: Insertable<AuditLogTable>): Promise<AuditRow> {
+  return db.insertInto('audit_log').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export interface AuditFilters {
+  actorId?: string | undefined;
+  action?: string | undefined;
+  resourceId?: string | undefined;
+  since?: Date | undefined;
+  limit: number;
+}
+
+export async function listAudit(db: Executor, filters: AuditFilters): Promise<AuditRow[]> {
+  let query = db.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').limit(filters.limit);
+  if (filters.actorId) query = query.where('actor_id', '=', filters.actorId);
+  if (filters.action) query = query.where('action', '=', filters.action);
+  if (filters.resourceId) query = query.where('resource_id', '=', filters.resourceId);
+  if (filters.since) query = query.where('occurred_at', '>=', filters.since);
+  return query.execute();
+}

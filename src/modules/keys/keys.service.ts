@@ -1,0 +1,206 @@
+// Creates, authenticates, rotates and revokes merchant API keys. Authentication caches a key for at most
+// two seconds, so a revocation reaches every replica well within the five seconds runbook 003 expects.
+import type { Kysely } from 'kysely';
+import type { Clock } from '../../clock.js';
+import { unixSeconds } from '../../clock.js';
+import type { Database } from '../../db/schema.js';
+import { authenticationFailed, invalidParam, resourceMissing } from '../../http/errors.js';
+import type { MerchantPrincipal } from '../../http/principals.js';
+import { newId, randomBase62, sha256Hex } from '../../ids.js';
+import type { Logger } from '../../observability/logger.js';
+import { type ApiKeyView, type CreateKeyInput, KEY_PREFIX, keyModeOf } from './keys.js';
+import {
+  findKeyByHash,
+  findKeyById,
+  insertKey,
+  listKeys,
+  setKeyExpiry,
+  setKeyRevoked,
+  touchKey,
+} from './keys.repository.js';
+import type { ApiKeyRow } from './keys.table.js';
+
+const CACHE_TTL_MS = 2_000;
+const TOUCH_INTERVAL_MS = 60_000;
+
+export class AuthenticationError extends Error {
+  constructor(readonly reason: 'missing' | 'malformed' | 'unknown' | 'revoked' | 'expired') {
+    super(reason);
+  }
+}
+
+export class KeysService {
+  private readonly cache = new Map<string, { row: ApiKeyRow | undefined; fetchedAt: number }>();
+  private readonly lastTouched = new Map<string, number>();
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly onFailure: (reason: AuthenticationError['reason']) => void = () => {},
+  ) {}
+
+  async create(merchantId: string, input: CreateKeyInput, explicitSecret?: string) {
+    if (input.kind === 'restricted' && (!input.scopes || input.scopes.length === 0)) {
+      throw invalidParam('scopes', 'A restricted key needs at least one scope.');
+    }
+    const secret =
+      explicitSecret ?? `${KEY_PREFIX[input.kind]}_${input.livemode ? 'live' : 'test'}_${randomBase62(40)}`;
+    const row = await insertKey(this.db, {
+      id: newId('key'),
+      merchant_id: merchantId,
+      livemode: input.livemode,
+      kind: input.kind,
+      secret_hash: sha256Hex(secret),
+      prefix: secret.slice(0, secret.indexOf('_', 3) + 1),
+      last4: secret.slice(-4),
+      name: input.name ?? null,
+      scopes: input.kind === 'restricted' ? JSON.stringify(input.scopes) : null,
+      created_at: this.clock.now(),
+      expires_at: input.expiresAt ?? null,
+      revoked_at: null,
+      last_used_at: null,
+    });
+    return { key: toView(row), secret };
+  }
+
+  /** Resolves `Authorization: Bearer <key>` or HTTP Basic with the key as user name. */
+  async authenticate(authorization: string | undefined): Promise<MerchantPrincipal> {
+    try {
+      return await this.resolve(authorization);
+    } catch (error) {
+      if (error instanceof AuthenticationError) {
+        this.onFailure(error.reason);
+        throw toHttpError(error, authorization);
+      }
+      throw error;
+    }
+  }
+
+  private async resolve(authorization: string | undefined): Promise<MerchantPrincipal> {
+    const secret = extractKey(authorization);
+    const mode = keyModeOf(secret);
+    if (!mode) throw new AuthenticationError('malformed');
+    const hash = sha256Hex(secret);
+    const now = this.clock.now();
+    const cached = this.cache.get(hash);
+    let row = cached && Date.now() - cached.fetchedAt < CACHE_TTL_MS ? cached.row : undefined;
+    if (!row || !cached) {
+      row = await findKeyByHash(this.db, hash);
+      this.cache.set(hash, { row, fetchedAt: Date.now() });
+      if (this.cache.size > 10_000) this.cache.delete(this.cache.keys().next().value as string);
+    }
+    if (!row) throw new AuthenticationError('unknown');
+    if (row.revoked_at && row.revoked_at <= now) throw new AuthenticationError('revoked');
+    if (row.expires_at && row.expires_at <= now) throw new AuthenticationError('expired');
+    this.touch(row.id, now);
+    return {
+      merchantId: row.merchant_id,
+      livemode: row.livemode,
+      keyId: row.id,
+      keyKind: row.kind,
+      scopes: row.scopes,
+    };
+  }
+
+  /** Records last use at most once a minute per key, off the request's path. */
+  private touch(id: string, now: Date): void {
+    const last = this.lastTouched.get(id) ?? 0;
+    if (Date.now() - last < TOUCH_INTERVAL_MS) return;
+    this.lastTouched.set(id, Date.now());
+    touchKey(this.db, id, now).catch((error) => this.logger.warn({ err: error }, 'could not record key use'));
+  }
+
+  async list(merchantId?: string): Promise<ApiKeyView[]> {
+    return (await listKeys(this.db, merchantId)).map(toView);
+  }
+
+  async revoke(id: string): Promise<{ before: ApiKeyView; after: ApiKeyView }> {
+    const before = await findKeyById(this.db, id);
+    if (!before) throw resourceMissing('api_key', id, 'id');
+    const after = await setKeyRevoked(this.db, id, this.clock.now());
+    if (!after) throw invalidParam('id', `The API key ${id} is already revoked.`, 'api_key_revoked');
+    this.cache.clear();
+    return { before: toView(before), after: toView(after) };
+  }
+
+  /** Issues a replacement key of the same kind; the old key keeps working until the overlap ends. */
+  async rotate(id: string, overlapSeconds: number) {
+    const old = await findKeyById(this.db, id);
+    if (!old) throw resourceMissing('api_key', id, 'id');
+    if (old.revoked_at)
+      throw invalidParam('id', `The API key ${id} is revoked and cannot be rotated.`, 'api_key_revoked');
+    const created = await this.create(old.merchant_id, {
+      kind: old.kind,
+      livemode: old.livemode,
+      name: old.name ?? undefined,
+      scopes: old.scopes ?? undefined,
+    });
+    const overlapEnd = new Date(this.clock.now().getTime() + overlapSeconds * 1000);
+    if (!old.expires_at || old.expires_at > overlapEnd) await setKeyExpiry(this.db, id, overlapEnd);
+    this.cache.clear();
+    return { ...created, previous: { id, expires_at: unixSeconds(overlapEnd) } };
+  }
+
+  async findBySecret(secret: string): Promise<ApiKeyRow | undefined> {
+    return findKeyByHash(this.db, sha256Hex(secret));
+  }
+}
+
+function extractKey(authorization: string | undefined): string {
+  if (!authorization) throw new AuthenticationError('missing');
+  const [scheme, value] = authorization.trim().split(/\s+/, 2);
+  if (!scheme || !value) throw new AuthenticationError('malformed');
+  if (scheme.toLowerCase() === 'bearer') return value;
+  if (scheme.toLowerCase() === 'basic') {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    return decoded.split(':', 1)[0] ?? '';
+  }
+  throw new AuthenticationError('malformed');
+}
+
+function toHttpError(error: AuthenticationError, authorization: string | undefined) {
+  switch (error.reason) {
+    case 'missing':
+      return authenticationFailed(
+        "You did not provide an API key. Provide it in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').",
+        'api_key_missing',
+      );
+    case 'revoked':
+      return authenticationFailed('This API key has been revoked.', 'api_key_revoked');
+    case 'expired':
+      return authenticationFailed('This API key has expired.', 'api_key_expired');
+    default: {
+      const given = authorization ? extractLast4(authorization) : '';
+      return authenticationFailed(`Invalid API Key provided: ${given}`, 'api_key_invalid');
+    }
+  }
+}
+
+/** Never echo a presented key whole: show its prefix and last four characters. */
+function extractLast4(authorization: string): string {
+  let key = '';
+  try {
+    key = extractKey(authorization);
+  } catch {
+    return '****';
+  }
+  const prefix = /^[a-z]{2}_(test|live)_/.exec(key)?.[0] ?? '';
+  return `${prefix}${'*'.repeat(8)}${key.slice(-4)}`;
+}
+
+export function toView(row: ApiKeyRow): ApiKeyView {
+  return {
+    id: row.id,
+    object: 'api_key',
+    kind: row.kind,
+    livemode: row.livemode,
+    name: row.name,
+    redacted: `${row.prefix}...${row.last4}`,
+    scopes: row.scopes,
+    created: unixSeconds(row.created_at),
+    expires_at: row.expires_at ? unixSeconds(row.expires_at) : null,
+    revoked_at: row.revoked_at ? unixSeconds(row.revoked_at) : null,
+    last_used_at: row.last_used_at ? unixSeconds(row.last_used_at) : null,
+  };
+}

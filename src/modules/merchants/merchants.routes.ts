@@ -1,0 +1,47 @@
+// Operator API for merchants: create one (with a test secret and publishable key, shown once) and read it.
+import { text } from '../../http/params.js';
+import type { Router } from '../../http/route.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { MerchantsService } from './merchants.service.js';
+
+export function registerMerchantRoutes(
+  router: Router,
+  merchants: MerchantsService,
+  audit: AuditService,
+): void {
+  const tags = ['Merchants'];
+  router.operator({
+    method: 'POST',
+    url: '/admin/merchants',
+    summary: 'Create a merchant with a test-mode secret and publishable key',
+    tags,
+    permission: 'payment:configure',
+    input: { name: text(200).min(1) },
+    handler: async ({ input, operator, info }) => {
+      const created = await merchants.createWithKeys(input.name);
+      await audit.record({
+        actor: { type: 'operator', id: operator.operatorId },
+        action: 'merchant.create',
+        resourceType: 'merchant',
+        resourceId: created.merchant.id,
+        outcome: 'success',
+        origin: { ip: info.ip, userAgent: info.userAgent, requestId: info.requestId },
+        newValue: { name: created.merchant.name },
+      });
+      return {
+        ...(await merchants.retrieve(created.merchant.id, 'id')),
+        secret_key: created.secret.secret,
+        publishable_key: created.publishable.secret,
+      };
+    },
+  });
+  router.operator({
+    method: 'GET',
+    url: '/admin/merchants/:id',
+    summary: 'Retrieve a merchant',
+    tags,
+    permission: 'payment:read',
+    params: { id: text(64) },
+    handler: ({ params }) => merchants.retrieve(params.id, 'id'),
+  });
+}

@@ -1,0 +1,250 @@
+// Operator accounts, sessions and API tokens. Sessions end after 15 idle minutes or 12 hours; API tokens
+// (for payctl) live until revoked. Every change and every login attempt leaves an audit row.
+import type { Kysely } from 'kysely';
+import type { Clock } from '../../clock.js';
+import type { Database } from '../../db/schema.js';
+import { authenticationFailed, invalidParam, permissionDenied } from '../../http/errors.js';
+import type { OperatorPrincipal } from '../../http/principals.js';
+import { newId, randomBase62, sha256Hex } from '../../ids.js';
+import type { AuditActor, AuditOrigin } from '../audit/audit.js';
+import type { AuditService } from '../audit/audit.service.js';
+import {
+  DUMMY_PASSWORD_HASH,
+  hashPassword,
+  ROLE_PERMISSIONS,
+  toOperatorObject,
+  verifyPassword,
+} from './operators.js';
+import {
+  findOperatorByEmail,
+  findSessionByHash,
+  findTokenByHash,
+  insertOperator,
+  insertSession,
+  insertToken,
+  listOperators,
+  revokeSessionByHash,
+  setLastLogin,
+  touchSession,
+  touchToken,
+} from './operators.repository.js';
+import type { OperatorRole } from './operators.table.js';
+
+export const SESSION_IDLE_MS = 15 * 60_000;
+export const SESSION_MAX_MS = 12 * 3_600_000;
+
+export class OperatorsService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+    private readonly audit: AuditService,
+    private readonly onFailure: (reason: string) => void = () => {},
+  ) {}
+
+  async create(
+    input: { email: string; password: string; role: OperatorRole },
+    actor: AuditActor,
+    origin?: AuditOrigin,
+  ) {
+    const passwordHash = await hashPassword(input.password);
+    return this.db.transaction().execute(async (trx) => {
+      if (await findOperatorByEmail(trx, input.email)) {
+        throw invalidParam(
+          'email',
+          `An operator with the email ${input.email} already exists.`,
+          'operator_exists',
+        );
+      }
+      const row = await insertOperator(trx, {
+        id: newId('op', 16),
+        email: input.email,
+        password_hash: passwordHash,
+        role: input.role,
+        created_at: this.clock.now(),
+      });
+      await this.audit.record(
+        {
+          actor,
+          action: 'operator.create',
+          resourceType: 'operator',
+          resourceId: row.id,
+          outcome: 'success',
+          origin,
+          newValue: { role: row.role },
+        },
+        trx,
+      );
+      return toOperatorObject(row);
+    });
+  }
+
+  /** Makes sure the operator named by BOOTSTRAP_ADMIN_EMAIL exists with the payment-admin role. */
+  async bootstrapAdmin(email: string, password: string): Promise<void> {
+    if (await findOperatorByEmail(this.db, email.toLowerCase())) return;
+    await this.create(
+      { email: email.toLowerCase(), password, role: 'payment-admin' },
+      { type: 'system', id: null },
+    );
+  }
+
+  async list() {
+    return (await listOperators(this.db)).map(toOperatorObject);
+  }
+
+  async login(email: string, password: string, origin: AuditOrigin) {
+    const operator = await findOperatorByEmail(this.db, email);
+    const valid = await verifyPassword(password, operator?.password_hash ?? DUMMY_PASSWORD_HASH);
+    if (!operator || !valid || operator.disabled_at) {
+      this.onFailure('operator_login');
+      await this.audit.record({
+        actor: { type: 'operator', id: operator?.id ?? null },
+        action: 'operator.login',
+        resourceType: 'operator',
+        resourceId: operator?.id,
+        outcome: 'failure',
+        origin,
+      });
+      throw authenticationFailed('Invalid email or password.', 'invalid_credentials');
+    }
+    const token = `ops_${randomBase62(40)}`;
+    const now = this.clock.now();
+    await this.db.transaction().execute(async (trx) => {
+      await insertSession(trx, {
+        id: newId('sess'),
+        token_hash: sha256Hex(token),
+        operator_id: operator.id,
+        created_at: now,
+        last_seen_at: now,
+        expires_at: new Date(now.getTime() + SESSION_MAX_MS),
+      });
+      await setLastLogin(trx, operator.id, now);
+      await this.audit.record(
+        {
+          actor: { type: 'operator', id: operator.id },
+          action: 'operator.login',
+          outcome: 'success',
+          origin,
+        },
+        trx,
+      );
+    });
+    return {
+      token,
+      operator: toOperatorObject({ ...operator, last_login_at: now }),
+      idle_timeout_seconds: SESSION_IDLE_MS / 1000,
+    };
+  }
+
+  async logout(token: string, operatorId: string, origin: AuditOrigin): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await revokeSessionByHash(trx, sha256Hex(token), this.clock.now());
+      await this.audit.record(
+        {
+          actor: { type: 'operator', id: operatorId },
+          action: 'operator.logout',
+          outcome: 'success',
+          origin,
+        },
+        trx,
+      );
+    });
+  }
+
+  async createToken(operatorId: string, name: string, origin: AuditOrigin) {
+    const token = `opt_${randomBase62(40)}`;
+    const id = newId('optok', 16);
+    await this.db.transaction().execute(async (trx) => {
+      await insertToken(trx, {
+        id,
+        token_hash: sha256Hex(token),
+        operator_id: operatorId,
+        name,
+        created_at: this.clock.now(),
+      });
+      await this.audit.record(
+        {
+          actor: { type: 'operator', id: operatorId },
+          action: 'operator_token.create',
+          resourceType: 'operator_token',
+          resourceId: id,
+          outcome: 'success',
+          origin,
+          newValue: { name },
+        },
+        trx,
+      );
+    });
+    return { id, object: 'operator_token' as const, name, token };
+  }
+
+  /** Bearer `opt_` (API token) or `ops_` (session), or the session cookie. */
+  async authenticate(
+    authorization: string | undefined,
+    sessionCookie: string | undefined,
+  ): Promise<OperatorPrincipal> {
+    const bearer = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    const token = bearer ?? sessionCookie;
+    if (!token) {
+      this.onFailure('operator_missing');
+      throw authenticationFailed(
+        'Operator authentication required: log in or send an operator token.',
+        'operator_auth_required',
+      );
+    }
+    const now = this.clock.now();
+    if (token.startsWith('opt_')) {
+      const found = await findTokenByHash(this.db, sha256Hex(token));
+      if (!found || found.revoked_at || found.disabled_at) return this.reject('operator_token');
+      await touchToken(this.db, found.token_id, now);
+      return principal(found, 'token');
+    }
+    if (token.startsWith('ops_')) {
+      const found = await findSessionByHash(this.db, sha256Hex(token));
+      if (
+        !found ||
+        found.revoked_at ||
+        found.disabled_at ||
+        found.expires_at <= now ||
+        now.getTime() - found.last_seen_at.getTime() > SESSION_IDLE_MS
+      ) {
+        return this.reject('operator_session');
+      }
+      await touchSession(this.db, found.session_id, now);
+      return principal(found, 'session');
+    }
+    return this.reject('operator_malformed');
+  }
+
+  private reject(reason: string): never {
+    this.onFailure(reason);
+    throw authenticationFailed(
+      'The operator session or token is invalid or has expired.',
+      'operator_auth_invalid',
+    );
+  }
+
+  /** Records a refused operator action (BFLA attempts are worth an audit row too). */
+  async recordDenied(operator: OperatorPrincipal, permission: string, action: string, origin: AuditOrigin) {
+    await this.audit.record({
+      actor: { type: 'operator', id: operator.operatorId },
+      action,
+      outcome: 'denied',
+      origin,
+      newValue: { required_permission: permission },
+    });
+    return permissionDenied(`Your role (${operator.role}) lacks the permission ${permission}.`);
+  }
+}
+
+function principal(
+  found: { id: string; email: string; role: OperatorRole },
+  via: 'session' | 'token',
+): OperatorPrincipal {
+  return {
+    operatorId: found.id,
+    email: found.email,
+    role: found.role,
+    permissions: new Set(ROLE_PERMISSIONS[found.role]),
+    via,
+  };
+}
