@@ -4,7 +4,12 @@
 import { randomBytes } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import type { Span } from '@opentelemetry/api';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  LogController,
+} from 'fastify';
 import qs from 'qs';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
