@@ -1,11 +1,37 @@
-// Once per test run: build dist/ (tests that spawn `payctl` run the built artifact) and make sure the
-// shared PostgreSQL answers, so a missing server fails loudly instead of as 200 scattered timeouts.
+// Once per test run: build the service into a private folder (tests that spawn `payctl` run the built
+// artifact, and parallel runs must not overwrite each other's build) and check that the shared
+// PostgreSQL answers, so a missing server fails loudly instead of as scattered timeouts.
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
+import type { TestProject } from 'vitest/node';
 import { ADMIN_DATABASE_URL } from './postgres.js';
 
-export default async function setup(): Promise<void> {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Folder holding the built service; `<distDir>/src/cli/payctl.js` is the CLI. */
+    distDir: string;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => void> {
+  const distDir = mkdtempSync(path.join(tmpdir(), 'payment-service-dist-'));
+  execFileSync(
+    'npx',
+    [
+      'tsc',
+      '-p',
+      'tsconfig.build.json',
+      '--outDir',
+      distDir,
+      '--tsBuildInfoFile',
+      path.join(distDir, '.tsbuildinfo'),
+    ],
+    { stdio: 'inherit' },
+  );
+  project.provide('distDir', distDir);
   const client = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
   try {
     await client.connect();
@@ -18,4 +44,5 @@ export default async function setup(): Promise<void> {
   } finally {
     await client.end().catch(() => {});
   }
+  return () => rmSync(distDir, { recursive: true, force: true });
 }
