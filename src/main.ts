@@ -223,7 +223,6 @@ export async function createService(config: Config, options: ServiceOptions = {}
   });
   registerSystemRoutes(http.app, { health, metrics });
   registerCustomerRoutes(http.router, customers);
-  http.expand.register('customer', 'customer', (scope, id) => customers.find(scope, id));
   registerOperatorRoutes(http.router, operators, audit, config.publicUrl.startsWith('https:'));
   registerKeyRoutes(http.router, { keys, merchants, audit, clock });
   registerMerchantRoutes(http.router, merchants, audit);
