@@ -43,6 +43,8 @@ declare module 'fastify' {
   }
 }
 
+const QS_OPTIONS = { depth: 5, arrayLimit: 100, parameterLimit: 1000, strictDepth: true } as const;
+
 export const newRequestId = () => `req_${randomBytes(12).toString('base64url').replace(/[-_]/g, 'x')}`;
 
 export async function buildHttpApp(options: HttpOptions): Promise<HttpApp> {
@@ -55,14 +57,19 @@ export async function buildHttpApp(options: HttpOptions): Promise<HttpApp> {
     bodyLimit: options.bodyLimit,
     trustProxy: options.trustedProxies.length > 0 ? [...options.trustedProxies] : false,
     forceCloseConnections: 'idle',
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: {
+      ignoreTrailingSlash: true,
+      // Query strings use Stripe's bracket notation too: expand[]=x, created[gt]=1700000000.
+      querystringParser: (query) => qs.parse(query, QS_OPTIONS),
+    },
     ajv: { customOptions: { strict: false } },
   });
 
   // Validation is done by zod in the Router; the JSON schemas only describe routes for OpenAPI.
   app.setValidatorCompiler(() => (data) => ({ value: data }));
 
-  app.removeContentTypeParser('application/x-www-form-urlencoded');
+  // Only JSON and Stripe-style forms are accepted; anything else is a 415.
+  app.removeContentTypeParser(['text/plain', 'application/x-www-form-urlencoded']);
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'string' },

@@ -15,9 +15,7 @@ export function issueToError(issue: z.core.$ZodIssue): AppError {
   const param = bracketPath(issue.path);
   if (issue.code === 'invalid_type' && issue.input === undefined) return missingParam(param);
   if (issue.code === 'invalid_union') {
-    // Pick the most specific branch message instead of zod's generic "Invalid input".
-    const branch =
-      issue.errors.flat().find((inner) => inner.code !== 'invalid_type') ?? issue.errors.flat()[0];
+    const branch = mostRelevantBranchIssue(issue.errors);
     if (branch) return issueToError({ ...branch, path: [...issue.path, ...branch.path] } as z.core.$ZodIssue);
   }
   if (issue.code === 'invalid_value' && 'values' in issue) {
@@ -27,6 +25,18 @@ export function issueToError(issue: z.core.$ZodIssue): AppError {
     return invalidParam(param, `Invalid ${param}: expected ${issue.expected}`);
   }
   return invalidParam(param, `Invalid ${param}: ${issue.message}`);
+}
+
+/**
+ * A union's error should come from the branch the client meant: skip branches that refused the value's
+ * kind outright (a number branch given an object), then take the issue deepest in the value.
+ */
+function mostRelevantBranchIssue(branches: z.core.$ZodIssue[][]): z.core.$ZodIssue | undefined {
+  const firsts = branches.map((issues) => issues[0]).filter((i): i is z.core.$ZodIssue => i !== undefined);
+  const kindMismatch = (i: z.core.$ZodIssue) =>
+    i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_union');
+  const meant = firsts.filter((i) => !kindMismatch(i));
+  return [...(meant.length > 0 ? meant : firsts)].sort((a, b) => b.path.length - a.path.length)[0];
 }
 
 export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
