@@ -36,6 +36,45 @@ export interface LoggerOptions {
   destination?: pino.DestinationStream;
 }
 
+// Key-shaped secrets and Luhn-valid card numbers inside free text (an error message quoting its input,
+// a stack) are masked too: key redaction alone cannot see into a string.
+const SECRET_PATTERN = /\b((?:sk|rk|pk)_(?:test|live)|whsec)_[A-Za-z0-9+/=]+/g;
+const PAN_PATTERN = /\b\d(?:[ -]?\d){12,18}\b/g;
+
+function luhnValid(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let digit = Number(digits[digits.length - 1 - i]);
+    if (i % 2 === 1) {
+      digit *= 2;
+      if (digit > 9) digit -= 9;
+    }
+    sum += digit;
+  }
+  return sum % 10 === 0;
+}
+
+export function maskSensitiveText(text: string): string {
+  return text.replace(SECRET_PATTERN, '$1_[REDACTED]').replace(PAN_PATTERN, (match) => {
+    const digits = match.replace(/\D/g, '');
+    return luhnValid(digits)
+      ? `${digits.slice(0, 6)}${'*'.repeat(digits.length - 10)}${digits.slice(-4)}`
+      : match;
+  });
+}
+
+function maskStrings(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return maskSensitiveText(value);
+  if (depth > 4 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item) => maskStrings(item, depth + 1));
+  // Errors and other class instances keep their identity for the serializers that run afterwards.
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return value;
+  const masked: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) masked[key] = maskStrings(item, depth + 1);
+  return masked;
+}
+
 export function createLogger(options: LoggerOptions): Logger {
   return pino(
     {
@@ -43,7 +82,24 @@ export function createLogger(options: LoggerOptions): Logger {
       base: { service: 'payment-service' },
       redact: { paths: redactPaths, censor: '[REDACTED]' },
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
+      // pino's serialized error has its own prototype; copying it makes it a plain object to mask.
+      serializers: { err: (error: Error) => maskStrings({ ...pino.stdSerializers.err(error) }) },
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (object) => maskStrings(object) as Record<string, unknown>,
+      },
+      hooks: {
+        logMethod(args, method) {
+          // logger.error(error) takes its message from the error, past the hooks: name it explicitly.
+          if (args[0] instanceof Error && typeof args[1] !== 'string') args.splice(1, 0, args[0].message);
+          method.apply(
+            this,
+            args.map((arg) => (typeof arg === 'string' ? maskSensitiveText(arg) : arg)) as Parameters<
+              typeof method
+            >,
+          );
+        },
+      },
     },
     options.destination,
   );
