@@ -58,12 +58,14 @@ export class Tracing {
 
   /** Records a finished SQL statement as a child of the current request span. */
   recordQuery(sqlText: string, durationMs: number, error?: unknown): void {
-    if (!this.tracer) return;
+    // Statements outside a request (migrations, job polling every few hundred ms) would each become a
+    // one-span trace: noise that buries the request traces on-call is looking for.
     const parent = this.currentSpan.getStore();
-    const parentContext = parent ? trace.setSpan(context.active(), parent) : context.active();
+    if (!this.tracer || !parent?.isRecording()) return;
+    const parentContext = trace.setSpan(context.active(), parent);
     const end = Date.now();
     const span = this.tracer.startSpan(
-      sqlText.split(/\s+/, 1)[0]?.toUpperCase() ?? 'SQL',
+      sqlText.trimStart().split(/\s+/, 1)[0]?.toUpperCase() || 'SQL',
       {
         kind: SpanKind.CLIENT,
         startTime: end - durationMs,
