@@ -32,30 +32,38 @@ export async function insertJob(db: Executor, job: NewJob): Promise<number | und
 }
 
 /**
- * Claims up to `limit` due jobs for `worker`. SKIP LOCKED lets several processes claim side by side
- * without waiting on each other; a job whose lease has passed is claimable again.
+ * Claims up to `limit` due jobs for `worker`, each leased for its own job's `leaseMs`. SKIP LOCKED lets
+ * several processes claim side by side without waiting on each other; a job whose lease has passed is
+ * claimable again. The CTE is materialized so the LIMIT applies once: an IN (subquery) may be
+ * re-evaluated by the planner and, with SKIP LOCKED, claim more rows than asked.
  */
 export async function claimJobs(
   db: Executor,
   worker: string,
   now: Date,
-  leaseUntil: Date,
-  names: string[],
+  leaseMs: ReadonlyMap<string, number>,
   limit: number,
 ): Promise<JobRow[]> {
-  if (names.length === 0 || limit <= 0) return [];
+  if (leaseMs.size === 0 || limit <= 0) return [];
+  const leases = JSON.stringify(Object.fromEntries(leaseMs));
   const result = await sql<JobRow>`
-    update jobs set locked_by = ${worker}, locked_until = ${leaseUntil}, attempts = attempts + 1
-    where id in (
+    with due as materialized (
       select id from jobs
       where dead_at is null and run_at <= ${now}
         and (locked_until is null or locked_until < ${now})
-        and name in (${sql.join(names)})
+        and name in (${sql.join([...leaseMs.keys()])})
       order by run_at, id
       limit ${limit}
       for update skip locked
     )
-    returning *`.execute(db);
+    update jobs
+    set locked_by = ${worker},
+      locked_until = ${now}::timestamptz
+        + make_interval(secs => (${leases}::jsonb ->> jobs.name)::float8 / 1000),
+      attempts = jobs.attempts + 1
+    from due
+    where jobs.id = due.id
+    returning jobs.*`.execute(db);
   return result.rows;
 }
 
@@ -72,10 +80,24 @@ export async function rescheduleJob(db: Executor, id: number, worker: string, ru
     .execute();
 }
 
-export async function killJob(db: Executor, id: number, worker: string, at: Date, error: string) {
+/** Dead-letters a claimed job. `uncount` takes back the attempt its claim counted but never ran. */
+export async function killJob(
+  db: Executor,
+  id: number,
+  worker: string,
+  at: Date,
+  error: string,
+  uncount = false,
+) {
   await db
     .updateTable('jobs')
-    .set({ dead_at: at, locked_by: null, locked_until: null, last_error: error })
+    .set((eb) => ({
+      dead_at: at,
+      locked_by: null,
+      locked_until: null,
+      last_error: error,
+      ...(uncount ? { attempts: eb('attempts', '-', 1) } : {}),
+    }))
     .where('id', '=', id)
     .where('locked_by', '=', worker)
     .execute();
@@ -116,13 +138,24 @@ export async function upsertSchedule(
     .execute();
 }
 
-/** Advances every due schedule and returns it; concurrent callers each see a slot at most once. */
-export async function takeDueSchedules(trx: Transaction<Database>, now: Date) {
+/**
+ * Advances every due schedule of the given jobs and returns it with its slot. Slots stay on the
+ * schedule's cadence (first run + k x interval); slots missed while nobody polled collapse into the
+ * latest one. SKIP LOCKED plus the re-checked `next_run_at` mean concurrent callers take a slot once.
+ */
+export async function takeDueSchedules(trx: Transaction<Database>, now: Date, jobNames: string[]) {
+  if (jobNames.length === 0) return [];
   const result = await sql<{ name: string; job_name: string; payload: unknown; slot: Date }>`
     update job_schedules s
-    set next_run_at = ${now}::timestamptz + make_interval(secs => s.interval_seconds)
-    from (select name, next_run_at from job_schedules where next_run_at <= ${now} for update skip locked) due
+    set next_run_at = due.slot + make_interval(secs => s.interval_seconds)
+    from (
+      select name, next_run_at + make_interval(secs => interval_seconds)
+        * floor(extract(epoch from (${now}::timestamptz - next_run_at)) / interval_seconds)::float8 as slot
+      from job_schedules
+      where next_run_at <= ${now} and job_name in (${sql.join(jobNames)})
+      for update skip locked
+    ) due
     where s.name = due.name
-    returning s.name, s.job_name, s.payload, due.next_run_at as slot`.execute(trx);
+    returning s.name, s.job_name, s.payload, due.slot`.execute(trx);
   return result.rows;
 }

@@ -6,6 +6,8 @@ export interface JobContext {
   jobId: number;
   attempt: number;
   now: Date;
+  /** When the job was due; for a recurring job, the schedule slot it stands for. */
+  runAt: Date;
 }
 
 export interface JobDefinition<S extends z.ZodType = z.ZodType> {
@@ -23,7 +25,10 @@ export function defineJob<S extends z.ZodType>(definition: JobDefinition<S>): Jo
   return definition;
 }
 
-/** Exponential backoff from 1 s, capped at 1 h, with +-20% jitter so retries do not stampede. */
+/**
+ * Exponential backoff from 1 s whose base is capped at 1 h, with +-20% jitter around the base so
+ * retries do not stampede (a capped retry waits 48 to 72 minutes).
+ */
 export function backoffMs(attempt: number, random: () => number = Math.random): number {
   const base = Math.min(1000 * 2 ** Math.max(0, attempt - 1), 3_600_000);
   return Math.round(base * (0.8 + 0.4 * random()));

@@ -3,6 +3,7 @@
 // last attempt, and turn interval schedules into jobs. Several processes share the work safely.
 import { hostname } from 'node:os';
 import type { Kysely, Transaction } from 'kysely';
+import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import { randomBase62 } from '../ids.js';
@@ -42,11 +43,15 @@ export interface RunnerOptions {
 export class JobRunner {
   readonly workerId = `${hostname()}:${process.pid}:${randomBase62(6)}`;
   private readonly definitions = new Map<string, JobDefinition>();
+  /** Lease length per job name, handed to each claim. */
+  private readonly leases = new Map<string, number>();
   private readonly running = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private stopped = true;
   private wakeRequested = false;
+  /** The last claim filled every free slot, so more work is probably waiting. */
+  private backlog = false;
   /** When the loop last completed a poll; /health/detailed reports it. */
   lastPollAt: Date | undefined;
   lastPollError: string | undefined;
@@ -56,7 +61,23 @@ export class JobRunner {
   register(definition: JobDefinition): void {
     if (this.definitions.has(definition.name))
       throw new Error(`job ${definition.name} is already registered`);
+    const leaseMs = definition.leaseMs ?? DEFAULT_LEASE_MS;
+    if (!Number.isFinite(leaseMs) || leaseMs <= 0)
+      throw new Error(`job ${definition.name}: leaseMs must be > 0`);
     this.definitions.set(definition.name, definition);
+    this.leases.set(definition.name, leaseMs);
+  }
+
+  private definition(name: string): JobDefinition {
+    const definition = this.definitions.get(name);
+    if (!definition) throw new Error(`unknown job ${name}`);
+    return definition;
+  }
+
+  private static checkPayload(definition: JobDefinition, payload: unknown): void {
+    const parsed = definition.payload.safeParse(payload);
+    if (!parsed.success)
+      throw new Error(`invalid payload for job ${definition.name}: ${z.prettifyError(parsed.error)}`);
   }
 
   /** Adds a job in `executor`'s transaction, so it commits (or not) with the change that caused it. */
@@ -66,15 +87,17 @@ export class JobRunner {
     payload: unknown,
     options: EnqueueOptions = {},
   ): Promise<number | undefined> {
-    const definition = this.definitions.get(name);
-    if (!definition) throw new Error(`unknown job ${name}`);
-    definition.payload.parse(payload);
+    const definition = this.definition(name);
+    JobRunner.checkPayload(definition, payload);
+    const maxAttempts = options.maxAttempts ?? definition.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
+      throw new Error(`job ${name}: maxAttempts must be a positive integer (got ${maxAttempts})`);
     const now = this.options.clock.now();
     const id = await insertJob(executor, {
       name,
       payload: { v: definition.version, data: payload },
       runAt: options.runAt ?? now,
-      maxAttempts: options.maxAttempts ?? definition.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+      maxAttempts,
       uniqueKey: options.uniqueKey,
       createdAt: now,
     });
@@ -89,6 +112,11 @@ export class JobRunner {
     intervalSeconds: number,
     payload: unknown = {},
   ): Promise<void> {
+    JobRunner.checkPayload(this.definition(jobName), payload);
+    if (!Number.isInteger(intervalSeconds) || intervalSeconds < 1)
+      throw new Error(
+        `schedule ${name}: intervalSeconds must be a positive integer (got ${intervalSeconds})`,
+      );
     const firstRunAt = new Date(this.options.clock.now().getTime() + intervalSeconds * 1000);
     await upsertSchedule(this.options.db, { name, jobName, intervalSeconds, payload, firstRunAt });
   }
@@ -102,10 +130,21 @@ export class JobRunner {
   /** Stops claiming and waits for running jobs (up to `timeoutMs`); unfinished ones return after their lease. */
   async stop(timeoutMs = 25_000): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    clearTimeout(this.timer);
+    this.timer = undefined;
     await this.ticking;
-    const drained = Promise.allSettled([...this.running]);
-    await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    if (this.running.size === 0) return;
+    let timeout: NodeJS.Timeout | undefined;
+    const timedOut = new Promise((resolve) => {
+      timeout = setTimeout(resolve, timeoutMs);
+    });
+    await Promise.race([Promise.allSettled([...this.running]), timedOut]);
+    clearTimeout(timeout);
+    if (this.running.size > 0)
+      this.options.logger.warn(
+        { jobs: this.running.size, timeout_ms: timeoutMs },
+        'stopped with jobs still running; they run again once their lease passes',
+      );
   }
 
   get isRunning(): boolean {
@@ -114,35 +153,29 @@ export class JobRunner {
 
   /** One poll: materialise due schedules, claim and run what is due. Returns how many jobs it started. */
   async runOnce(): Promise<number> {
-    const { db, clock } = this.options;
+    const { db, clock, concurrency } = this.options;
     await db.transaction().execute(async (trx) => {
-      for (const due of await takeDueSchedules(trx, clock.now())) {
-        if (!this.definitions.has(due.job_name)) continue;
-        const payload = due.payload as { [key: string]: unknown };
+      for (const due of await takeDueSchedules(trx, clock.now(), [...this.definitions.keys()])) {
+        const definition = this.definition(due.job_name);
         await insertJob(trx, {
           name: due.job_name,
-          payload: { v: this.definitions.get(due.job_name)?.version ?? 1, data: payload },
+          payload: { v: definition.version, data: due.payload },
           runAt: due.slot,
-          maxAttempts: this.definitions.get(due.job_name)?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+          maxAttempts: definition.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
           uniqueKey: `schedule:${due.name}:${due.slot.toISOString()}`,
           createdAt: clock.now(),
         });
       }
     });
-    const free = this.options.concurrency - this.running.size;
-    if (free <= 0) return 0;
-    const now = clock.now();
-    const maxLease = Math.max(...[...this.definitions.values()].map((d) => d.leaseMs ?? DEFAULT_LEASE_MS));
-    const claimed = await claimJobs(
-      db,
-      this.workerId,
-      now,
-      new Date(now.getTime() + maxLease),
-      [...this.definitions.keys()],
-      free,
-    );
+    const free = concurrency - this.running.size;
+    const claimed = free > 0 ? await claimJobs(db, this.workerId, clock.now(), this.leases, free) : [];
+    this.backlog = free <= 0 || claimed.length === free;
     for (const job of claimed) {
-      const run = this.execute(job).finally(() => this.running.delete(run));
+      const run = this.execute(job).finally(() => {
+        this.running.delete(run);
+        // A freed slot with work waiting should not sit idle until the next interval.
+        if (this.backlog) this.wake();
+      });
       this.running.add(run);
     }
     this.lastPollAt = clock.now();
@@ -154,39 +187,68 @@ export class JobRunner {
   }
 
   private async execute(job: JobRow): Promise<void> {
-    const { db, clock, logger, metrics } = this.options;
-    const definition = this.definitions.get(job.name);
+    const { db, clock, logger } = this.options;
     const started = process.hrtime.bigint();
     const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
+    // The claim only returns names this runner registered.
+    const definition = this.definition(job.name);
+    if (job.attempts > job.max_attempts) {
+      // The previous holder lost its lease during the final attempt (crashed, or overran it).
+      const error = `lease expired during attempt ${job.max_attempts} of ${job.max_attempts}`;
+      return this.fail(job, error, elapsed(), { dead: true, uncount: true });
+    }
+    const parsed = definition.payload.safeParse((job.payload as { data?: unknown }).data);
+    if (!parsed.success) {
+      // Retrying cannot make a stored payload valid; it waits in the dead letters for a fix and replay.
+      const error = `invalid payload: ${z.prettifyError(parsed.error)}`;
+      return this.fail(job, error, elapsed(), { dead: true });
+    }
     try {
-      if (!definition) throw new Error(`no handler registered for ${job.name}`);
-      const envelope = job.payload as { v?: number; data?: unknown };
-      const payload = definition.payload.parse(envelope.data);
-      await definition.handler(payload, { jobId: job.id, attempt: job.attempts, now: clock.now() });
-      await completeJob(db, job.id, this.workerId);
-      metrics.jobDuration.observe({ job: job.name, outcome: 'succeeded' }, elapsed());
-      metrics.jobsProcessed.inc({ job: job.name, outcome: 'succeeded' });
+      await definition.handler(parsed.data, {
+        jobId: job.id,
+        attempt: job.attempts,
+        now: clock.now(),
+        runAt: job.run_at,
+      });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      const dead = job.attempts >= job.max_attempts;
-      try {
-        if (dead) await killJob(db, job.id, this.workerId, clock.now(), message.slice(0, 2000));
-        else {
-          const retryAt = new Date(clock.now().getTime() + backoffMs(job.attempts));
-          await rescheduleJob(db, job.id, this.workerId, retryAt, message.slice(0, 2000));
-        }
-      } catch (recordError) {
-        // The lease will expire and another attempt will follow; nothing is lost.
-        logger.error({ err: recordError, job_id: job.id }, 'could not record job failure');
-      }
-      const outcome = dead ? 'dead' : 'retried';
-      metrics.jobDuration.observe({ job: job.name, outcome }, elapsed());
-      metrics.jobsProcessed.inc({ job: job.name, outcome });
-      logger.warn(
-        { job: job.name, job_id: job.id, attempt: job.attempts, outcome, error: message },
-        'job failed',
-      );
+      return this.fail(job, message, elapsed(), { dead: job.attempts >= job.max_attempts });
     }
+    try {
+      await completeJob(db, job.id, this.workerId);
+    } catch (error) {
+      // The work is done but not recorded: the job runs again after its lease (handlers are idempotent).
+      logger.error({ err: error, job: job.name, job_id: job.id }, 'could not mark job done');
+    }
+    this.observe(job.name, 'succeeded', elapsed());
+  }
+
+  private async fail(
+    job: JobRow,
+    message: string,
+    seconds: number,
+    how: { dead: boolean; uncount?: boolean },
+  ): Promise<void> {
+    const { db, clock, logger } = this.options;
+    const error = message.slice(0, 2000);
+    try {
+      if (how.dead) await killJob(db, job.id, this.workerId, clock.now(), error, how.uncount);
+      else {
+        const retryAt = new Date(clock.now().getTime() + backoffMs(job.attempts));
+        await rescheduleJob(db, job.id, this.workerId, retryAt, error);
+      }
+    } catch (recordError) {
+      // The lease will expire and another attempt will follow; nothing is lost.
+      logger.error({ err: recordError, job_id: job.id }, 'could not record job failure');
+    }
+    const outcome = how.dead ? 'dead' : 'retried';
+    this.observe(job.name, outcome, seconds);
+    logger.warn({ job: job.name, job_id: job.id, attempt: job.attempts, outcome, error }, 'job failed');
+  }
+
+  private observe(job: string, outcome: 'succeeded' | 'retried' | 'dead', seconds: number): void {
+    this.options.metrics.jobDuration.observe({ job, outcome }, seconds);
+    this.options.metrics.jobsProcessed.inc({ job, outcome });
   }
 
   private loop(): void {
