@@ -113,6 +113,8 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(25_000, 100, 600_000),
   JOBS_POLL_INTERVAL_MS: int(500, 10, 60_000),
   JOBS_CONCURRENCY: int(4, 1, 256),
+  LEDGER_AVAILABILITY_DELAY_SECONDS: int(2 * 86_400, 0, 90 * 86_400),
+  LEDGER_BALANCE_SLOTS: int(16, 1, 256),
   PAYCTL_URL: url(['http:', 'https:']),
   PAYCTL_TOKEN: optionalString,
 });

@@ -17,6 +17,10 @@ import { registerCustomerRoutes } from './modules/customers/customers.routes.js'
 import { CustomersService } from './modules/customers/customers.service.js';
 import { registerKeyRoutes } from './modules/keys/keys.routes.js';
 import { KeysService } from './modules/keys/keys.service.js';
+import { BalanceService } from './modules/ledger/balance.service.js';
+import { RELEASE_INTERVAL_SECONDS, RELEASE_JOB, releaseAvailableJob } from './modules/ledger/ledger.jobs.js';
+import { registerLedgerRoutes } from './modules/ledger/ledger.routes.js';
+import { LedgerService } from './modules/ledger/ledger.service.js';
 import { registerMerchantRoutes } from './modules/merchants/merchants.routes.js';
 import { MerchantsService } from './modules/merchants/merchants.service.js';
 import { registerOperatorRoutes } from './modules/operators/operators.routes.js';
@@ -97,6 +101,8 @@ export interface Service {
     keys: KeysService;
     merchants: MerchantsService;
     customers: CustomersService;
+    ledger: LedgerService;
+    balance: BalanceService;
     operators: OperatorsService;
     audit: AuditService;
   };
@@ -138,6 +144,11 @@ export async function createService(config: Config, options: ServiceOptions = {}
   const keys = new KeysService(db, clock, logger, (reason) => metrics.authFailures.inc({ reason }));
   const merchants = new MerchantsService(db, clock, keys);
   const customers = new CustomersService(db, clock);
+  const ledger = new LedgerService(db, clock, {
+    balanceSlots: config.LEDGER_BALANCE_SLOTS,
+    availabilityDelaySeconds: config.LEDGER_AVAILABILITY_DELAY_SECONDS,
+  });
+  const balance = new BalanceService(db);
   const operators = new OperatorsService(db, clock, audit, (reason) => metrics.authFailures.inc({ reason }));
 
   const runner = new JobRunner({
@@ -148,6 +159,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
     pollIntervalMs: config.JOBS_POLL_INTERVAL_MS,
     concurrency: config.JOBS_CONCURRENCY,
   });
+  runner.register(releaseAvailableJob(ledger));
+  await runner.schedule(RELEASE_JOB, RELEASE_JOB, RELEASE_INTERVAL_SECONDS);
 
   const health = new HealthService();
   health.register({
@@ -223,6 +236,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   });
   registerSystemRoutes(http.app, { health, metrics });
   registerCustomerRoutes(http.router, customers);
+  registerLedgerRoutes(http.router, { balance, audit, db });
   registerOperatorRoutes(http.router, operators, audit, config.publicUrl.startsWith('https:'));
   registerKeyRoutes(http.router, { keys, merchants, audit, clock });
   registerMerchantRoutes(http.router, merchants, audit);
@@ -245,7 +259,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     metrics,
     runner,
     health,
-    services: { keys, merchants, customers, operators, audit },
+    services: { keys, merchants, customers, operators, audit, ledger, balance },
     http,
     async start() {
       await http.app.listen({ port: config.PORT, host: config.HOST });

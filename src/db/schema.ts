@@ -3,6 +3,13 @@ import type { JobSchedulesTable, JobsTable } from '../jobs/jobs.table.js';
 import type { AuditLogTable } from '../modules/audit/audit.table.js';
 import type { CustomersTable } from '../modules/customers/customers.table.js';
 import type { ApiKeysTable } from '../modules/keys/keys.table.js';
+import type {
+  LedgerAccountsTable,
+  LedgerAvailabilityTable,
+  LedgerBalancesTable,
+  LedgerEntriesTable,
+  LedgerTransactionsTable,
+} from '../modules/ledger/ledger.table.js';
 import type { MerchantsTable } from '../modules/merchants/merchants.table.js';
 import type {
   OperatorSessionsTable,
@@ -20,4 +27,9 @@ export interface Database {
   audit_log: AuditLogTable;
   jobs: JobsTable;
   job_schedules: JobSchedulesTable;
+  ledger_accounts: LedgerAccountsTable;
+  ledger_transactions: LedgerTransactionsTable;
+  ledger_entries: LedgerEntriesTable;
+  ledger_balances: LedgerBalancesTable;
+  ledger_availability: LedgerAvailabilityTable;
 }
