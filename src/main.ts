@@ -11,6 +11,13 @@ import { isDatabaseUnavailable } from './db/errors.js';
 import { migrateToLatest } from './db/migrate.js';
 import { buildHttpApp } from './http/app.js';
 import { AppError } from './http/errors.js';
+import {
+  COMPLETE_ABANDONED_JOB,
+  type Completers,
+  idempotencyJobs,
+  PURGE_KEYS_JOB,
+} from './http/idempotency.jobs.js';
+import { IdempotencyService } from './http/idempotency.js';
 import { JobRunner } from './jobs/runner.js';
 import { AuditService } from './modules/audit/audit.service.js';
 import { registerCustomerRoutes } from './modules/customers/customers.routes.js';
@@ -38,6 +45,8 @@ export interface ServiceOptions {
   logger?: Logger;
   /** Tests pass an in-memory PGlite by leaving DATA_DIR unset here. */
   inMemoryPglite?: boolean;
+  /** Ensure the default merchant and admin (default true); payctl's one-shot commands skip it. */
+  bootstrap?: boolean;
 }
 
 export async function openDatabase(
@@ -161,6 +170,11 @@ export async function createService(config: Config, options: ServiceOptions = {}
   });
   runner.register(releaseAvailableJob(ledger));
   await runner.schedule(RELEASE_JOB, RELEASE_JOB, RELEASE_INTERVAL_SECONDS);
+  const idempotency = new IdempotencyService(db, clock);
+  const completers: Completers = new Map();
+  for (const job of idempotencyJobs(idempotency, completers)) runner.register(job);
+  await runner.schedule(COMPLETE_ABANDONED_JOB, COMPLETE_ABANDONED_JOB, 30);
+  await runner.schedule(PURGE_KEYS_JOB, PURGE_KEYS_JOB, 600);
 
   const health = new HealthService();
   health.register({
@@ -223,6 +237,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustedProxies: config.TRUSTED_PROXIES,
     isDatabaseUnavailable,
+    idempotency,
     authenticators: {
       merchant: (authorization) => keys.authenticate(authorization),
       operator: (authorization, cookie) => operators.authenticate(authorization, cookie),
@@ -242,10 +257,11 @@ export async function createService(config: Config, options: ServiceOptions = {}
   registerMerchantRoutes(http.router, merchants, audit);
   if (config.TEST_CLOCK && clock instanceof AdjustableClock) registerTestClock(http.router, clock);
 
-  const bootstrap = await merchants.bootstrap(config.BOOTSTRAP_SECRET_KEY);
+  const bootstrap =
+    options.bootstrap === false ? undefined : await merchants.bootstrap(config.BOOTSTRAP_SECRET_KEY);
   if (bootstrap && bootstrap.createdKeys.length > 0)
     printCreatedKeys(bootstrap.merchantId, bootstrap.createdKeys);
-  if (config.BOOTSTRAP_ADMIN_EMAIL && config.BOOTSTRAP_ADMIN_PASSWORD) {
+  if (options.bootstrap !== false && config.BOOTSTRAP_ADMIN_EMAIL && config.BOOTSTRAP_ADMIN_PASSWORD) {
     await operators.bootstrapAdmin(config.BOOTSTRAP_ADMIN_EMAIL, config.BOOTSTRAP_ADMIN_PASSWORD);
   }
 

@@ -1,4 +1,5 @@
 // The whole database as Kysely sees it: one line per table, each table typed in its module.
+import type { IdempotencyKeysTable } from '../http/idempotency.table.js';
 import type { JobSchedulesTable, JobsTable } from '../jobs/jobs.table.js';
 import type { AuditLogTable } from '../modules/audit/audit.table.js';
 import type { CustomersTable } from '../modules/customers/customers.table.js';
@@ -26,6 +27,7 @@ export interface Database {
   operator_tokens: OperatorTokensTable;
   audit_log: AuditLogTable;
   jobs: JobsTable;
+  idempotency_keys: IdempotencyKeysTable;
   job_schedules: JobSchedulesTable;
   ledger_accounts: LedgerAccountsTable;
   ledger_transactions: LedgerTransactionsTable;

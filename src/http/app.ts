@@ -16,6 +16,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { Tracing } from '../observability/tracing.js';
 import { AppError, internalError, serviceUnavailable } from './errors.js';
 import { ExpandRegistry } from './expand.js';
+import type { IdempotencyService } from './idempotency.js';
 import type { Authenticators } from './principals.js';
 import { Router } from './route.js';
 
@@ -28,6 +29,7 @@ export interface HttpOptions {
   trustedProxies: readonly string[];
   /** Tells database outages apart from bugs so they answer 503, not 500. */
   isDatabaseUnavailable(error: unknown): boolean;
+  idempotency?: IdempotencyService;
 }
 
 export interface HttpApp {
@@ -169,7 +171,14 @@ export async function buildHttpApp(options: HttpOptions): Promise<HttpApp> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const expand = new ExpandRegistry();
-  return { app, router: new Router(app, options.authenticators, expand), expand };
+  const router = new Router(
+    app,
+    options.authenticators,
+    expand,
+    options.isDatabaseUnavailable,
+    options.idempotency,
+  );
+  return { app, router, expand };
 }
 
 function toAppError(error: FastifyError | AppError | Error, options: HttpOptions): AppError {

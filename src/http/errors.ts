@@ -22,6 +22,8 @@ export interface ErrorDetails {
 export interface AppErrorOptions extends ErrorDetails {
   /** Sets `Stripe-Should-Retry`; undefined leaves the header off. */
   shouldRetry?: boolean;
+  /** The request did nothing (kill switch, open circuit before any provider call): keep its key free. */
+  releasesIdempotencyKey?: boolean;
   headers?: Record<string, string>;
 }
 
@@ -29,6 +31,7 @@ export class AppError extends Error {
   readonly details: ErrorDetails;
   readonly shouldRetry: boolean | undefined;
   readonly headers: Record<string, string>;
+  readonly releasesIdempotencyKey: boolean;
 
   constructor(
     readonly status: number,
@@ -39,10 +42,11 @@ export class AppError extends Error {
   ) {
     super(message);
     this.name = 'AppError';
-    const { shouldRetry, headers, ...details } = options;
+    const { shouldRetry, headers, releasesIdempotencyKey, ...details } = options;
     this.details = details;
     this.shouldRetry = shouldRetry;
     this.headers = headers ?? {};
+    this.releasesIdempotencyKey = releasesIdempotencyKey ?? false;
   }
 
   toBody(): { error: Record<string, unknown> } {

@@ -2,8 +2,14 @@
 // its authentication, and its handler. Form and JSON bodies reach the handler as the same object.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { permissionDenied } from './errors.js';
+import { AppError, internalError, permissionDenied } from './errors.js';
 import type { ExpandRegistry } from './expand.js';
+import {
+  canonicalJson,
+  type IdempotencyHandle,
+  type IdempotencyService,
+  keepsKeyFree,
+} from './idempotency.js';
 import { expandList } from './params.js';
 import type { Authenticators, MerchantPrincipal, OperatorPrincipal, RequestInfo } from './principals.js';
 import { parseOrThrow } from './validation.js';
@@ -22,6 +28,8 @@ interface BaseContext<I, P> {
 
 export interface MerchantContext<I, P> extends BaseContext<I, P> {
   merchant: MerchantPrincipal;
+  /** Present when the POST carried an Idempotency-Key; multi-phase handlers checkpoint through it. */
+  idempotency: IdempotencyHandle | undefined;
 }
 
 export interface OperatorContext<I, P> extends BaseContext<I, P> {
@@ -48,6 +56,8 @@ export interface MerchantRoute<IS extends Shape, PS extends Shape> extends Route
   auth: 'secret' | 'secret_or_publishable';
   /** Restricted-key scope this route needs, e.g. `customers:write`. */
   scope: string;
+  /** The handler resumes from its recovery point after a crash (multi-phase payment flows). */
+  resumable?: boolean;
   handler(ctx: MerchantContext<In<IS>, In<PS>>): Promise<unknown>;
 }
 
@@ -104,6 +114,8 @@ export class Router {
     private readonly app: FastifyInstance,
     private readonly auth: Authenticators,
     private readonly expand: ExpandRegistry,
+    private readonly isOutage: (error: unknown) => boolean,
+    private readonly idempotency?: IdempotencyService,
   ) {}
 
   merchant<IS extends Shape, PS extends Shape>(route: MerchantRoute<IS, PS>): void {
@@ -126,23 +138,25 @@ export class Router {
         }
         request.merchant = merchant;
         const { input, params } = parse();
-        const { expand, ...rest } = input as { expand?: string[] };
-        const result = await route.handler({
-          input: rest as In<IS>,
-          params: params as In<PS>,
-          merchant,
-          info: requestInfo(request),
-          request,
-          reply,
-        });
-        if (expand && expand.length > 0) {
-          await this.expand.apply(
-            { merchantId: merchant.merchantId, livemode: merchant.livemode },
-            result,
-            expand,
-          );
-        }
-        return result;
+        const scope = { merchantId: merchant.merchantId, livemode: merchant.livemode };
+        const execute = async (idempotency: IdempotencyHandle | undefined) => {
+          const { expand, ...rest } = input as { expand?: string[] };
+          const result = await route.handler({
+            input: rest as In<IS>,
+            params: params as In<PS>,
+            merchant,
+            info: requestInfo(request),
+            request,
+            reply,
+            idempotency,
+          });
+          if (expand && expand.length > 0) await this.expand.apply(scope, result, expand);
+          return result;
+        };
+        const key = request.headers['idempotency-key'];
+        if (route.method !== 'POST' || typeof key !== 'string' || !this.idempotency)
+          return execute(undefined);
+        return this.runIdempotently(this.idempotency, route, scope, key, { params, input }, reply, execute);
       },
       true,
     );
@@ -196,6 +210,41 @@ export class Router {
       },
       false,
     );
+  }
+
+  /** DESIGN section 5: replay, refuse a reused key, or execute once and store the answer. */
+  private async runIdempotently(
+    idempotency: IdempotencyService,
+    route: MerchantRoute<Shape, Shape>,
+    scope: { merchantId: string; livemode: boolean },
+    key: string,
+    request: { params: unknown; input: unknown },
+    reply: FastifyReply,
+    execute: (handle: IdempotencyHandle) => Promise<unknown>,
+  ): Promise<unknown> {
+    const endpoint = `${route.method} ${route.url} ${canonicalJson(request.params)}`;
+    const begun = await idempotency.begin(scope, key, endpoint, request.input, route.resumable === true);
+    if (begun.outcome === 'replay') {
+      reply.header('Idempotent-Replayed', 'true');
+      reply.code(begun.status);
+      return begun.body;
+    }
+    const { handle } = begun;
+    try {
+      const result = await execute(handle);
+      await idempotency.finish(handle, route.status ?? 200, result);
+      return result;
+    } catch (error) {
+      const appError = error instanceof AppError ? error : undefined;
+      if (appError && keepsKeyFree(appError)) await idempotency.release(handle).catch(() => {});
+      else if (appError) await idempotency.finish(handle, appError.status, appError.toBody()).catch(() => {});
+      else if (!this.isOutage(error)) {
+        // Execution began and failed unexpectedly: the 500 is the stored answer (DESIGN section 5).
+        await idempotency.finish(handle, 500, internalError().toBody()).catch(() => {});
+      }
+      // On a database outage nothing can be stored; the lease expires and the completer decides.
+      throw error;
+    }
   }
 
   private add<IS extends Shape, PS extends Shape>(

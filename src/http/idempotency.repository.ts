@@ -1,0 +1,119 @@
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { Scope } from './expand.js';
+import type { IdempotencyKeyRow } from './idempotency.table.js';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+export async function insertKey(
+  db: Executor,
+  scope: Scope,
+  row: { key: string; endpoint: string; requestHash: string; now: Date; lockedUntil: Date },
+): Promise<boolean> {
+  const inserted = await db
+    .insertInto('idempotency_keys')
+    .values({
+      merchant_id: scope.merchantId,
+      livemode: scope.livemode,
+      key: row.key,
+      created_at: row.now,
+      endpoint: row.endpoint,
+      request_hash: row.requestHash,
+      locked_until: row.lockedUntil,
+      recovery_point: 'started',
+    })
+    .onConflict((oc) => oc.columns(['merchant_id', 'livemode', 'key']).doNothing())
+    .returning('key')
+    .executeTakeFirst();
+  return inserted !== undefined;
+}
+
+export async function lockKey(trx: Transaction<Database>, scope: Scope, key: string) {
+  return trx
+    .selectFrom('idempotency_keys')
+    .selectAll()
+    .where('merchant_id', '=', scope.merchantId)
+    .where('livemode', '=', scope.livemode)
+    .where('key', '=', key)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export async function takeOver(trx: Transaction<Database>, scope: Scope, key: string, lockedUntil: Date) {
+  await trx
+    .updateTable('idempotency_keys')
+    .set({ locked_until: lockedUntil })
+    .where('merchant_id', '=', scope.merchantId)
+    .where('livemode', '=', scope.livemode)
+    .where('key', '=', key)
+    .execute();
+}
+
+export async function saveRecoveryPoint(
+  db: Executor,
+  scope: Scope,
+  key: string,
+  point: string,
+  data: unknown,
+) {
+  await db
+    .updateTable('idempotency_keys')
+    .set({ recovery_point: point, recovery_data: data === undefined ? null : JSON.stringify(data) })
+    .where('merchant_id', '=', scope.merchantId)
+    .where('livemode', '=', scope.livemode)
+    .where('key', '=', key)
+    .execute();
+}
+
+export async function finishKey(
+  db: Executor,
+  scope: Scope,
+  key: string,
+  response: { status: number; body: unknown; at: Date },
+) {
+  await db
+    .updateTable('idempotency_keys')
+    .set({
+      locked_until: null,
+      recovery_point: 'finished',
+      response_status: response.status,
+      response_body: JSON.stringify(response.body),
+      finished_at: response.at,
+    })
+    .where('merchant_id', '=', scope.merchantId)
+    .where('livemode', '=', scope.livemode)
+    .where('key', '=', key)
+    .execute();
+}
+
+/** Frees a key whose request never began its work, so the client may use it again. */
+export async function deleteUnfinishedKey(db: Executor, scope: Scope, key: string) {
+  await db
+    .deleteFrom('idempotency_keys')
+    .where('merchant_id', '=', scope.merchantId)
+    .where('livemode', '=', scope.livemode)
+    .where('key', '=', key)
+    .where('finished_at', 'is', null)
+    .where('recovery_point', '=', 'started')
+    .execute();
+}
+
+/** Deletes up to `batch` keys created before `before`; returns how many went. */
+export async function purgeKeys(db: Executor, before: Date, batch: number): Promise<number> {
+  const result = await sql`
+    delete from idempotency_keys where ctid in (
+      select ctid from idempotency_keys where created_at < ${before} limit ${batch}
+    )`.execute(db);
+  return Number(result.numAffectedRows ?? 0);
+}
+
+export async function findAbandoned(db: Executor, now: Date, limit: number): Promise<IdempotencyKeyRow[]> {
+  return db
+    .selectFrom('idempotency_keys')
+    .selectAll()
+    .where('finished_at', 'is', null)
+    .where('locked_until', '<', now)
+    .orderBy('locked_until')
+    .limit(limit)
+    .execute();
+}
