@@ -79,7 +79,9 @@ const envSchema = z.object({
   BOOTSTRAP_ADMIN_EMAIL: optionalString.refine((v) => v === undefined || /^[^@\s]+@[^@\s]+$/.test(v), {
     message: 'must be an email address',
   }),
-  BOOTSTRAP_ADMIN_PASSWORD: optionalString,
+  BOOTSTRAP_ADMIN_PASSWORD: optionalString.refine((v) => v === undefined || v.length >= 12, {
+    message: 'must be at least 12 characters',
+  }),
   STRIPE_SECRET_KEY: optionalString,
   STRIPE_API_BASE: url(['http:', 'https:']),
   STRIPE_WEBHOOK_SECRET: csv,
@@ -138,23 +140,19 @@ export class ConfigError extends Error {
 /** Parses the environment once. Throws ConfigError naming every malformed variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const result = envSchema.safeParse(env);
-  if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`),
-    );
-  }
-  const parsed = result.data;
-  const problems: string[] = [];
-  if (parsed.BOOTSTRAP_ADMIN_EMAIL && !parsed.BOOTSTRAP_ADMIN_PASSWORD) {
+  const problems = result.success
+    ? []
+    : result.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+  // Checks across variables read the raw values, so one start reports every problem at once.
+  const given = (name: string) => (env[name] ?? '').trim() !== '';
+  if (given('BOOTSTRAP_ADMIN_EMAIL') && !given('BOOTSTRAP_ADMIN_PASSWORD')) {
     problems.push('BOOTSTRAP_ADMIN_PASSWORD: required when BOOTSTRAP_ADMIN_EMAIL is set');
   }
-  if (parsed.BOOTSTRAP_ADMIN_PASSWORD && parsed.BOOTSTRAP_ADMIN_PASSWORD.length < 12) {
-    problems.push('BOOTSTRAP_ADMIN_PASSWORD: must be at least 12 characters');
-  }
-  if (parsed.READ_REPLICA_ENABLED && !parsed.READ_REPLICA_URL) {
+  if (result.success && result.data.READ_REPLICA_ENABLED && !result.data.READ_REPLICA_URL) {
     problems.push('READ_REPLICA_URL: required when READ_REPLICA_ENABLED=true');
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (!result.success || problems.length > 0) throw new ConfigError(problems);
+  const parsed = result.data;
 
   const emulators =
     parsed.EMULATORS ?? (parsed.STRIPE_API_BASE || parsed.PAYPAL_API_BASE ? 'off' : 'embedded');
