@@ -22,6 +22,8 @@ import { JobRunner } from './jobs/runner.js';
 import { AuditService } from './modules/audit/audit.service.js';
 import { registerCustomerRoutes } from './modules/customers/customers.routes.js';
 import { CustomersService } from './modules/customers/customers.service.js';
+import { registerEventRoutes } from './modules/events/events.routes.js';
+import { EventsService } from './modules/events/events.service.js';
 import { registerKeyRoutes } from './modules/keys/keys.routes.js';
 import { KeysService } from './modules/keys/keys.service.js';
 import { BalanceService } from './modules/ledger/balance.service.js';
@@ -110,6 +112,8 @@ export interface Service {
     keys: KeysService;
     merchants: MerchantsService;
     customers: CustomersService;
+    events: EventsService;
+    idempotency: IdempotencyService;
     ledger: LedgerService;
     balance: BalanceService;
     operators: OperatorsService;
@@ -152,7 +156,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
   const audit = new AuditService(db, clock);
   const keys = new KeysService(db, clock, logger, (reason) => metrics.authFailures.inc({ reason }));
   const merchants = new MerchantsService(db, clock, keys);
-  const customers = new CustomersService(db, clock);
+  const events = new EventsService(db, clock);
+  const customers = new CustomersService(db, clock, events);
   const ledger = new LedgerService(db, clock, {
     balanceSlots: config.LEDGER_BALANCE_SLOTS,
     availabilityDelaySeconds: config.LEDGER_AVAILABILITY_DELAY_SECONDS,
@@ -251,6 +256,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   });
   registerSystemRoutes(http.app, { health, metrics });
   registerCustomerRoutes(http.router, customers);
+  registerEventRoutes(http.router, events);
   registerLedgerRoutes(http.router, { balance, audit, db });
   registerOperatorRoutes(http.router, operators, audit, config.publicUrl.startsWith('https:'));
   registerKeyRoutes(http.router, { keys, merchants, audit, clock });
@@ -275,7 +281,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     metrics,
     runner,
     health,
-    services: { keys, merchants, customers, operators, audit, ledger, balance },
+    services: { keys, merchants, customers, events, idempotency, operators, audit, ledger, balance },
     http,
     async start() {
       await http.app.listen({ port: config.PORT, host: config.HOST });

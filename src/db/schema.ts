@@ -3,6 +3,7 @@ import type { IdempotencyKeysTable } from '../http/idempotency.table.js';
 import type { JobSchedulesTable, JobsTable } from '../jobs/jobs.table.js';
 import type { AuditLogTable } from '../modules/audit/audit.table.js';
 import type { CustomersTable } from '../modules/customers/customers.table.js';
+import type { EventsTable } from '../modules/events/events.table.js';
 import type { ApiKeysTable } from '../modules/keys/keys.table.js';
 import type {
   LedgerAccountsTable,
@@ -28,6 +29,7 @@ export interface Database {
   audit_log: AuditLogTable;
   jobs: JobsTable;
   idempotency_keys: IdempotencyKeysTable;
+  events: EventsTable;
   job_schedules: JobSchedulesTable;
   ledger_accounts: LedgerAccountsTable;
   ledger_transactions: LedgerTransactionsTable;

@@ -5,6 +5,7 @@ import * as m0002 from './0002_operators_audit.js';
 import * as m0003 from './0003_jobs.js';
 import * as m0004 from './0004_ledger.js';
 import * as m0005 from './0005_idempotency.js';
+import * as m0006 from './0006_events.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_merchants_keys_customers': m0001,
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '0003_jobs': m0003,
   '0004_ledger': m0004,
   '0005_idempotency': m0005,
+  '0006_events': m0006,
 };

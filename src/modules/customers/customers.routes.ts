@@ -18,7 +18,8 @@ export function registerCustomerRoutes(router: Router, customers: CustomersServi
     auth: 'secret',
     scope: 'customers:write',
     input: customerFields,
-    handler: ({ merchant, input }) => customers.create(merchant, input),
+    handler: ({ merchant, input, info, idempotency }) =>
+      customers.create(merchant, input, { id: info.requestId, idempotencyKey: idempotency?.key }),
   });
   router.merchant({
     method: 'GET',
@@ -39,7 +40,8 @@ export function registerCustomerRoutes(router: Router, customers: CustomersServi
     scope: 'customers:write',
     params: byId,
     input: customerFields,
-    handler: ({ merchant, params, input }) => customers.update(merchant, params.id, input),
+    handler: ({ merchant, params, input, info, idempotency }) =>
+      customers.update(merchant, params.id, input, { id: info.requestId, idempotencyKey: idempotency?.key }),
   });
   router.merchant({
     method: 'DELETE',
@@ -49,7 +51,7 @@ export function registerCustomerRoutes(router: Router, customers: CustomersServi
     auth: 'secret',
     scope: 'customers:write',
     params: byId,
-    handler: ({ merchant, params }) => customers.delete(merchant, params.id),
+    handler: ({ merchant, params, info }) => customers.delete(merchant, params.id, { id: info.requestId }),
   });
   router.merchant({
     method: 'GET',

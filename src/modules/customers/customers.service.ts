@@ -1,6 +1,6 @@
 // Customers: the first resource through every layer. Deletion is soft (financial records keep their
 // customer); a deleted customer reads as Stripe's deleted stub and is left out of lists.
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/schema.js';
 import { invalidParam, resourceMissing } from '../../http/errors.js';
@@ -8,6 +8,7 @@ import type { Scope } from '../../http/expand.js';
 import { type ListParams, listObject, paginate } from '../../http/pagination.js';
 import { initialMetadata, MetadataLimitError, mergeMetadata } from '../../http/params.js';
 import { newId, randomBase62 } from '../../ids.js';
+import type { EventsService } from '../events/events.service.js';
 import {
   type CustomerInput,
   type CustomerObject,
@@ -27,14 +28,37 @@ import {
 
 const json = (value: unknown) => JSON.stringify(value);
 
+export interface RequestRef {
+  id?: string | undefined;
+  idempotencyKey?: string | undefined;
+}
+
+/** Stripe's previous_attributes: the top-level fields that changed, with their old values. */
+function changedFields(before: Record<string, unknown>, after: Record<string, unknown>) {
+  const previous: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(before)) {
+    if (JSON.stringify(value) !== JSON.stringify(after[key])) previous[key] = value;
+  }
+  return previous;
+}
+
 export class CustomersService {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
+    private readonly events: EventsService,
   ) {}
 
-  async create(scope: Scope, input: CustomerInput): Promise<CustomerObject> {
-    const row = await insertCustomer(this.db, {
+  async create(scope: Scope, input: CustomerInput, request?: RequestRef): Promise<CustomerObject> {
+    return this.db.transaction().execute(async (trx) => {
+      const customer = toCustomerObject(await this.insert(trx, scope, input));
+      await this.events.record(trx, scope, { type: 'customer.created', object: customer, request });
+      return customer;
+    });
+  }
+
+  private insert(trx: Transaction<Database>, scope: Scope, input: CustomerInput) {
+    return insertCustomer(trx, {
       id: newId('cus', 14),
       merchant_id: scope.merchantId,
       livemode: scope.livemode,
@@ -50,7 +74,6 @@ export class CustomersService {
       invoice_prefix: randomBase62(8).toUpperCase(),
       tax_exempt: input.tax_exempt ?? 'none',
     });
-    return toCustomerObject(row);
   }
 
   async retrieve(scope: Scope, id: string): Promise<CustomerObject | DeletedCustomer> {
@@ -66,8 +89,13 @@ export class CustomersService {
     return row && !row.deleted_at ? toCustomerObject(row) : null;
   }
 
-  async update(scope: Scope, id: string, input: CustomerInput): Promise<CustomerObject> {
-    const row = await this.db.transaction().execute(async (trx) => {
+  async update(
+    scope: Scope,
+    id: string,
+    input: CustomerInput,
+    request?: RequestRef,
+  ): Promise<CustomerObject> {
+    return this.db.transaction().execute(async (trx) => {
       const current = await lockCustomer(trx, scope, id);
       if (!current || current.deleted_at) throw resourceMissing('customer', id, 'id');
       let merged: Record<string, string>;
@@ -79,7 +107,8 @@ export class CustomersService {
       }
       const address = toStoredAddress(input.address);
       const shipping = toStoredShipping(input.shipping);
-      return updateCustomer(trx, scope, id, {
+      const before = toCustomerObject(current);
+      const row = await updateCustomer(trx, scope, id, {
         ...(input.email !== undefined ? { email: input.email } : {}),
         ...(input.name !== undefined ? { name: input.name } : {}),
         ...(input.phone !== undefined ? { phone: input.phone } : {}),
@@ -92,15 +121,30 @@ export class CustomersService {
         ...(shipping !== undefined ? { shipping: json(shipping) } : {}),
         metadata: json(merged),
       });
+      const after = toCustomerObject(row);
+      const previous = changedFields(before, after);
+      if (Object.keys(previous).length > 0) {
+        await this.events.record(trx, scope, {
+          type: 'customer.updated',
+          object: after,
+          previousAttributes: previous,
+          request,
+        });
+      }
+      return after;
     });
-    return toCustomerObject(row);
   }
 
-  async delete(scope: Scope, id: string): Promise<DeletedCustomer> {
+  async delete(scope: Scope, id: string, request?: RequestRef): Promise<DeletedCustomer> {
     await this.db.transaction().execute(async (trx) => {
       const current = await lockCustomer(trx, scope, id);
       if (!current || current.deleted_at) throw resourceMissing('customer', id, 'id');
       await updateCustomer(trx, scope, id, { deleted_at: this.clock.now() });
+      await this.events.record(trx, scope, {
+        type: 'customer.deleted',
+        object: toCustomerObject(current),
+        request,
+      });
     });
     return { id, object: 'customer', deleted: true };
   }

@@ -1,0 +1,30 @@
+import type { Insertable, Kysely, Transaction } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import type { Scope } from '../../http/expand.js';
+import type { EventRow, EventsTable } from './events.table.js';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+export async function insertEvent(db: Executor, row: Insertable<EventsTable>): Promise<EventRow> {
+  return db.insertInto('events').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findEvent(db: Executor, scope: Scope, id: string): Promise<EventRow | undefined> {
+  return db
+    .selectFrom('events')
+    .selectAll()
+    .where('id', '=', id)
+    .where('merchant_id', '=', scope.merchantId)
+    .where('livemode', '=', scope.livemode)
+    .executeTakeFirst();
+}
+
+export function eventsQuery(db: Executor, scope: Scope, filters: { types?: string[] | undefined }) {
+  let query = db
+    .selectFrom('events')
+    .selectAll()
+    .where('merchant_id', '=', scope.merchantId)
+    .where('livemode', '=', scope.livemode);
+  if (filters.types && filters.types.length > 0) query = query.where('type', 'in', filters.types);
+  return query;
+}
