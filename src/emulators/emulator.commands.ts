@@ -1,0 +1,57 @@
+// `payctl emulator stripe --port N [--data-dir D]`: runs a provider emulator as its own process, for
+// benchmarks (DESIGN section 14 measures the service against an out-of-process emulator) and for
+// services pointed at it with STRIPE_API_BASE.
+import { type Command, InvalidArgumentError } from 'commander';
+import { AdjustableClock } from '../clock.js';
+import { createLogger } from '../observability/logger.js';
+
+function port(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65_535) {
+    throw new InvalidArgumentError('must be a port number from 0 to 65535');
+  }
+  return parsed;
+}
+
+interface EmulatorOptions {
+  port: number;
+  host: string;
+  dataDir?: string;
+  publicUrl?: string;
+}
+
+export function registerEmulatorCommands(program: Command): void {
+  const emulator = program.command('emulator').description('Run a payment provider emulator on its own');
+  emulator
+    .command('stripe')
+    .description('Run the Stripe emulator (Stripe test mode over HTTP, with the /_emulator control API)')
+    .option('--port <port>', 'listen port (0 picks a free one)', port, 12111)
+    .option('--host <host>', 'listen address', '127.0.0.1')
+    .option('--data-dir <dir>', 'keep the emulator state in this folder across restarts')
+    .option('--public-url <url>', 'the URL shoppers reach the emulator at, for 3-D Secure pages')
+    .action(async (options: EmulatorOptions) => {
+      const { startStripeEmulator } = await import('./stripe/index.js');
+      const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'info' });
+      const running = await startStripeEmulator({
+        port: options.port,
+        host: options.host,
+        dataDir: options.dataDir,
+        publicUrl: options.publicUrl,
+        // Its own clock, movable through POST /_emulator/clock.
+        clock: new AdjustableClock(),
+        logger,
+      });
+      process.stdout.write(
+        `stripe emulator listening on ${running.url}${options.dataDir ? ` (state in ${options.dataDir})` : ''}\n`,
+      );
+      let stopping = false;
+      const stop = async () => {
+        if (stopping) return;
+        stopping = true;
+        await running.close();
+        process.exit(0);
+      };
+      process.on('SIGTERM', () => void stop());
+      process.on('SIGINT', () => void stop());
+    });
+}

@@ -1,0 +1,167 @@
+// Owns the wire form of refunds, disputes, balance transactions and events.
+import type { BalanceTransactionRecord, DisputeRecord, EventRecord, RefundRecord } from './records.js';
+import { type RenderContext, renderRecord } from './render.js';
+
+export const EVIDENCE_FIELDS = [
+  'access_activity_log',
+  'billing_address',
+  'cancellation_policy',
+  'cancellation_policy_disclosure',
+  'cancellation_rebuttal',
+  'customer_communication',
+  'customer_email_address',
+  'customer_name',
+  'customer_purchase_ip',
+  'customer_signature',
+  'duplicate_charge_documentation',
+  'duplicate_charge_explanation',
+  'duplicate_charge_id',
+  'product_description',
+  'receipt',
+  'refund_policy',
+  'refund_policy_disclosure',
+  'refund_refusal_explanation',
+  'service_date',
+  'service_documentation',
+  'shipping_address',
+  'shipping_carrier',
+  'shipping_date',
+  'shipping_documentation',
+  'shipping_tracking_number',
+  'uncategorized_file',
+  'uncategorized_text',
+] as const;
+
+export function renderRefund(refund: RefundRecord, _context: RenderContext) {
+  return {
+    id: refund.id,
+    object: 'refund',
+    amount: refund.amount,
+    balance_transaction: refund.balance_transaction,
+    charge: refund.charge,
+    created: refund.created,
+    currency: refund.currency,
+    customer: null,
+    customer_account: null,
+    destination_details: {
+      card: {
+        reference: null,
+        reference_status: 'pending',
+        reference_type: 'acquirer_reference_number',
+        type: 'refund',
+      },
+      type: 'card',
+    },
+    metadata: refund.metadata,
+    payment_intent: refund.payment_intent,
+    payment_method: refund.payment_method,
+    reason: refund.reason,
+    receipt_number: null,
+    source_transfer_reversal: null,
+    status: refund.status,
+    transfer_reversal: null,
+  };
+}
+
+const OPEN_DISPUTE: ReadonlySet<string> = new Set([
+  'needs_response',
+  'under_review',
+  'warning_needs_response',
+  'warning_under_review',
+]);
+
+export function disputeIsOpen(dispute: DisputeRecord): boolean {
+  return OPEN_DISPUTE.has(dispute.status);
+}
+
+export function renderDispute(dispute: DisputeRecord, context: RenderContext) {
+  const evidence: Record<string, unknown> = {};
+  for (const field of EVIDENCE_FIELDS) evidence[field] = dispute.evidence[field] ?? null;
+  evidence['enhanced_evidence'] = {};
+  const hasEvidence = EVIDENCE_FIELDS.some((field) => dispute.evidence[field]);
+  return {
+    id: dispute.id,
+    object: 'dispute',
+    amount: dispute.amount,
+    balance_transactions: dispute.balance_transaction_ids
+      .map((id) => context.store.get('balance_transaction', id))
+      .filter((txn) => txn !== undefined)
+      .map((txn) => renderBalanceTransaction(txn, context)),
+    charge: dispute.charge,
+    created: dispute.created,
+    currency: dispute.currency,
+    enhanced_eligibility_types: [],
+    evidence,
+    evidence_details: {
+      due_by: dispute.due_by,
+      enhanced_eligibility: {},
+      has_evidence: hasEvidence,
+      past_due: disputeIsOpen(dispute) && context.now > dispute.due_by,
+      submission_count: dispute.submission_count,
+    },
+    is_charge_refundable: false,
+    livemode: false,
+    metadata: dispute.metadata,
+    payment_intent: dispute.payment_intent,
+    payment_method_details: {
+      card: {
+        brand: dispute.brand,
+        case_type: 'chargeback',
+        network_reason_code: '10.4',
+        network: dispute.brand,
+      },
+      type: 'card',
+    },
+    reason: dispute.reason,
+    status: dispute.status,
+  };
+}
+
+export function renderBalanceTransaction(txn: BalanceTransactionRecord, context: RenderContext) {
+  return {
+    id: txn.id,
+    object: 'balance_transaction',
+    amount: txn.amount,
+    available_on: txn.available_on,
+    balance_type: 'payments',
+    created: txn.created,
+    currency: txn.currency,
+    description: txn.description,
+    exchange_rate: null,
+    fee: txn.fee,
+    fee_details:
+      txn.fee === 0
+        ? []
+        : [
+            {
+              amount: txn.fee,
+              application: null,
+              currency: txn.currency,
+              description: txn.reporting_category === 'dispute' ? 'Dispute fee' : 'Stripe processing fees',
+              type: 'stripe_fee',
+            },
+          ],
+    net: txn.net,
+    reporting_category: txn.reporting_category,
+    source: txn.source,
+    status: context.now >= txn.available_on ? 'available' : 'pending',
+    type: txn.type,
+  };
+}
+
+export function renderEvent(event: EventRecord, context: RenderContext) {
+  return {
+    id: event.id,
+    object: 'event',
+    api_version: event.api_version,
+    created: event.created,
+    data: {
+      object: renderRecord(event.data_object, context),
+      ...(event.previous_attributes ? { previous_attributes: event.previous_attributes } : {}),
+    },
+    livemode: false,
+    pending_webhooks: context.pendingWebhooks,
+    request: event.request,
+    type: event.type,
+  };
+}
