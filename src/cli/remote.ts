@@ -11,6 +11,12 @@ export class RemoteError extends Error {
   }
 }
 
+export class UnreachableError extends Error {
+  constructor(url: string, reason: string) {
+    super(`cannot reach the service at ${url} (${reason})`);
+  }
+}
+
 export class RemoteClient {
   constructor(
     private readonly baseUrl: string,
@@ -18,16 +24,29 @@ export class RemoteClient {
   ) {}
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await fetch(new URL(path, this.baseUrl), {
-      method,
-      headers: {
-        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    let response: Response;
+    try {
+      response = await fetch(new URL(path, this.baseUrl), {
+        method,
+        headers: {
+          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      throw new UnreachableError(this.baseUrl, cause?.code ?? cause?.message ?? (error as Error).message);
+    }
     const text = await response.text();
-    const parsed = text ? JSON.parse(text) : undefined;
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // Not our service (a proxy's HTML page, say): report the status rather than a parse error.
+      parsed = { error: { message: `HTTP ${response.status} with a non-JSON body from ${this.baseUrl}` } };
+      if (response.ok) throw new RemoteError(response.status, parsed);
+    }
     if (!response.ok) throw new RemoteError(response.status, parsed);
     return parsed as T;
   }

@@ -31,3 +31,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const cause = (error as { cause?: unknown }).cause;
   return cause !== undefined && cause !== error && isDatabaseUnavailable(cause);
 }
+
+/** A unique index refused a row: a concurrent writer got there first, so callers re-read. */
+export function isUniqueViolation(error: unknown): boolean {
+  return !!error && typeof error === 'object' && (error as { code?: string }).code === '23505';
+}

@@ -2,7 +2,7 @@
 // artifact, and parallel runs must not overwrite each other's build) and check that the shared
 // PostgreSQL answers, so a missing server fails loudly instead of as scattered timeouts.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -32,6 +32,8 @@ export default async function setup(project: TestProject): Promise<() => void> {
       'the build did not produce src/cli/payctl.js; run `npx tsc -p tsconfig.build.json` to see why',
     );
   }
+  // Node resolves the built CLI's packages by walking up from the file: give the folder the project's.
+  symlinkSync(path.resolve('node_modules'), path.join(distDir, 'node_modules'), 'dir');
   project.provide('distDir', distDir);
   const client = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
   try {

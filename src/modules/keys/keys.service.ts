@@ -1,6 +1,6 @@
 // Creates, authenticates, rotates and revokes merchant API keys. Authentication caches a key for at most
 // two seconds, so a revocation reaches every replica well within the five seconds runbook 003 expects.
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../../clock.js';
 import { unixSeconds } from '../../clock.js';
 import type { Database } from '../../db/schema.js';
@@ -40,13 +40,21 @@ export class KeysService {
     private readonly onFailure: (reason: AuthenticationError['reason']) => void = () => {},
   ) {}
 
-  async create(merchantId: string, input: CreateKeyInput, explicitSecret?: string) {
+  async create(
+    merchantId: string,
+    input: CreateKeyInput,
+    explicitSecret?: string,
+    executor: Kysely<Database> | Transaction<Database> = this.db,
+  ) {
     if (input.kind === 'restricted' && (!input.scopes || input.scopes.length === 0)) {
       throw invalidParam('scopes', 'A restricted key needs at least one scope.');
     }
+    if (input.kind !== 'restricted' && input.scopes !== undefined) {
+      throw invalidParam('scopes', `Only restricted keys carry scopes; a ${input.kind} key has them all.`);
+    }
     const secret =
       explicitSecret ?? `${KEY_PREFIX[input.kind]}_${input.livemode ? 'live' : 'test'}_${randomBase62(40)}`;
-    const row = await insertKey(this.db, {
+    const row = await insertKey(executor, {
       id: newId('key'),
       merchant_id: merchantId,
       livemode: input.livemode,
@@ -142,8 +150,11 @@ export class KeysService {
     return { ...created, previous: { id, expires_at: unixSeconds(overlapEnd) } };
   }
 
-  async findBySecret(secret: string): Promise<ApiKeyRow | undefined> {
-    return findKeyByHash(this.db, sha256Hex(secret));
+  async findBySecret(
+    secret: string,
+    executor: Kysely<Database> | Transaction<Database> = this.db,
+  ): Promise<ApiKeyRow | undefined> {
+    return findKeyByHash(executor, sha256Hex(secret));
   }
 }
 
@@ -177,7 +188,7 @@ function toHttpError(error: AuthenticationError, authorization: string | undefin
   }
 }
 
-/** Never echo a presented key whole: show its prefix and last four characters. */
+/** Never echo a presented key whole: its prefix and last four characters, and only if it is long. */
 function extractLast4(authorization: string): string {
   let key = '';
   try {
@@ -186,7 +197,9 @@ function extractLast4(authorization: string): string {
     return '****';
   }
   const prefix = /^[a-z]{2}_(test|live)_/.exec(key)?.[0] ?? '';
-  return `${prefix}${'*'.repeat(8)}${key.slice(-4)}`;
+  // A short string would be shown almost whole by its last four characters.
+  const tail = key.length - prefix.length >= 16 ? key.slice(-4) : '';
+  return `${prefix}${'*'.repeat(8)}${tail}`;
 }
 
 export function toView(row: ApiKeyRow): ApiKeyView {

@@ -51,11 +51,24 @@ export async function touchSession(db: Executor, sessionId: string, at: Date) {
 }
 
 export async function revokeSessionByHash(db: Executor, tokenHash: string, at: Date) {
-  await db
+  const row = await db
     .updateTable('operator_sessions')
     .set({ revoked_at: at })
     .where('token_hash', '=', tokenHash)
-    .execute();
+    .where('revoked_at', 'is', null)
+    .returning('id')
+    .executeTakeFirst();
+  return row?.id;
+}
+
+export async function setOperatorDisabled(db: Executor, id: string, at: Date) {
+  return db
+    .updateTable('operators')
+    .set({ disabled_at: at })
+    .where('id', '=', id)
+    .where('disabled_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 export async function insertToken(db: Executor, row: Insertable<OperatorTokensTable>) {
@@ -75,6 +88,29 @@ export async function findTokenByHash(db: Executor, tokenHash: string) {
       'operators.disabled_at',
     ])
     .where('operator_tokens.token_hash', '=', tokenHash)
+    .executeTakeFirst();
+}
+
+export async function listTokens(db: Executor, operatorId: string | undefined) {
+  let query = db
+    .selectFrom('operator_tokens')
+    .select(['id', 'operator_id', 'name', 'created_at', 'last_used_at', 'revoked_at'])
+    .orderBy('created_at', 'desc');
+  if (operatorId) query = query.where('operator_id', '=', operatorId);
+  return query.execute();
+}
+
+export async function findToken(db: Executor, id: string) {
+  return db.selectFrom('operator_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function setTokenRevoked(db: Executor, id: string, at: Date) {
+  return db
+    .updateTable('operator_tokens')
+    .set({ revoked_at: at })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .returning('id')
     .executeTakeFirst();
 }
 

@@ -1,6 +1,6 @@
 // The operator side of /admin: login and logout, who am I, operator accounts, API tokens, audit log.
 import { z } from 'zod';
-import { authenticationFailed } from '../../http/errors.js';
+import { AppError } from '../../http/errors.js';
 import { boundedInteger, text } from '../../http/params.js';
 import { type Router, readCookie } from '../../http/route.js';
 import type { AuditService } from '../audit/audit.service.js';
@@ -44,7 +44,14 @@ export function registerOperatorRoutes(
     handler: async ({ operator, request, info, reply }) => {
       const bearer = request.headers.authorization?.match(/^Bearer\s+(ops_\S+)$/i)?.[1];
       const token = bearer ?? readCookie(request, SESSION_COOKIE);
-      if (!token?.startsWith('ops_')) throw authenticationFailed('Only a session can be logged out.');
+      if (!token?.startsWith('ops_')) {
+        throw new AppError(
+          400,
+          'invalid_request_error',
+          'not_a_session',
+          'Only a session can be logged out; revoke an API token with POST /admin/tokens/:id/revoke.',
+        );
+      }
       await operators.logout(token, operator.operatorId, {
         ip: info.ip,
         userAgent: info.userAgent,
@@ -109,6 +116,47 @@ export function registerOperatorRoutes(
     input: { name: text(100).min(1) },
     handler: ({ input, operator, info }) =>
       operators.createToken(operator.operatorId, input.name, {
+        ip: info.ip,
+        userAgent: info.userAgent,
+        requestId: info.requestId,
+      }),
+  });
+  router.operator({
+    method: 'POST',
+    url: '/admin/operators/:id/disable',
+    summary: 'Disable an operator account; its sessions and tokens stop working at once',
+    tags,
+    permission: 'payment:configure',
+    params: { id: text(64) },
+    handler: ({ params, operator, info }) =>
+      operators.disable(params.id, operator, {
+        ip: info.ip,
+        userAgent: info.userAgent,
+        requestId: info.requestId,
+      }),
+  });
+  router.operator({
+    method: 'GET',
+    url: '/admin/tokens',
+    summary: "List operator API tokens (the caller's own, or everyone's for payment:configure)",
+    tags,
+    permission: 'payment:read',
+    handler: async ({ operator }) => ({
+      object: 'list',
+      data: await operators.listTokens(operator),
+      has_more: false,
+      url: '/admin/tokens',
+    }),
+  });
+  router.operator({
+    method: 'POST',
+    url: '/admin/tokens/:id/revoke',
+    summary: 'Revoke an operator API token',
+    tags,
+    permission: 'payment:read',
+    params: { id: text(64) },
+    handler: ({ params, operator, info }) =>
+      operators.revokeToken(params.id, operator, {
         ip: info.ip,
         userAgent: info.userAgent,
         requestId: info.requestId,

@@ -1,9 +1,16 @@
 // Operator accounts, sessions and API tokens. Sessions end after 15 idle minutes or 12 hours; API tokens
 // (for payctl) live until revoked. Every change and every login attempt leaves an audit row.
 import type { Kysely } from 'kysely';
-import type { Clock } from '../../clock.js';
+import { type Clock, unixSeconds } from '../../clock.js';
+import { isUniqueViolation } from '../../db/errors.js';
 import type { Database } from '../../db/schema.js';
-import { authenticationFailed, invalidParam, permissionDenied } from '../../http/errors.js';
+import {
+  AppError,
+  authenticationFailed,
+  invalidParam,
+  permissionDenied,
+  resourceMissing,
+} from '../../http/errors.js';
 import type { OperatorPrincipal } from '../../http/principals.js';
 import { newId, randomBase62, sha256Hex } from '../../ids.js';
 import type { AuditActor, AuditOrigin } from '../audit/audit.js';
@@ -16,15 +23,20 @@ import {
   verifyPassword,
 } from './operators.js';
 import {
+  findOperator,
   findOperatorByEmail,
   findSessionByHash,
+  findToken,
   findTokenByHash,
   insertOperator,
   insertSession,
   insertToken,
   listOperators,
+  listTokens,
   revokeSessionByHash,
   setLastLogin,
+  setOperatorDisabled,
+  setTokenRevoked,
   touchSession,
   touchToken,
 } from './operators.repository.js';
@@ -32,6 +44,9 @@ import type { OperatorRole } from './operators.table.js';
 
 export const SESSION_IDLE_MS = 15 * 60_000;
 export const SESSION_MAX_MS = 12 * 3_600_000;
+
+const operatorExists = (email: string) =>
+  invalidParam('email', `An operator with the email ${email} already exists.`, 'operator_exists');
 
 export class OperatorsService {
   constructor(
@@ -47,44 +62,73 @@ export class OperatorsService {
     origin?: AuditOrigin,
   ) {
     const passwordHash = await hashPassword(input.password);
-    return this.db.transaction().execute(async (trx) => {
-      if (await findOperatorByEmail(trx, input.email)) {
-        throw invalidParam(
-          'email',
-          `An operator with the email ${input.email} already exists.`,
-          'operator_exists',
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        if (await findOperatorByEmail(trx, input.email)) throw operatorExists(input.email);
+        const row = await insertOperator(trx, {
+          id: newId('op', 16),
+          email: input.email,
+          password_hash: passwordHash,
+          role: input.role,
+          created_at: this.clock.now(),
+        });
+        await this.audit.record(
+          {
+            actor,
+            action: 'operator.create',
+            resourceType: 'operator',
+            resourceId: row.id,
+            outcome: 'success',
+            origin,
+            newValue: { role: row.role },
+          },
+          trx,
         );
-      }
-      const row = await insertOperator(trx, {
-        id: newId('op', 16),
-        email: input.email,
-        password_hash: passwordHash,
-        role: input.role,
-        created_at: this.clock.now(),
+        return toOperatorObject(row);
       });
-      await this.audit.record(
-        {
-          actor,
-          action: 'operator.create',
-          resourceType: 'operator',
-          resourceId: row.id,
-          outcome: 'success',
-          origin,
-          newValue: { role: row.role },
-        },
-        trx,
-      );
-      return toOperatorObject(row);
-    });
+    } catch (error) {
+      // Two creates of one email at once: the unique index refuses the later one.
+      throw isUniqueViolation(error) ? operatorExists(input.email) : error;
+    }
   }
 
   /** Makes sure the operator named by BOOTSTRAP_ADMIN_EMAIL exists with the payment-admin role. */
   async bootstrapAdmin(email: string, password: string): Promise<void> {
     if (await findOperatorByEmail(this.db, email.toLowerCase())) return;
-    await this.create(
-      { email: email.toLowerCase(), password, role: 'payment-admin' },
-      { type: 'system', id: null },
-    );
+    try {
+      await this.create(
+        { email: email.toLowerCase(), password, role: 'payment-admin' },
+        { type: 'system', id: null },
+      );
+    } catch (error) {
+      // Another replica starting at the same moment created it first: that is the wanted outcome.
+      if (!(error instanceof AppError && error.code === 'operator_exists')) throw error;
+    }
+  }
+
+  /** Disabling ends every session and token of the operator at once (authenticate checks it). */
+  async disable(id: string, actor: OperatorPrincipal, origin: AuditOrigin) {
+    if (id === actor.operatorId) throw invalidParam('id', 'You cannot disable your own account.');
+    return this.db.transaction().execute(async (trx) => {
+      const before = await findOperator(trx, id);
+      if (!before) throw resourceMissing('operator', id, 'id');
+      const after = await setOperatorDisabled(trx, id, this.clock.now());
+      if (!after) throw invalidParam('id', `The operator ${id} is already disabled.`, 'operator_disabled');
+      await this.audit.record(
+        {
+          actor: { type: 'operator', id: actor.operatorId },
+          action: 'operator.disable',
+          resourceType: 'operator',
+          resourceId: id,
+          outcome: 'success',
+          origin,
+          oldValue: { disabled: false },
+          newValue: { disabled: true },
+        },
+        trx,
+      );
+      return toOperatorObject(after);
+    });
   }
 
   async list() {
@@ -108,9 +152,10 @@ export class OperatorsService {
     }
     const token = `ops_${randomBase62(40)}`;
     const now = this.clock.now();
+    const sessionId = newId('sess');
     await this.db.transaction().execute(async (trx) => {
       await insertSession(trx, {
-        id: newId('sess'),
+        id: sessionId,
         token_hash: sha256Hex(token),
         operator_id: operator.id,
         created_at: now,
@@ -122,6 +167,8 @@ export class OperatorsService {
         {
           actor: { type: 'operator', id: operator.id },
           action: 'operator.login',
+          resourceType: 'operator_session',
+          resourceId: sessionId,
           outcome: 'success',
           origin,
         },
@@ -137,11 +184,13 @@ export class OperatorsService {
 
   async logout(token: string, operatorId: string, origin: AuditOrigin): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      await revokeSessionByHash(trx, sha256Hex(token), this.clock.now());
+      const sessionId = await revokeSessionByHash(trx, sha256Hex(token), this.clock.now());
       await this.audit.record(
         {
           actor: { type: 'operator', id: operatorId },
           action: 'operator.logout',
+          resourceType: 'operator_session',
+          resourceId: sessionId,
           outcome: 'success',
           origin,
         },
@@ -175,6 +224,45 @@ export class OperatorsService {
       );
     });
     return { id, object: 'operator_token' as const, name, token };
+  }
+
+  /** An operator sees their own tokens; one who may configure sees everyone's. */
+  async listTokens(caller: OperatorPrincipal) {
+    const own = caller.permissions.has('payment:configure') ? undefined : caller.operatorId;
+    return (await listTokens(this.db, own)).map((row) => ({
+      id: row.id,
+      object: 'operator_token' as const,
+      operator: row.operator_id,
+      name: row.name,
+      created: unixSeconds(row.created_at),
+      last_used_at: row.last_used_at ? unixSeconds(row.last_used_at) : null,
+      revoked_at: row.revoked_at ? unixSeconds(row.revoked_at) : null,
+    }));
+  }
+
+  async revokeToken(id: string, caller: OperatorPrincipal, origin: AuditOrigin) {
+    return this.db.transaction().execute(async (trx) => {
+      const token = await findToken(trx, id);
+      const visible =
+        token && (token.operator_id === caller.operatorId || caller.permissions.has('payment:configure'));
+      // Someone else's token answers as missing, so ids of other operators' tokens are not confirmed.
+      if (!visible) throw resourceMissing('operator_token', id, 'id');
+      if (!(await setTokenRevoked(trx, id, this.clock.now()))) {
+        throw invalidParam('id', `The operator token ${id} is already revoked.`, 'operator_token_revoked');
+      }
+      await this.audit.record(
+        {
+          actor: { type: 'operator', id: caller.operatorId },
+          action: 'operator_token.revoke',
+          resourceType: 'operator_token',
+          resourceId: id,
+          outcome: 'success',
+          origin,
+        },
+        trx,
+      );
+      return { id, object: 'operator_token' as const, revoked: true };
+    });
   }
 
   /** Bearer `opt_` (API token) or `ops_` (session), or the session cookie. */
