@@ -18,6 +18,8 @@ import type {
   OperatorsTable,
   OperatorTokensTable,
 } from '../modules/operators/operators.table.js';
+import type { PaymentMethodsTable } from '../modules/payment-methods/payment-methods.table.js';
+import type { VaultCardsTable, VaultCvcsTable, VaultKeysTable } from '../modules/vault/vault.table.js';
 
 export interface Database {
   merchants: MerchantsTable;
@@ -36,4 +38,8 @@ export interface Database {
   ledger_entries: LedgerEntriesTable;
   ledger_balances: LedgerBalancesTable;
   ledger_availability: LedgerAvailabilityTable;
+  payment_methods: PaymentMethodsTable;
+  vault_cards: VaultCardsTable;
+  vault_cvcs: VaultCvcsTable;
+  vault_keys: VaultKeysTable;
 }

@@ -6,6 +6,7 @@ import * as m0003 from './0003_jobs.js';
 import * as m0004 from './0004_ledger.js';
 import * as m0005 from './0005_idempotency.js';
 import * as m0006 from './0006_events.js';
+import * as m0007 from './0007_payment_methods_vault.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_merchants_keys_customers': m0001,
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '0004_ledger': m0004,
   '0005_idempotency': m0005,
   '0006_events': m0006,
+  '0007_payment_methods_vault': m0007,
 };
