@@ -2,6 +2,7 @@
 // process against DATABASE_URL (or DATA_DIR when no service holds it) or over HTTP with --url/--token.
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config.js';
+import { registerEmulatorCommands } from '../emulators/emulator.commands.js';
 import { AppError } from '../http/errors.js';
 import type { Role } from '../main.js';
 import { globalsOf, inProcess, UsageError } from './context.js';
@@ -61,6 +62,7 @@ program
 
 registerKeyCommands(program, globals);
 registerOperatorCommands(program, globals);
+registerEmulatorCommands(program);
 
 /** One line on stderr for anything the user can act on; a stack only with PAYCTL_DEBUG=1. */
 function describe(error: unknown): string {
