@@ -3,7 +3,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, type KyselyConfig, PostgresDialect } from 'kysely';
+import {
+  Kysely,
+  type KyselyConfig,
+  PostgresDialect,
+  type PostgresPool,
+  type PostgresPoolClient,
+} from 'kysely';
 import pg from 'pg';
 import lockfile from 'proper-lockfile';
 import type { Logger } from '../observability/logger.js';
@@ -67,15 +73,52 @@ function createPool(url: string, options: PostgresOptions): pg.Pool {
   return pool;
 }
 
+export const ABORTED_COMMIT_MESSAGE =
+  'the transaction was rolled back by the database (an earlier statement failed)';
+
+/**
+ * PostgreSQL answers COMMIT of a transaction that a failed statement aborted with ROLLBACK and no
+ * error, so a caller that caught the failure would believe its writes were saved. PGlite's dialect
+ * throws in that case; this pool makes node-postgres throw too, so both drivers behave alike.
+ */
+function strictCommitPool(pool: pg.Pool): PostgresPool {
+  // One wrapper per pg client: Kysely keys its per-connection state on the client object.
+  const wrappers = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  const wrap = (client: pg.PoolClient): PostgresPoolClient => ({
+    query: ((statement: unknown, parameters?: unknown[]) => {
+      if (typeof statement !== 'string') return client.query(statement as pg.Submittable);
+      const result = client.query(statement, parameters);
+      if (statement !== 'commit') return result;
+      return result.then((outcome) => {
+        if (outcome.command === 'ROLLBACK') throw new Error(ABORTED_COMMIT_MESSAGE);
+        return outcome;
+      });
+    }) as PostgresPoolClient['query'],
+    release: () => client.release(),
+  });
+  return {
+    async connect() {
+      const client = await pool.connect();
+      let wrapper = wrappers.get(client);
+      if (!wrapper) {
+        wrapper = wrap(client);
+        wrappers.set(client, wrapper);
+      }
+      return wrapper;
+    },
+    end: () => pool.end(),
+  };
+}
+
 export function connectPostgres(options: PostgresOptions): DatabaseHandle {
   const pool = createPool(options.url, options);
   const db = new Kysely<Database>({
-    dialect: new PostgresDialect({ pool }),
+    dialect: new PostgresDialect({ pool: strictCommitPool(pool) }),
     log: kyselyLog(options.onQuery),
   });
   const replicaPool = options.readReplicaUrl ? createPool(options.readReplicaUrl, options) : undefined;
   const readDb = replicaPool
-    ? new Kysely<Database>({ dialect: new PostgresDialect({ pool: replicaPool }) })
+    ? new Kysely<Database>({ dialect: new PostgresDialect({ pool: strictCommitPool(replicaPool) }) })
     : db;
   return {
     kind: 'postgres',
