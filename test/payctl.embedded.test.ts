@@ -1,0 +1,151 @@
+// payctl on the embedded database: in process against a DATA_DIR no service holds, the DATA_DIR lock
+// once a service runs on it (and --url as the way in), and the first start printing its keys once.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Api } from './support/http.js';
+import { type RunningProcess, runPayctl, spawnPayctl } from './support/processes.js';
+
+const folders: string[] = [];
+const running: RunningProcess[] = [];
+afterAll(async () => {
+  for (const process of running) {
+    process.child.kill('SIGTERM');
+    await process.exited;
+  }
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+});
+
+function dataDir(): string {
+  const folder = mkdtempSync(path.join(tmpdir(), 'payctl-embedded-'));
+  folders.push(folder);
+  return folder;
+}
+
+const PASSWORD = 'a long enough password';
+// Every payctl here opens PGlite in a fresh process (seconds each on a busy machine).
+const SLOW = 90_000;
+
+async function start(env: Record<string, string>): Promise<{ process: RunningProcess; api: Api }> {
+  const process = spawnPayctl(['start'], { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env });
+  running.push(process);
+  await process.waitFor(/listening on http:\/\/127\.0\.0\.1:\d+/, 40_000);
+  const port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(process.output())?.[1];
+  return { process, api: new Api(`http://127.0.0.1:${port}`) };
+}
+
+async function stop(process: RunningProcess) {
+  process.child.kill('SIGTERM');
+  expect((await process.exited).code).toBe(0);
+}
+
+describe('payctl on an embedded DATA_DIR', () => {
+  it(
+    'works in process with no service running, then over --url once one holds the DATA_DIR',
+    async () => {
+      const env = { DATA_DIR: dataDir(), LOG_LEVEL: 'warn' };
+      const migrate = await runPayctl(['migrate'], env);
+      expect(migrate.code, migrate.output).toBe(0);
+      expect(migrate.output).toContain('migrations are up to date');
+      // A one-shot command never creates (and prints) the first-start merchant.
+      expect(migrate.output).not.toContain('First start');
+
+      const operator = await runPayctl(
+        [
+          'operators',
+          'create',
+          '--email',
+          'ops@example.test',
+          '--role',
+          'payment-admin',
+          '--password',
+          PASSWORD,
+        ],
+        env,
+      );
+      expect(operator.code, operator.output).toBe(0);
+      expect(operator.output).toContain('ops@example.test');
+      const merchant = await runPayctl(['--json', 'merchants', 'create', '--name', 'Embedded shop'], env);
+      expect(merchant.code, merchant.output).toBe(0);
+      const merchantId = (JSON.parse(merchant.output) as { id: string }).id;
+      const key = await runPayctl(['--json', 'keys', 'create', '--merchant', merchantId], env);
+      expect(key.code, key.output).toBe(0);
+      const secret = (JSON.parse(key.output) as { secret: string }).secret;
+      expect(secret).toMatch(/^sk_test_/);
+
+      const { api } = await start(env);
+      expect((await api.get('/v1/customers', undefined, { key: secret })).status).toBe(200);
+
+      const locked = await runPayctl(['keys', 'create', '--merchant', merchantId], env);
+      expect(locked.code).not.toBe(0);
+      expect(locked.output.trim().split('\n')).toHaveLength(1);
+      expect(locked.output).toMatch(/^payctl: DATA_DIR .* is in use by another payment-service process/);
+      expect(locked.output).toContain('--url');
+
+      const login = await api.post<{ token: string }>('/admin/login', {
+        email: 'ops@example.test',
+        password: PASSWORD,
+      });
+      const token = await api.post<{ token: string }>(
+        '/admin/tokens',
+        { name: 'cli' },
+        { key: login.body.token },
+      );
+      const remote = await runPayctl(
+        [
+          '--url',
+          api.baseUrl,
+          '--token',
+          token.body.token,
+          '--json',
+          'keys',
+          'create',
+          '--merchant',
+          merchantId,
+        ],
+        env,
+      );
+      expect(remote.code, remote.output).toBe(0);
+      const remoteSecret = (JSON.parse(remote.output) as { secret: string }).secret;
+      expect((await api.get('/v1/customers', undefined, { key: remoteSecret })).status).toBe(200);
+      // The in-process commands left audit rows with the CLI as actor.
+      const audit = await api.get<{ data: { actor: { type: string }; action: string }[] }>(
+        '/admin/audit',
+        undefined,
+        {
+          key: token.body.token,
+        },
+      );
+      const cliActions = audit.body.data.filter((e) => e.actor.type === 'cli').map((e) => e.action);
+      expect(cliActions.sort()).toEqual(['api_key.create', 'merchant.create', 'operator.create']);
+    },
+    SLOW,
+  );
+
+  it(
+    'prints a merchant and its keys on the first start only; BOOTSTRAP_SECRET_KEY adds a working key',
+    async () => {
+      const env = { DATA_DIR: dataDir() };
+      const first = await start(env);
+      await first.process.waitFor('publishable key:');
+      const output = first.process.output();
+      expect(output).toContain('First start');
+      const merchantId = /merchant:\s+(acct_\w+)/.exec(output)?.[1];
+      const secret = /secret key:\s+(sk_test_\w+)/.exec(output)?.[1] as string;
+      expect(merchantId).toBeDefined();
+      expect(output.match(/sk_test_\w+/g)).toHaveLength(1);
+      expect((await first.api.get('/v1/customers', undefined, { key: secret })).status).toBe(200);
+      await stop(first.process);
+
+      const bootstrapKey = `sk_test_${'b'.repeat(24)}`;
+      const second = await start({ ...env, BOOTSTRAP_SECRET_KEY: bootstrapKey });
+      expect(second.process.output()).not.toContain('First start');
+      expect(second.process.output()).not.toMatch(/sk_test_/);
+      expect((await second.api.get('/v1/customers', undefined, { key: secret })).status).toBe(200);
+      expect((await second.api.get('/v1/customers', undefined, { key: bootstrapKey })).status).toBe(200);
+      await stop(second.process);
+    },
+    SLOW,
+  );
+});
