@@ -278,12 +278,14 @@ describe('job runner', () => {
       stopping = draining.stop().then(() => {
         stopped = true;
       });
-      const second = (await draining.enqueue(db, 'test.draining', { n: 2 })) as number;
       await polls(runner);
       expect(stopped).toBe(false);
       release();
       await stopping;
+      // The running job finished and was recorded before stop() resolved; nothing is claimed after.
       expect(await jobById(first)).toBeUndefined();
+      const second = (await draining.enqueue(db, 'test.draining', { n: 2 })) as number;
+      await polls(runner);
       expect(calls.map((call) => call.n)).toEqual([1]);
       expect(await jobById(second)).toMatchObject({ attempts: 0, locked_by: null });
     } finally {

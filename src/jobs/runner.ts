@@ -274,7 +274,10 @@ export class JobRunner {
       });
   }
 
-  /** An enqueue in this process shortens the wait for the next poll. */
+  /**
+   * An enqueue in this process, or a slot freed while work waits, shortens the wait for the next poll.
+   * An enqueue inside a transaction may wake a poll before its commit; that job then waits one interval.
+   */
   private wake(): void {
     if (this.stopped) return;
     if (!this.timer) {
