@@ -1,0 +1,123 @@
+// The one small interface every payment provider sits behind (Stripe, PayPal, the wallet). Adapters turn
+// the provider's wire format into these typed outcomes at their edge; the payments module never sees a
+// provider's own objects or errors. DESIGN section 6: an attempt creates the provider object first and
+// saves its id, then confirms with an idempotency key derived from (livemode, attempt, operation).
+import type { ProviderName } from '../money/currencies.js';
+
+export type { ProviderName };
+
+/** Card data revealed from the vault for the one call that needs it; never stored or logged by adapters. */
+export interface CardData {
+  number: string;
+  expMonth: number;
+  expYear: number;
+  cvc?: string | undefined;
+}
+
+export type PaymentSource =
+  | { kind: 'card'; card: CardData }
+  /** A provider-side payment method id (e.g. Stripe's `pm_...`) or a wallet's customer. */
+  | { kind: 'provider_token'; token: string }
+  | { kind: 'redirect_wallet' };
+
+export interface AttemptContext {
+  /** Our attempt id; provider idempotency keys are `${livemode}:${attemptId}:${operation}`. */
+  attemptId: string;
+  livemode: boolean;
+  merchantId: string;
+  paymentIntentId: string;
+}
+
+export interface CreatePaymentRequest extends AttemptContext {
+  amount: number;
+  currency: string;
+  captureMethod: 'automatic' | 'manual';
+  description?: string | null | undefined;
+  /** Our return hop (PUBLIC_URL/return/...), never the merchant's URL directly. */
+  returnUrl?: string | undefined;
+}
+
+/** Why a call failed in a way that proves no money moved: the only failures that allow fallback. */
+export type NoChargeReason =
+  | 'connection_refused'
+  | 'dns'
+  | 'tls'
+  | 'circuit_open'
+  | 'authentication'
+  | 'rate_limited'
+  | 'invalid_request'
+  | 'unsupported';
+
+export interface ChargeFacts {
+  /** The provider's charge/capture id. */
+  providerChargeId: string;
+  amount: number;
+  amountCaptured: number;
+  /** The provider's fee in minor units, when it reports one at this point. */
+  fee?: number | undefined;
+  cardBrand?: string | undefined;
+  cardLast4?: string | undefined;
+}
+
+export type PaymentOutcome =
+  | { status: 'succeeded'; providerPaymentId: string; charge: ChargeFacts }
+  | { status: 'requires_capture'; providerPaymentId: string; charge: ChargeFacts }
+  | { status: 'requires_action'; providerPaymentId: string; redirectUrl: string }
+  | {
+      status: 'declined';
+      providerPaymentId: string;
+      code: string;
+      declineCode?: string | undefined;
+      message: string;
+      charge?: ChargeFacts | undefined;
+    }
+  | { status: 'canceled'; providerPaymentId: string }
+  /** Before any charge could happen; `retryAfterMs` from the provider's Retry-After on 429. */
+  | { status: 'no_charge'; reason: NoChargeReason; message: string; retryAfterMs?: number | undefined }
+  /** Timeout, reset, or 5xx after the request was sent: settled only by evidence (invariant 3). */
+  | { status: 'unknown'; providerPaymentId?: string | undefined; message: string };
+
+export type RefundOutcome =
+  | { status: 'succeeded' | 'pending'; providerRefundId: string }
+  | { status: 'failed'; providerRefundId?: string | undefined; code: string; message: string }
+  | { status: 'no_charge'; reason: NoChargeReason; message: string }
+  | { status: 'unknown'; message: string };
+
+/** A provider event, verified and mapped, for the inbound webhook inbox. */
+export interface ProviderEvent {
+  providerEventId: string;
+  type: string;
+  providerPaymentId?: string | undefined;
+  occurredAt: Date;
+  payload: unknown;
+}
+
+export interface PaymentProvider {
+  readonly name: ProviderName;
+  /** Creates the provider-side object (unconfirmed), so its id can be saved before any charge. */
+  createPayment(
+    request: CreatePaymentRequest,
+  ): Promise<{ providerPaymentId: string } | Extract<PaymentOutcome, { status: 'no_charge' | 'unknown' }>>;
+  confirm(
+    context: AttemptContext,
+    providerPaymentId: string,
+    source: PaymentSource,
+    returnUrl?: string,
+  ): Promise<PaymentOutcome>;
+  capture(context: AttemptContext, providerPaymentId: string, amount: number): Promise<PaymentOutcome>;
+  cancel(context: AttemptContext, providerPaymentId: string): Promise<PaymentOutcome>;
+  /** Reads the provider's truth about a payment: how unknown outcomes are settled. */
+  retrieve(context: AttemptContext, providerPaymentId: string): Promise<PaymentOutcome>;
+  refund(
+    context: AttemptContext & { refundId: string },
+    providerPaymentId: string,
+    amount: number,
+  ): Promise<RefundOutcome>;
+  /** Verifies the raw body against the configured secrets; throws when it does not verify. */
+  parseWebhook(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): ProviderEvent;
+}
+
+/** The provider idempotency key of DESIGN section 6: merchants sharing an account never collide. */
+export function providerIdempotencyKey(context: AttemptContext, operation: string): string {
+  return `${context.livemode ? 'live' : 'test'}:${context.attemptId}:${operation}`;
+}
