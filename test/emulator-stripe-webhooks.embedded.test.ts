@@ -180,3 +180,23 @@ describe('disputes', () => {
     expect((await h.stripe.disputes.retrieve(silent.dispute.id)).status).toBe('lost');
   });
 });
+
+describe('webhook target', () => {
+  it('delivers only enabled_events when the target names them', async () => {
+    const { port } = receiver.address() as AddressInfo;
+    await h.control.post(
+      '/_emulator/webhook_target',
+      { url: `http://127.0.0.1:${port}/webhooks/stripe`, secret: SECRET, enabled_events: ['refund.created'] },
+      { as: 'json' },
+    );
+    const pi = await h.stripe.paymentIntents.create({
+      amount: 1000,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+    });
+    const refund = await h.stripe.refunds.create({ payment_intent: pi.id });
+    await eventually(eventFor('refund.created', refund.id));
+    expect(verified().filter((e) => (e.data.object as { id: string }).id === pi.id)).toEqual([]);
+  });
+});

@@ -10,6 +10,13 @@ import { type FaultInjector, faultConfigSchema } from './faults.js';
 export interface WebhookTarget {
   url: string;
   secret: string;
+  /** Event types to deliver (`*` or absent: all), like a webhook endpoint's enabled_events. */
+  enabled_events?: string[];
+}
+
+export function targetWants(target: WebhookTarget, type: string): boolean {
+  const enabled = target.enabled_events;
+  return !enabled || enabled.includes('*') || enabled.includes(type);
 }
 
 export interface EmulatorControl {
@@ -27,6 +34,7 @@ const webhookTargetSchema = z
   .object({
     url: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }),
     secret: z.string().min(1).max(500),
+    enabled_events: z.array(z.string().min(1).max(100)).max(500).optional(),
   })
   .strict()
   .nullable();

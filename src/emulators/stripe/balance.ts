@@ -1,5 +1,5 @@
 // Owns balance transactions: what each money movement costs and nets, in integer minor units.
-import type { BalanceTransactionRecord } from './records.js';
+import type { BalanceTransactionRecord, ChargeRecord } from './records.js';
 import type { Ctx, StripeStore } from './store.js';
 
 /** Stripe's US card pricing, 2.9% + 30, rounded half up to the minor unit without floats. */
@@ -29,4 +29,23 @@ export function recordBalanceTransaction(
     available_on: ctx.now + AVAILABLE_AFTER_SECONDS,
     ...fields,
   });
+}
+
+/** Records the balance transaction for captured money and links it to the charge. */
+export function settleCharge(
+  store: StripeStore,
+  ctx: Ctx,
+  charge: ChargeRecord,
+  captured: number,
+): ChargeRecord {
+  const txn = recordBalanceTransaction(store, ctx, {
+    amount: captured,
+    currency: charge.currency,
+    fee: processingFee(captured),
+    type: 'charge',
+    reporting_category: 'charge',
+    source: charge.id,
+    description: charge.description,
+  });
+  return store.update(charge, { balance_transaction: txn.id });
 }

@@ -4,12 +4,12 @@
 import Fastify, { type FastifyError } from 'fastify';
 import qs from 'qs';
 import type { Clock } from '../../clock.js';
-import { randomBase62 } from '../../ids.js';
 import type { Logger } from '../../observability/logger.js';
-import { registerControlRoutes, type WebhookTarget } from '../shared/control-routes.js';
+import { registerControlRoutes, targetWants, type WebhookTarget } from '../shared/control-routes.js';
 import { emulatorClock, nowSeconds } from '../shared/emulator-clock.js';
 import { FaultInjector } from '../shared/faults.js';
 import type { Journal } from '../shared/journal.js';
+import { randomToken } from '../shared/random-id.js';
 import { WebhookDelivery } from '../shared/webhook-delivery.js';
 import { decideOverdueDisputes } from './disputes.js';
 import { errorJson, faultError } from './errors.js';
@@ -77,8 +77,10 @@ export async function startStripeEmulator(options: StripeEmulatorOptions): Promi
     pendingWebhooks: delivery.enabled() ? 1 : 0,
   });
   store.onEvent = (event) => {
-    if (delivery.enabled())
+    const target = delivery.currentTarget();
+    if (target && delivery.enabled() && targetWants(target, event.type)) {
       delivery.enqueue(JSON.stringify(renderEvent(event, renderContext(event.created))));
+    }
   };
   const deps: ApiDeps = {
     store,
@@ -118,7 +120,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions): Promi
   );
   const faultAnswer = (status: number) => ({ body: errorJson(faultError(status)) });
   app.addHook('onRequest', async (request, reply) => {
-    reply.header('Request-Id', `req_${randomBase62(14)}`);
+    reply.header('Request-Id', `req_${randomToken(14)}`);
     // Faults act on the provider API only; the control API and the shopper's pages stay reliable.
     if (request.url.startsWith('/v1/') && faults.beforeRequest(request, reply, faultAnswer)) return reply;
   });

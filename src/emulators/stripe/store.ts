@@ -1,8 +1,9 @@
 // Owns the emulator's state: one map per object type for O(1) reads by id, one creation-ordered id list
 // per account and type for listing, events written as state changes, and the journal that keeps it all
 // across restarts when a data folder is given.
-import { newId } from '../../ids.js';
+
 import type { Journal } from '../shared/journal.js';
+import { randomId } from '../shared/random-id.js';
 import { resourceMissing } from './errors.js';
 import {
   type EventRecord,
@@ -64,7 +65,7 @@ export class StripeStore {
   journal: Journal<JournalEntry> | null = null;
 
   newId(type: ObjectType): string {
-    return newId(ID_PREFIX[type], 24);
+    return randomId(ID_PREFIX[type]);
   }
 
   get<T extends ObjectType>(type: T, id: string): RecordOf<T> | undefined {

@@ -1,123 +1,26 @@
 // Owns /v1/payment_intents: create (optionally confirming), retrieve, update, confirm, capture, cancel
 // and list. A failed attempt answers 402 with the payment intent inside the error, as Stripe does.
-import { randomBase62 } from '../../../ids.js';
+import { randomToken } from '../../shared/random-id.js';
+import { cancelIntent, captureIntent } from '../capture.js';
 import { checkChargeAmount, checkCurrency } from '../currencies.js';
-import { StripeApiError, type StripeErrorBody, unexpectedState } from '../errors.js';
+import { unexpectedState } from '../errors.js';
 import type { ApiRoute, RouteInput } from '../http.js';
 import { LIST_PARAMS, listPage } from '../listing.js';
 import { mergeMetadata, Params, type Raw } from '../params.js';
-import { parsePaymentMethodData, resolvePaymentMethod } from '../payment-methods.js';
-import { cancelIntent, captureIntent, confirmIntent, type Outcome } from '../processor.js';
+import {
+  CAPTURE_METHODS,
+  CONFIRM_PARAMS,
+  CONFIRMABLE,
+  CREATE_PARAMS,
+  chosenPaymentMethod,
+  confirmWith,
+  paymentMethodTypes,
+  storedExtras,
+  UPDATABLE,
+  UPDATE_PARAMS,
+} from '../payment-intent-params.js';
 import type { CaptureMethod, PaymentIntentRecord } from '../records.js';
-import { renderPaymentIntent } from '../render-payments.js';
-import type { Ctx, StripeStore } from '../store.js';
-
-const CAPTURE_METHODS = ['automatic', 'automatic_async', 'manual'] as const;
-/** Accepted and stored as given; the emulator does not act on them. */
-const STORED = [
-  'receipt_email',
-  'setup_future_usage',
-  'shipping',
-  'statement_descriptor',
-  'statement_descriptor_suffix',
-  'transfer_group',
-  'payment_method_options',
-] as const;
-const IGNORED = [
-  'use_stripe_sdk',
-  'mandate_data',
-  'radar_options',
-  'payment_method_configuration',
-  'mandate',
-] as const;
-const CONFIRM_PARAMS = [
-  'payment_method',
-  'payment_method_data',
-  'return_url',
-  'off_session',
-  'error_on_requires_action',
-  'capture_method',
-  ...STORED,
-  ...IGNORED,
-];
-const CREATE_PARAMS = [
-  'amount',
-  'currency',
-  'automatic_payment_methods',
-  'confirm',
-  'confirmation_method',
-  'customer',
-  'description',
-  'metadata',
-  'payment_method_types',
-  ...CONFIRM_PARAMS,
-];
-const UPDATE_PARAMS = [
-  'amount',
-  'currency',
-  'capture_method',
-  'customer',
-  'description',
-  'metadata',
-  'payment_method',
-  'payment_method_data',
-  'payment_method_types',
-  ...STORED,
-];
-const UPDATABLE = new Set(['requires_payment_method', 'requires_confirmation', 'requires_action']);
-const CONFIRMABLE = new Set(['requires_payment_method', 'requires_confirmation', 'requires_action']);
-
-function storedExtras(params: Params, current: Record<string, unknown>): Record<string, unknown> {
-  const extra = { ...current };
-  for (const key of STORED) if (params.has(key)) extra[key] = params.passthrough(key);
-  return extra;
-}
-
-function paymentMethodTypes(params: Params): string[] | undefined {
-  const types = params.stringArray('payment_method_types');
-  const unsupported = types?.find((type) => type !== 'card');
-  if (unsupported) {
-    throw new StripeApiError(400, {
-      type: 'invalid_request_error',
-      code: 'payment_intent_invalid_parameter',
-      param: 'payment_method_types',
-      message: `The payment method type "${unsupported}" is invalid. This emulator supports card payments only.`,
-    });
-  }
-  return types;
-}
-
-/** Applies payment_method / payment_method_data, making test or raw-card payment methods as needed. */
-function chosenPaymentMethod(store: StripeStore, ctx: Ctx, params: Params): string | undefined {
-  const fromData = parsePaymentMethodData(params.raw['payment_method_data'], store, ctx);
-  if (fromData) return fromData.id;
-  const id = params.string('payment_method');
-  return id ? resolvePaymentMethod(store, ctx, id).id : undefined;
-}
-
-function answer(outcome: Outcome) {
-  if (outcome.failure) {
-    const body: StripeErrorBody = { ...outcome.failure, payment_intent: renderPaymentIntent(outcome.pi) };
-    throw new StripeApiError(outcome.failure.type === 'card_error' ? 402 : 400, body, true);
-  }
-  return { record: outcome.pi };
-}
-
-function confirmWith(
-  input: RouteInput,
-  store: StripeStore,
-  baseUrl: () => string,
-  pi: PaymentIntentRecord,
-  params: Params,
-) {
-  return answer(
-    confirmIntent(store, input.ctx, pi, {
-      baseUrl: baseUrl(),
-      offSession: params.boolean('off_session') ?? false,
-      errorOnRequiresAction: params.boolean('error_on_requires_action') ?? false,
-    }),
-  );
-}
+import type { StripeStore } from '../store.js';
 
 const confirmsOnCreate = (params: Raw) => params['confirm'] === true || params['confirm'] === 'true';
 
@@ -161,7 +64,7 @@ export function paymentIntentRoutes(store: StripeStore, baseUrl: () => string): 
           status: paymentMethod ? 'requires_confirmation' : 'requires_payment_method',
           capture_method: captureMethod,
           confirmation_method: confirmationMethod,
-          client_secret: `${id}_secret_${randomBase62(25)}`,
+          client_secret: `${id}_secret_${randomToken(25)}`,
           customer: params.string('customer') ?? null,
           description: params.clearable('description') ?? null,
           metadata,
