@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { registerEmulatorCommands } from '../emulators/emulator.commands.js';
 import { AppError } from '../http/errors.js';
 import type { Role } from '../main.js';
+import { registerLedgerCommands } from '../modules/ledger/ledger.commands.js';
 import { globalsOf, inProcess, UsageError } from './context.js';
 import { registerKeyCommands } from './keys.commands.js';
 import { registerOperatorCommands } from './operators.commands.js';
@@ -62,6 +63,7 @@ program
 
 registerKeyCommands(program, globals);
 registerOperatorCommands(program, globals);
+registerLedgerCommands(program, globals);
 registerEmulatorCommands(program);
 
 /** One line on stderr for anything the user can act on; a stack only with PAYCTL_DEBUG=1. */

@@ -8,6 +8,7 @@ import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/schema.js';
 import { newId } from '../../ids.js';
 import {
+  type AccountIdentity,
   type AccountRef,
   accountRefSchema,
   identifyAccount,
@@ -70,7 +71,10 @@ export class LedgerService {
    */
   async post(trx: Transaction<Database>, input: PostInput): Promise<PostedTransaction> {
     const plan = planPosting(parsePost(input));
-    await this.ensureAccounts(trx, plan);
+    await this.ensureAccounts(
+      trx,
+      plan.entries.map((e) => e.account),
+    );
 
     const constrained = plan.entries
       .filter((e) => !e.account.mayGoNegative)
@@ -216,8 +220,27 @@ export class LedgerService {
     return moved;
   }
 
-  private async ensureAccounts(trx: Transaction<Database>, plan: PostingPlan): Promise<void> {
-    const missing = plan.entries.map((e) => e.account).filter((a) => !this.knownAccounts.has(a.id));
+  /**
+   * Locks an account that may not go negative and returns its balance, for postings whose amounts depend
+   * on it (a disputed wallet top-up takes what the wallet still holds). Locks are held until the caller's
+   * transaction ends; take them before other ledger locks, as `post` does, in ascending id order.
+   */
+  async lockedBalance(
+    trx: Transaction<Database>,
+    livemode: boolean,
+    account: AccountRef,
+    currency: string,
+  ): Promise<number> {
+    const identity = identifyAccount(accountRefSchema.parse(account), livemode, currency.toLowerCase());
+    if (identity.mayGoNegative) {
+      throw new Error(`${identity.type} may go negative and is never locked; read it with balances()`);
+    }
+    await this.ensureAccounts(trx, [identity]);
+    return (await lockBalances(trx, [identity.id])).get(identity.id) ?? 0;
+  }
+
+  private async ensureAccounts(trx: Transaction<Database>, accounts: AccountIdentity[]): Promise<void> {
+    const missing = accounts.filter((a) => !this.knownAccounts.has(a.id));
     if (missing.length === 0) return;
     const inserted = await ensureAccounts(trx, missing, this.clock.now());
     if (this.knownAccounts.size > KNOWN_ACCOUNTS_LIMIT) this.knownAccounts.clear();
