@@ -2,6 +2,7 @@
 // connection every transaction is exclusive, and one transaction's failure never reaches another.
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isDatabaseUnavailable } from '../src/db/errors.js';
 import { startTestService, type TestService, testDatabaseKind } from './support/service.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: probe tables live outside the typed schema
@@ -142,5 +143,17 @@ describe(`transactions (${testDatabaseKind()})`, () => {
     await expect(attempt).rejects.toThrow(/rolled back|aborted/);
     expect(await labels()).not.toContain('swallowed');
     expect((await t.merchant.get('/v1/customers')).status).toBe(200);
+  });
+});
+
+describe('outage classification', () => {
+  it('tells an unreachable database (503, retry) from a failing statement (a bug, 500)', async () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED ::1:5432'), { code: 'ECONNREFUSED' });
+    expect(isDatabaseUnavailable(new AggregateError([refused, refused]))).toBe(true);
+    expect(isDatabaseUnavailable(new Error('wrapped', { cause: refused }))).toBe(true);
+    const failed = await sql`select 1 / 0`.execute(db).catch((error: unknown) => error);
+    expect(isDatabaseUnavailable(failed)).toBe(false);
+    const missing = await sql`select * from no_such_table`.execute(db).catch((error: unknown) => error);
+    expect(isDatabaseUnavailable(missing)).toBe(false);
   });
 });

@@ -5,6 +5,10 @@ const OUTAGE_CODES = new Set([
   'ETIMEDOUT',
   'EPIPE',
   'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  '53300', // too_many_connections: the server is full for now
   '57P01', // admin_shutdown (pg_terminate_backend, server stopping)
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now (server starting)
@@ -28,6 +32,13 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const { code, message } = error as { code?: string; message?: string };
   if (code && OUTAGE_CODES.has(code)) return true;
   if (message && OUTAGE_MESSAGES.some((fragment) => message.includes(fragment))) return true;
+  // Connecting to a host name with several addresses fails with an AggregateError of each attempt.
+  const attempts = (error as { errors?: unknown }).errors;
+  if (
+    Array.isArray(attempts) &&
+    attempts.some((attempt) => attempt !== error && isDatabaseUnavailable(attempt))
+  )
+    return true;
   const cause = (error as { cause?: unknown }).cause;
   return cause !== undefined && cause !== error && isDatabaseUnavailable(cause);
 }
