@@ -34,6 +34,16 @@ import { registerMerchantRoutes } from './modules/merchants/merchants.routes.js'
 import { MerchantsService } from './modules/merchants/merchants.service.js';
 import { registerOperatorRoutes } from './modules/operators/operators.routes.js';
 import { OperatorsService } from './modules/operators/operators.service.js';
+import { registerPaymentMethodRoutes } from './modules/payment-methods/payment-methods.routes.js';
+import { PaymentMethodsService } from './modules/payment-methods/payment-methods.service.js';
+import {
+  PURGE_CVCS_INTERVAL_SECONDS,
+  PURGE_CVCS_JOB,
+  purgeExpiredCvcsJob,
+} from './modules/vault/vault.jobs.js';
+import { resolveKeysFile, VaultKeys } from './modules/vault/vault.keys.js';
+import { registerVaultRoutes } from './modules/vault/vault.routes.js';
+import { VaultService } from './modules/vault/vault.service.js';
 import { HealthService } from './observability/health.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
@@ -118,6 +128,8 @@ export interface Service {
     balance: BalanceService;
     operators: OperatorsService;
     audit: AuditService;
+    vault: VaultService;
+    paymentMethods: PaymentMethodsService;
   };
   http: Awaited<ReturnType<typeof buildHttpApp>>;
   /** Listens on PORT (0 picks a free port) and starts the job runner for worker roles. */
@@ -133,6 +145,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
   const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL });
   const clock = buildClock(config);
   const metrics = new Metrics();
+  // Read before the database opens: a bad keys file fails the start with nothing to clean up.
+  const vaultKeys = new VaultKeys(resolveKeysFile(config, logger), logger);
   const tracing = new Tracing({
     endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
     sampleRatio: config.OTEL_TRACES_SAMPLER_ARG,
@@ -158,6 +172,12 @@ export async function createService(config: Config, options: ServiceOptions = {}
   const merchants = new MerchantsService(db, clock, keys);
   const events = new EventsService(db, clock);
   const customers = new CustomersService(db, clock, events);
+  const vault = new VaultService(db, clock, vaultKeys, metrics.registry, logger);
+  await vault.checkKeys().catch(async (error) => {
+    await database.close();
+    throw error;
+  });
+  const paymentMethods = new PaymentMethodsService(db, clock, events, vault, customers);
   const ledger = new LedgerService(db, clock, {
     balanceSlots: config.LEDGER_BALANCE_SLOTS,
     availabilityDelaySeconds: config.LEDGER_AVAILABILITY_DELAY_SECONDS,
@@ -175,6 +195,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
   });
   runner.register(releaseAvailableJob(ledger));
   await runner.schedule(RELEASE_JOB, RELEASE_JOB, RELEASE_INTERVAL_SECONDS);
+  runner.register(purgeExpiredCvcsJob(vault));
+  await runner.schedule(PURGE_CVCS_JOB, PURGE_CVCS_JOB, PURGE_CVCS_INTERVAL_SECONDS);
   const idempotency = new IdempotencyService(db, clock);
   const completers: Completers = new Map();
   for (const job of idempotencyJobs(idempotency, completers)) runner.register(job);
@@ -256,6 +278,9 @@ export async function createService(config: Config, options: ServiceOptions = {}
   });
   registerSystemRoutes(http.app, { health, metrics });
   registerCustomerRoutes(http.router, customers);
+  registerPaymentMethodRoutes(http.app, http.router, paymentMethods);
+  registerVaultRoutes(http.router, vault, audit);
+  http.expand.register('payment_method', 'customer', (scope, id) => customers.find(scope, id));
   registerEventRoutes(http.router, events);
   registerLedgerRoutes(http.router, { balance, audit, db });
   registerOperatorRoutes(http.router, operators, audit, config.publicUrl.startsWith('https:'));
@@ -281,7 +306,19 @@ export async function createService(config: Config, options: ServiceOptions = {}
     metrics,
     runner,
     health,
-    services: { keys, merchants, customers, events, idempotency, operators, audit, ledger, balance },
+    services: {
+      keys,
+      merchants,
+      customers,
+      events,
+      idempotency,
+      operators,
+      audit,
+      ledger,
+      balance,
+      vault,
+      paymentMethods,
+    },
     http,
     async start() {
       await http.app.listen({ port: config.PORT, host: config.HOST });

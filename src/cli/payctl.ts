@@ -6,6 +6,7 @@ import { registerEmulatorCommands } from '../emulators/emulator.commands.js';
 import { AppError } from '../http/errors.js';
 import type { Role } from '../main.js';
 import { registerLedgerCommands } from '../modules/ledger/ledger.commands.js';
+import { registerVaultCommands } from '../modules/vault/vault.commands.js';
 import { globalsOf, inProcess, UsageError } from './context.js';
 import { registerKeyCommands } from './keys.commands.js';
 import { registerOperatorCommands } from './operators.commands.js';
@@ -64,6 +65,7 @@ program
 registerKeyCommands(program, globals);
 registerOperatorCommands(program, globals);
 registerLedgerCommands(program, globals);
+registerVaultCommands(program, globals);
 registerEmulatorCommands(program);
 
 /** One line on stderr for anything the user can act on; a stack only with PAYCTL_DEBUG=1. */
