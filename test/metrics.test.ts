@@ -1,7 +1,8 @@
 // /metrics as Prometheus scrapes it: process metrics, the request histogram by route template, and the
 // live gauges runbooks 000 and 003 alert on (pool usage, job queue depth, Redis memory).
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestService, type TestService } from './support/service.js';
+import { startTestService, type TestService, testDatabaseKind } from './support/service.js';
 
 let t: TestService;
 beforeAll(async () => {
@@ -78,5 +79,25 @@ describe('/metrics', () => {
       expect(sample(text, 'jobs_queue_depth', { state })).toBeGreaterThanOrEqual(0);
     }
     expect(sample(text, 'redis_memory_usage_bytes')).toBeGreaterThan(0);
+  });
+});
+
+describe.runIf(testDatabaseKind() === 'postgres')('/metrics with the pool exhausted (PostgreSQL)', () => {
+  it('still answers, reporting the pool as fully used', async () => {
+    const busy = await startTestService({ env: { DB_POOL_SIZE: '1', DB_POOL_TIMEOUT: '30' } });
+    try {
+      let held = true;
+      const holder = sql`select pg_sleep(5)`.execute(busy.service.database.db).finally(() => {
+        held = false;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const reply = await busy.api.get('/metrics');
+      expect(held).toBe(true);
+      expect(reply.status).toBe(200);
+      expect(sample(reply.text, 'database_connection_pool_usage')).toBe(1);
+      await holder;
+    } finally {
+      await busy.close();
+    }
   });
 });

@@ -8,6 +8,24 @@ export interface MetricSources {
   jobQueueDepth(): Promise<{ ready: number; scheduled: number; dead: number }>;
 }
 
+/**
+ * Live sources wait on the database pool or Redis. A scrape must not wait with them: when the pool is
+ * exhausted, pool usage is exactly the series on-call needs, and a hung scrape would lose all of them.
+ */
+const SOURCE_TIMEOUT_MS = 1_000;
+
+async function within<T>(read: () => Promise<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), SOURCE_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([read().catch(() => undefined), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export class Metrics {
   readonly registry = new client.Registry();
   readonly httpDuration: client.Histogram<'method' | 'route' | 'status_code'>;
@@ -69,13 +87,11 @@ export class Metrics {
       labelNames: ['state'],
       registers: [this.registry],
       async collect() {
-        if (!self.sources) return;
-        try {
-          const depth = await self.sources.jobQueueDepth();
-          for (const [state, count] of Object.entries(depth)) this.set({ state }, count);
-        } catch {
-          // A scrape during a database outage reports the other metrics rather than failing whole.
-        }
+        const sources = self.sources;
+        if (!sources) return;
+        // During a database outage the last known depth stays; the other metrics still report.
+        const depth = await within(() => sources.jobQueueDepth());
+        for (const [state, count] of Object.entries(depth ?? {})) this.set({ state }, count);
       },
     });
   }
@@ -90,7 +106,7 @@ export class Metrics {
         help: 'Memory used by Redis (INFO memory used_memory)',
         registers: [this.registry],
         async collect() {
-          const bytes = await read().catch(() => undefined);
+          const bytes = await within(read);
           if (bytes !== undefined) this.set(bytes);
         },
       });
