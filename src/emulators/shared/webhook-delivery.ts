@@ -37,7 +37,11 @@ export const DEFAULT_RETRY_DELAYS_MS = [1_000, 5_000, 30_000, 120_000, 600_000];
 
 export class WebhookDelivery {
   private target: WebhookTarget | null = null;
-  private readonly queue: Delivery[] = [];
+  private targetUrl: URL | null = null;
+  // A FIFO with a moving head: Array#shift is O(n), and the queue can hold many thousands of bodies
+  // while a slow target catches up.
+  private queue: Delivery[] = [];
+  private head = 0;
   private inFlight = 0;
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private readonly agents = {
@@ -60,6 +64,7 @@ export class WebhookDelivery {
 
   setTarget(target: WebhookTarget | null): void {
     this.target = target;
+    this.targetUrl = target ? new URL(target.url) : null;
   }
 
   currentTarget(): WebhookTarget | null {
@@ -72,7 +77,7 @@ export class WebhookDelivery {
 
   enqueue(body: string): void {
     if (!this.enabled()) return;
-    if (this.queue.length >= this.maxQueued) {
+    if (this.queued() >= this.maxQueued) {
       this.counts.dropped++;
       return;
     }
@@ -81,21 +86,22 @@ export class WebhookDelivery {
   }
 
   stats(): DeliveryStats {
-    return { ...this.counts, queued: this.queue.length, in_flight: this.inFlight };
+    return { ...this.counts, queued: this.queued(), in_flight: this.inFlight };
   }
 
   close(): void {
     this.closed = true;
     for (const timer of this.retryTimers) clearTimeout(timer);
     this.retryTimers.clear();
-    this.queue.length = 0;
+    this.queue = [];
+    this.head = 0;
     this.agents.http.destroy();
     this.agents.https.destroy();
   }
 
   private pump(): void {
-    while (this.inFlight < this.maxInFlight && this.queue.length > 0 && this.target) {
-      const delivery = this.queue.shift()!;
+    while (this.inFlight < this.maxInFlight && this.queued() > 0 && this.target) {
+      const delivery = this.take();
       this.inFlight++;
       void this.send(this.target, delivery).then((ok) => {
         this.inFlight--;
@@ -104,6 +110,19 @@ export class WebhookDelivery {
         this.pump();
       });
     }
+  }
+
+  private queued(): number {
+    return this.queue.length - this.head;
+  }
+
+  private take(): Delivery {
+    const delivery = this.queue[this.head++]!;
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return delivery;
   }
 
   private scheduleRetry(delivery: Delivery): void {
@@ -126,10 +145,8 @@ export class WebhookDelivery {
 
   private send(target: WebhookTarget, delivery: Delivery): Promise<boolean> {
     return new Promise((resolve) => {
-      let url: URL;
-      try {
-        url = new URL(target.url);
-      } catch {
+      const url = this.targetUrl;
+      if (!url) {
         resolve(false);
         return;
       }

@@ -18,18 +18,26 @@ export function openPersistence(
   now: number,
 ): Journal<JournalEntry> {
   const file = path.join(dataDir, JOURNAL_FILE);
-  for (const entry of Journal.load<JournalEntry>(file)) {
+  const lines = Journal.load<JournalEntry>(file);
+  for (const entry of lines) {
     if (entry.t === 'idempotency') idempotency.restore(entry.r as IdempotencyEntry, now);
     else store.restore(entry.r as StoredRecord);
   }
+  // Rewriting costs as much as loading; it pays only once superseded versions and expired keys pile up.
+  const live = store.size() + idempotency.size();
+  const compact = lines.length > live + Math.max(1000, live / 4);
   const persisted = (entry: IdempotencyEntry): JournalEntry => ({
     t: 'idempotency',
     r: { ...entry, response: { status: entry.response!.status, body: bodyOf(entry) } },
   });
-  const journal = new Journal<JournalEntry>(file, function* everything() {
-    yield* store.entries();
-    for (const entry of idempotency.saved()) if (entry.response) yield persisted(entry);
-  });
+  const journal = new Journal<JournalEntry>(
+    file,
+    function* everything() {
+      yield* store.entries();
+      for (const entry of idempotency.saved()) if (entry.response) yield persisted(entry);
+    },
+    { compact },
+  );
   store.journal = journal;
   idempotency.onSaved = (id, entry) => journal.mark(`idempotency ${id}`, () => persisted(entry));
   return journal;

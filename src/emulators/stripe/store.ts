@@ -131,6 +131,13 @@ export class StripeStore {
     return this.maps[type].size;
   }
 
+  /** How many records are held, all types together. */
+  size(): number {
+    let total = 0;
+    for (const type of OBJECT_TYPES) total += this.maps[type].size;
+    return total;
+  }
+
   accounts(): string[] {
     return [...this.accountIds];
   }
