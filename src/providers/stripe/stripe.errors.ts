@@ -1,0 +1,142 @@
+// Owns turning what the Stripe SDK throws into typed outcomes at the adapter edge. The line that
+// matters is between `no_charge` (the request provably never reached Stripe, or Stripe refused it
+// before doing anything: the only failures that allow fallback) and `unknown` (it may have charged:
+// settled later by evidence, never by a second POST). When in doubt, the answer is `unknown`.
+import Stripe from 'stripe';
+import type { NoChargeReason, PaymentOutcome, RefundOutcome } from '../provider.js';
+import { DeadlineExceededError } from '../resilience.js';
+import { chargeFromDecline, toPaymentOutcome } from './stripe.transformers.js';
+
+type Failure = PaymentOutcome;
+
+/** Errors from the socket layer that prove no request bytes reached the server. */
+const BEFORE_SEND: Readonly<Record<string, NoChargeReason>> = {
+  ECONNREFUSED: 'connection_refused',
+  ENOTFOUND: 'dns',
+  EAI_AGAIN: 'dns',
+  // TLS verification fails during the handshake, before the HTTP request is written.
+  CERT_HAS_EXPIRED: 'tls',
+  CERT_NOT_YET_VALID: 'tls',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'tls',
+  SELF_SIGNED_CERT_IN_CHAIN: 'tls',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'tls',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'tls',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'tls',
+};
+
+/** The socket error codes under a connection error (Node nests them: detail, cause, AggregateError). */
+function codesOf(error: unknown, depth = 0): string[] {
+  if (!error || typeof error !== 'object' || depth > 4) return [];
+  const node = error as { code?: unknown; cause?: unknown; exception?: unknown; errors?: unknown };
+  const own = typeof node.code === 'string' ? [node.code] : [];
+  const nested = [node.cause, node.exception, ...(Array.isArray(node.errors) ? node.errors : [])];
+  return [...own, ...nested.flatMap((inner) => codesOf(inner, depth + 1))];
+}
+
+/** A no-charge reason only when every code found says the request was never sent. */
+export function connectionNoChargeReason(error: Stripe.errors.StripeConnectionError): NoChargeReason | null {
+  const codes = codesOf(error.detail);
+  if (codes.length === 0) return null;
+  const reasons = new Set(codes.map((code) => BEFORE_SEND[code]));
+  if (reasons.has(undefined) || reasons.size !== 1) return null;
+  return [...reasons][0] ?? null;
+}
+
+/** Retry-After is seconds or an HTTP date; milliseconds from `nowMs`, or undefined when absent. */
+export function retryAfterMs(
+  headers: Record<string, unknown> | undefined,
+  nowMs: number,
+): number | undefined {
+  const value = headers?.['retry-after'];
+  const text = Array.isArray(value) ? value[0] : value;
+  if (typeof text !== 'string' || text.trim() === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(text.trim())) return Math.round(Number(text.trim()) * 1000);
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}
+
+function noChargeOf(error: unknown, nowMs: number): Extract<PaymentOutcome, { status: 'no_charge' }> | null {
+  const { errors } = Stripe;
+  if (error instanceof errors.StripeConnectionError) {
+    const reason = connectionNoChargeReason(error);
+    return reason ? { status: 'no_charge', reason, message: `Stripe unreachable: ${error.message}` } : null;
+  }
+  if (error instanceof errors.StripeAuthenticationError || error instanceof errors.StripePermissionError) {
+    return { status: 'no_charge', reason: 'authentication', message: error.message };
+  }
+  if (error instanceof errors.StripeRateLimitError) {
+    return {
+      status: 'no_charge',
+      reason: 'rate_limited',
+      message: error.message,
+      retryAfterMs: retryAfterMs(error.headers, nowMs),
+    };
+  }
+  return null;
+}
+
+function unknownOf(error: unknown, providerPaymentId: string | undefined): PaymentOutcome {
+  const message =
+    error instanceof DeadlineExceededError
+      ? error.message
+      : error instanceof Stripe.errors.StripeError
+        ? `${error.type}${error.statusCode ? ` ${error.statusCode}` : ''}: ${error.message}`
+        : `unexpected error: ${(error as Error)?.message ?? String(error)}`;
+  return { status: 'unknown', ...(providerPaymentId ? { providerPaymentId } : {}), message };
+}
+
+/**
+ * A state conflict that does not carry the payment intent: its state must be read back before the
+ * answer means anything (an intent that already charged answers confirm with this 400 too).
+ */
+export function needsStateReadBack(error: unknown): boolean {
+  return (
+    error instanceof Stripe.errors.StripeInvalidRequestError &&
+    error.code === 'payment_intent_unexpected_state' &&
+    !error.payment_intent
+  );
+}
+
+/** The outcome of a failed payment call (create, confirm, capture, cancel, retrieve). */
+export function paymentFailure(
+  error: unknown,
+  providerPaymentId: string | undefined,
+  nowMs: number,
+): Failure {
+  const noCharge = noChargeOf(error, nowMs);
+  if (noCharge) return noCharge;
+  const { errors } = Stripe;
+  if (error instanceof errors.StripeCardError) {
+    const pi = error.payment_intent;
+    return {
+      status: 'declined',
+      providerPaymentId: pi?.id ?? providerPaymentId ?? '',
+      code: error.code ?? 'card_declined',
+      declineCode: error.decline_code || undefined,
+      message: error.message,
+      charge: chargeFromDecline(error.charge, pi, error.payment_method),
+    };
+  }
+  if (error instanceof errors.StripeInvalidRequestError) {
+    // A state conflict carries the payment intent: its state is better evidence than the error, and a
+    // payment that already succeeded must never read as "no charge" (that would allow a fallback).
+    if (error.code === 'payment_intent_unexpected_state' && error.payment_intent) {
+      return toPaymentOutcome(error.payment_intent);
+    }
+    return { status: 'no_charge', reason: 'invalid_request', message: error.message };
+  }
+  // StripeAPIError (5xx, unreadable answer), idempotency conflicts, timeouts, resets: it may have charged.
+  return unknownOf(error, providerPaymentId);
+}
+
+/** The outcome of a failed refund call. */
+export function refundFailure(error: unknown, nowMs: number): RefundOutcome {
+  const noCharge = noChargeOf(error, nowMs);
+  if (noCharge) return { status: 'no_charge', reason: noCharge.reason, message: noCharge.message };
+  const { errors } = Stripe;
+  if (error instanceof errors.StripeInvalidRequestError || error instanceof errors.StripeCardError) {
+    return { status: 'failed', code: error.code ?? 'refund_failed', message: error.message };
+  }
+  const unknown = unknownOf(error, undefined);
+  return { status: 'unknown', message: unknown.status === 'unknown' ? unknown.message : 'unknown' };
+}

@@ -1,0 +1,196 @@
+// Owns the Stripe adapter: our PaymentProvider on the official SDK, speaking HTTP to Stripe or to an
+// emulator at STRIPE_API_BASE (there is no other mode). Every POST carries the idempotency key derived
+// from (livemode, attempt, operation), so a retried call can only replay, never charge again; the SDK
+// retries nothing on its own. Errors become typed outcomes here (stripe.errors.ts), objects become
+// outcomes in stripe.transformers.ts, webhooks are verified in stripe.webhook.ts.
+import Stripe from 'stripe';
+import type { Clock } from '../../clock.js';
+import { providerSupports } from '../../money/currencies.js';
+import {
+  type AttemptContext,
+  type CreatePaymentRequest,
+  type PaymentOutcome,
+  type PaymentProvider,
+  type PaymentSource,
+  type ProviderEvent,
+  providerIdempotencyKey,
+  type RefundOutcome,
+} from '../provider.js';
+import { DEFAULT_PROVIDER_TIMEOUT_MS, withDeadline } from '../resilience.js';
+import { needsStateReadBack, paymentFailure, refundFailure } from './stripe.errors.js';
+import {
+  CHARGE_EXPAND,
+  confirmParams,
+  createParams,
+  toPaymentOutcome,
+  toRefundOutcome,
+} from './stripe.transformers.js';
+import { verifyStripeWebhook } from './stripe.webhook.js';
+
+export interface StripeProviderOptions {
+  secretKey: string;
+  /** `scheme://host[:port]`; unset means Stripe itself (https://api.stripe.com). */
+  apiBase?: string | undefined;
+  timeoutMs?: number;
+  /** Every secret inbound webhooks may be signed with (several during a rotation). */
+  webhookSecrets: readonly string[];
+  clock: Clock;
+}
+
+type CreateResult = Awaited<ReturnType<PaymentProvider['createPayment']>>;
+
+export function stripeClient(secretKey: string, apiBase: string | undefined, timeoutMs: number): Stripe {
+  const base = apiBase ? new URL(apiBase) : undefined;
+  const protocol = base?.protocol === 'http:' ? 'http' : 'https';
+  return new Stripe(secretKey, {
+    ...(base ? { host: base.hostname, port: base.port || (protocol === 'http' ? 80 : 443), protocol } : {}),
+    // Retries are ours to decide (never after an unknown outcome), so the SDK makes none.
+    maxNetworkRetries: 0,
+    timeout: timeoutMs,
+    telemetry: false,
+  });
+}
+
+export class StripeProvider implements PaymentProvider {
+  readonly name = 'stripe' as const;
+  readonly livemode: boolean;
+  private readonly stripe: Stripe;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: StripeProviderOptions) {
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS;
+    this.livemode = /^(sk|rk)_live_/.test(options.secretKey);
+    this.stripe = stripeClient(options.secretKey, options.apiBase, this.timeoutMs);
+  }
+
+  private call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    return withDeadline(`Stripe ${operation}`, this.timeoutMs, run);
+  }
+
+  private now(): number {
+    return this.options.clock.now().getTime();
+  }
+
+  async createPayment(request: CreatePaymentRequest): Promise<CreateResult> {
+    if (!providerSupports('stripe', request.currency, request.amount)) {
+      return {
+        status: 'no_charge',
+        reason: 'unsupported',
+        message: `Stripe does not take ${request.amount} in ${request.currency.toUpperCase()}`,
+      };
+    }
+    try {
+      const pi = await this.call('create payment', () =>
+        this.stripe.paymentIntents.create(createParams(request), {
+          idempotencyKey: providerIdempotencyKey(request, 'create'),
+        }),
+      );
+      return { providerPaymentId: pi.id };
+    } catch (error) {
+      const failure = paymentFailure(error, undefined, this.now());
+      if (failure.status === 'no_charge' || failure.status === 'unknown') return failure;
+      // Creating an unconfirmed intent charges nothing; anything else it answers is unexpected.
+      return { status: 'unknown', message: `unexpected answer to create: ${failure.status}` };
+    }
+  }
+
+  async confirm(
+    context: AttemptContext,
+    providerPaymentId: string,
+    source: PaymentSource,
+    returnUrl?: string,
+  ): Promise<PaymentOutcome> {
+    if (source.kind === 'redirect_wallet') {
+      return {
+        status: 'no_charge',
+        reason: 'unsupported',
+        message: 'Stripe takes cards, not redirect wallets',
+      };
+    }
+    return this.payment('confirm', providerPaymentId, () =>
+      this.stripe.paymentIntents.confirm(providerPaymentId, confirmParams(source, returnUrl), {
+        idempotencyKey: providerIdempotencyKey(context, 'confirm'),
+      }),
+    );
+  }
+
+  capture(context: AttemptContext, providerPaymentId: string, amount: number): Promise<PaymentOutcome> {
+    return this.payment('capture', providerPaymentId, () =>
+      this.stripe.paymentIntents.capture(
+        providerPaymentId,
+        { amount_to_capture: amount, expand: CHARGE_EXPAND },
+        { idempotencyKey: providerIdempotencyKey(context, 'capture') },
+      ),
+    );
+  }
+
+  cancel(context: AttemptContext, providerPaymentId: string): Promise<PaymentOutcome> {
+    return this.payment('cancel', providerPaymentId, () =>
+      this.stripe.paymentIntents.cancel(
+        providerPaymentId,
+        {},
+        { idempotencyKey: providerIdempotencyKey(context, 'cancel') },
+      ),
+    );
+  }
+
+  retrieve(_context: AttemptContext, providerPaymentId: string): Promise<PaymentOutcome> {
+    return this.payment('retrieve', providerPaymentId, () =>
+      this.stripe.paymentIntents.retrieve(providerPaymentId, { expand: CHARGE_EXPAND }),
+    );
+  }
+
+  async refund(
+    context: AttemptContext & { refundId: string },
+    providerPaymentId: string,
+    amount: number,
+  ): Promise<RefundOutcome> {
+    try {
+      const refund = await this.call('refund', () =>
+        this.stripe.refunds.create(
+          { payment_intent: providerPaymentId, amount, metadata: { refund_id: context.refundId } },
+          // One key per refund: several partial refunds of one attempt must not replay each other.
+          { idempotencyKey: providerIdempotencyKey(context, `refund_${context.refundId}`) },
+        ),
+      );
+      return toRefundOutcome(refund);
+    } catch (error) {
+      return refundFailure(error, this.now());
+    }
+  }
+
+  parseWebhook(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): ProviderEvent {
+    return verifyStripeWebhook(rawBody, headers, this.options.webhookSecrets, this.options.clock);
+  }
+
+  /** A cheap authenticated read for the `stripe_api` health check; throws when Stripe is not reachable. */
+  async ping(timeoutMs: number): Promise<void> {
+    await withDeadline('Stripe balance', timeoutMs, () =>
+      this.stripe.balance.retrieve({}, { timeout: timeoutMs }),
+    );
+  }
+
+  private async payment(
+    operation: string,
+    providerPaymentId: string,
+    run: () => Promise<Stripe.PaymentIntent>,
+  ): Promise<PaymentOutcome> {
+    try {
+      return toPaymentOutcome(await this.call(operation, run));
+    } catch (error) {
+      if (operation !== 'retrieve' && needsStateReadBack(error)) {
+        const state = await this.payment('retrieve', providerPaymentId, () =>
+          this.stripe.paymentIntents.retrieve(providerPaymentId, { expand: CHARGE_EXPAND }),
+        );
+        // The intent's state is the evidence; if it cannot be read, the refusal proves nothing either.
+        if (state.status !== 'no_charge') return state;
+        return {
+          status: 'unknown',
+          providerPaymentId,
+          message: `Stripe refused the ${operation} for the intent's state, which could not be read: ${state.message}`,
+        };
+      }
+      return paymentFailure(error, providerPaymentId, this.now());
+    }
+  }
+}
