@@ -3,8 +3,11 @@
 import { Writable } from 'node:stream';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { createService } from '../src/main.js';
 import { createLogger } from '../src/observability/logger.js';
-import { startTestService, type TestService } from './support/service.js';
+import { createTestDatabase } from './support/postgres.js';
+import { startTestService, type TestService, testDatabaseKind } from './support/service.js';
 
 let t: TestService;
 beforeAll(async () => {
@@ -139,5 +142,39 @@ describe('error bodies', () => {
     expect(failure?.level).toBe('error');
     expect(JSON.stringify(failure?.err)).toMatch(STACK_FRAME);
     expect((await t.merchant.get('/v1/customers')).status).toBe(200);
+  });
+});
+
+// The raw lines are driver-independent; checking them once keeps the embedded run short.
+describe.runIf(testDatabaseKind() === 'postgres')('raw log lines', () => {
+  it('are single JSON objects without repeated keys', async () => {
+    const raw: string[] = [];
+    const logger = createLogger({
+      level: 'info',
+      destination: new Writable({
+        write(chunk, _encoding, done) {
+          raw.push(...chunk.toString().split('\n').filter(Boolean));
+          done();
+        },
+      }),
+    });
+    const database = await createTestDatabase();
+    const service = await createService(
+      loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: database.url, LOG_LEVEL: 'info' }),
+      { role: 'api', logger },
+    );
+    try {
+      const { url } = await service.start();
+      const reply = await fetch(`${url}/v1/customers`);
+      expect(reply.status).toBe(401);
+      const line = raw.find((text) => text.includes(String(reply.headers.get('request-id'))));
+      expect(line).toBeDefined();
+      expect(line?.match(/"request_id":/g)).toHaveLength(1);
+      // A repeated key is dropped by JSON.parse, so the line would re-serialize shorter.
+      for (const text of raw) expect(JSON.stringify(JSON.parse(text)), text).toBe(text);
+    } finally {
+      await service.close();
+      await database.drop();
+    }
   });
 });

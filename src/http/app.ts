@@ -121,8 +121,8 @@ export async function buildHttpApp(options: HttpOptions): Promise<HttpApp> {
         method: request.method,
         route,
         status: reply.statusCode,
+        // request_id comes from the request logger's bindings; repeating it duplicates the JSON key.
         duration_ms: Math.round(seconds * 1e5) / 100,
-        request_id: request.id,
       },
       'request completed',
     );
@@ -132,7 +132,7 @@ export async function buildHttpApp(options: HttpOptions): Promise<HttpApp> {
   app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
     const appError = toAppError(error, options);
     if (appError.status >= 500) {
-      request.log.error({ err: error, request_id: request.id }, 'request failed');
+      request.log.error({ err: error }, 'request failed');
     }
     if (appError.shouldRetry !== undefined) reply.header('Stripe-Should-Retry', String(appError.shouldRetry));
     for (const [name, value] of Object.entries(appError.headers)) reply.header(name, value);
