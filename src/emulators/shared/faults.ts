@@ -1,7 +1,7 @@
 // Owns fault injection for the provider emulators (DESIGN section 11): what the API answers when a
 // test or benchmark asks it to misbehave. Faults touch the provider's API paths only, never the
 // /_emulator control API, so a test can always inspect state and switch faults off again.
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 
 export const FAULT_MODES = ['refuse', 'hang', 'drop_after_charge', 'error_after_charge'] as const;
@@ -102,4 +102,20 @@ export class FaultInjector {
 export function dropConnection(request: FastifyRequest, reply: FastifyReply): void {
   reply.hijack();
   request.raw.socket.destroy();
+}
+
+/**
+ * Applies the before-anything faults to requests under the provider's API prefixes (`/v1/` for
+ * Stripe; PayPal's `/v1/` and `/v2/`). Register it before the routes; the after-charge faults are
+ * the routes' to apply, since only they know whether a request charged.
+ */
+export function installFaultHook(
+  app: FastifyInstance,
+  faults: FaultInjector,
+  options: { apiPrefixes: readonly string[]; answer: ErrorAnswer },
+): void {
+  app.addHook('onRequest', async (request, reply) => {
+    if (!options.apiPrefixes.some((prefix) => request.url.startsWith(prefix))) return;
+    if (faults.beforeRequest(request, reply, options.answer)) return reply;
+  });
 }

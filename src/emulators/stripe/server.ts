@@ -7,7 +7,7 @@ import type { Clock } from '../../clock.js';
 import type { Logger } from '../../observability/logger.js';
 import { registerControlRoutes, targetWants, type WebhookTarget } from '../shared/control-routes.js';
 import { emulatorClock, nowSeconds } from '../shared/emulator-clock.js';
-import { FaultInjector } from '../shared/faults.js';
+import { FaultInjector, installFaultHook } from '../shared/faults.js';
 import type { Journal } from '../shared/journal.js';
 import { randomToken } from '../shared/random-id.js';
 import { WebhookDelivery } from '../shared/webhook-delivery.js';
@@ -118,11 +118,13 @@ export async function startStripeEmulator(options: StripeEmulatorOptions): Promi
       }
     },
   );
-  const faultAnswer = (status: number) => ({ body: errorJson(faultError(status)) });
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', async (_request, reply) => {
     reply.header('Request-Id', `req_${randomToken(14)}`);
-    // Faults act on the provider API only; the control API and the shopper's pages stay reliable.
-    if (request.url.startsWith('/v1/') && faults.beforeRequest(request, reply, faultAnswer)) return reply;
+  });
+  // Faults act on the provider API only; the control API and the shopper's pages stay reliable.
+  installFaultHook(app, faults, {
+    apiPrefixes: ['/v1/'],
+    answer: (status) => ({ body: errorJson(faultError(status)) }),
   });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?', 1)[0];
