@@ -40,17 +40,37 @@ async function stop(process: RunningProcess) {
   expect((await process.exited).code).toBe(0);
 }
 
+// One DATA_DIR through a service's life: first start, one-shot commands while it is stopped, a second
+// start that holds the folder. Sequential on purpose: each step needs the one before.
 describe('payctl on an embedded DATA_DIR', () => {
+  const env = { DATA_DIR: dataDir(), LOG_LEVEL: 'warn' };
+  let merchantId: string;
+  let bannerSecret: string;
+  let cliSecret: string;
+
   it(
-    'works in process with no service running, then over --url once one holds the DATA_DIR',
+    'prints a merchant and its keys on the first start, and they work',
     async () => {
-      const env = { DATA_DIR: dataDir(), LOG_LEVEL: 'warn' };
+      const first = await start(env);
+      await first.process.waitFor('publishable key:');
+      const output = first.process.output();
+      expect(output).toContain('First start');
+      merchantId = /merchant:\s+(acct_\w+)/.exec(output)?.[1] as string;
+      bannerSecret = /secret key:\s+(sk_test_\w+)/.exec(output)?.[1] as string;
+      expect(merchantId).toMatch(/^acct_/);
+      expect(output.match(/sk_test_\w+/g)).toHaveLength(1);
+      expect((await first.api.get('/v1/customers', undefined, { key: bannerSecret })).status).toBe(200);
+      await stop(first.process);
+    },
+    SLOW,
+  );
+
+  it(
+    'migrates, creates an operator and a key in process while no service holds the DATA_DIR',
+    async () => {
       const migrate = await runPayctl(['migrate'], env);
       expect(migrate.code, migrate.output).toBe(0);
       expect(migrate.output).toContain('migrations are up to date');
-      // A one-shot command never creates (and prints) the first-start merchant.
-      expect(migrate.output).not.toContain('First start');
-
       const operator = await runPayctl(
         [
           'operators',
@@ -66,16 +86,24 @@ describe('payctl on an embedded DATA_DIR', () => {
       );
       expect(operator.code, operator.output).toBe(0);
       expect(operator.output).toContain('ops@example.test');
-      const merchant = await runPayctl(['--json', 'merchants', 'create', '--name', 'Embedded shop'], env);
-      expect(merchant.code, merchant.output).toBe(0);
-      const merchantId = (JSON.parse(merchant.output) as { id: string }).id;
       const key = await runPayctl(['--json', 'keys', 'create', '--merchant', merchantId], env);
       expect(key.code, key.output).toBe(0);
-      const secret = (JSON.parse(key.output) as { secret: string }).secret;
-      expect(secret).toMatch(/^sk_test_/);
+      cliSecret = (JSON.parse(key.stdout) as { secret: string }).secret;
+      expect(cliSecret).toMatch(/^sk_test_/);
+    },
+    SLOW,
+  );
 
-      const { api } = await start(env);
-      expect((await api.get('/v1/customers', undefined, { key: secret })).status).toBe(200);
+  it(
+    'starts again without printing keys; BOOTSTRAP_SECRET_KEY, the first keys and the CLI key all work',
+    async () => {
+      const bootstrapKey = `sk_test_${'b'.repeat(24)}`;
+      const { process, api } = await start({ ...env, BOOTSTRAP_SECRET_KEY: bootstrapKey });
+      expect(process.output()).not.toContain('First start');
+      expect(process.output()).not.toMatch(/sk_test_/);
+      for (const key of [bannerSecret, cliSecret, bootstrapKey]) {
+        expect((await api.get('/v1/customers', undefined, { key })).status).toBe(200);
+      }
 
       const locked = await runPayctl(['keys', 'create', '--merchant', merchantId], env);
       expect(locked.code).not.toBe(0);
@@ -107,7 +135,7 @@ describe('payctl on an embedded DATA_DIR', () => {
         env,
       );
       expect(remote.code, remote.output).toBe(0);
-      const remoteSecret = (JSON.parse(remote.output) as { secret: string }).secret;
+      const remoteSecret = (JSON.parse(remote.stdout) as { secret: string }).secret;
       expect((await api.get('/v1/customers', undefined, { key: remoteSecret })).status).toBe(200);
       // The in-process commands left audit rows with the CLI as actor.
       const audit = await api.get<{ data: { actor: { type: string }; action: string }[] }>(
@@ -118,33 +146,8 @@ describe('payctl on an embedded DATA_DIR', () => {
         },
       );
       const cliActions = audit.body.data.filter((e) => e.actor.type === 'cli').map((e) => e.action);
-      expect(cliActions.sort()).toEqual(['api_key.create', 'merchant.create', 'operator.create']);
-    },
-    SLOW,
-  );
-
-  it(
-    'prints a merchant and its keys on the first start only; BOOTSTRAP_SECRET_KEY adds a working key',
-    async () => {
-      const env = { DATA_DIR: dataDir() };
-      const first = await start(env);
-      await first.process.waitFor('publishable key:');
-      const output = first.process.output();
-      expect(output).toContain('First start');
-      const merchantId = /merchant:\s+(acct_\w+)/.exec(output)?.[1];
-      const secret = /secret key:\s+(sk_test_\w+)/.exec(output)?.[1] as string;
-      expect(merchantId).toBeDefined();
-      expect(output.match(/sk_test_\w+/g)).toHaveLength(1);
-      expect((await first.api.get('/v1/customers', undefined, { key: secret })).status).toBe(200);
-      await stop(first.process);
-
-      const bootstrapKey = `sk_test_${'b'.repeat(24)}`;
-      const second = await start({ ...env, BOOTSTRAP_SECRET_KEY: bootstrapKey });
-      expect(second.process.output()).not.toContain('First start');
-      expect(second.process.output()).not.toMatch(/sk_test_/);
-      expect((await second.api.get('/v1/customers', undefined, { key: secret })).status).toBe(200);
-      expect((await second.api.get('/v1/customers', undefined, { key: bootstrapKey })).status).toBe(200);
-      await stop(second.process);
+      expect(cliActions.sort()).toEqual(['api_key.create', 'operator.create']);
+      await stop(process);
     },
     SLOW,
   );

@@ -72,7 +72,7 @@ describe('payctl in process on PostgreSQL (beside a running service)', () => {
 
     const json = await runPayctl(['--json', 'keys', 'create', '--merchant', t.merchantId], env);
     expect(json.code, json.output).toBe(0);
-    const created = JSON.parse(json.output) as { id: string; secret: string };
+    const created = JSON.parse(json.stdout) as { id: string; secret: string };
     expect((await t.api.get('/v1/customers', undefined, { key: created.secret })).status).toBe(200);
 
     const human = await runPayctl(['keys', 'create', '--merchant', t.merchantId, '--live'], env);

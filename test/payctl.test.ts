@@ -31,7 +31,7 @@ describe('payctl --url', () => {
       env(),
     );
     expect(result.code, result.output).toBe(0);
-    const created = JSON.parse(result.output) as { id: string; secret: string; kind: string };
+    const created = JSON.parse(result.stdout) as { id: string; secret: string; kind: string };
     expect(created.secret).toMatch(/^sk_test_/);
     expect((await t.api.get('/v1/customers', undefined, { key: created.secret })).status).toBe(200);
     const audit = await t.admin.get<{ data: { action: string; resource: { id: string } | null }[] }>(
@@ -68,14 +68,14 @@ describe('payctl --url', () => {
 
   it('rotates and revokes keys remotely', async () => {
     const created = JSON.parse(
-      (await runPayctl([...remote, '--json', 'keys', 'create', '--merchant', t.merchantId], env())).output,
+      (await runPayctl([...remote, '--json', 'keys', 'create', '--merchant', t.merchantId], env())).stdout,
     ) as { id: string; secret: string };
     const rotated = await runPayctl(
       [...remote, '--json', 'keys', 'rotate', created.id, '--overlap-seconds', '0'],
       env(),
     );
     expect(rotated.code, rotated.output).toBe(0);
-    const replacement = JSON.parse(rotated.output) as { id: string; secret: string };
+    const replacement = JSON.parse(rotated.stdout) as { id: string; secret: string };
     expect((await t.api.get('/v1/customers', undefined, { key: created.secret })).status).toBe(401);
     expect((await t.api.get('/v1/customers', undefined, { key: replacement.secret })).status).toBe(200);
     const revoked = await runPayctl([...remote, 'keys', 'revoke', replacement.id], env());
@@ -100,7 +100,7 @@ describe('payctl --url', () => {
       env(),
     );
     expect(operator.code, operator.output).toBe(0);
-    expect(JSON.parse(operator.output)).toMatchObject({
+    expect(JSON.parse(operator.stdout)).toMatchObject({
       email: 'remote@example.test',
       role: 'payment-viewer',
     });
@@ -114,7 +114,7 @@ describe('payctl --url', () => {
       env(),
     );
     expect(merchant.code, merchant.output).toBe(0);
-    const created = JSON.parse(merchant.output) as { id: string; secret_key: string };
+    const created = JSON.parse(merchant.stdout) as { id: string; secret_key: string };
     expect(created.id).toMatch(/^acct_/);
     expect((await t.api.get('/v1/customers', undefined, { key: created.secret_key })).status).toBe(200);
   });

@@ -47,7 +47,9 @@ export async function inProcess<T>(config: Config, fn: (service: Service) => Pro
   const service = await createService(config, {
     role: 'api',
     bootstrap: false,
-    logger: createLogger({ level: 'warn' }),
+    // stdout carries the command's result (parseable with --json); the service's own warnings are
+    // for the running service's logs, so a one-shot command reports errors only, on stderr.
+    logger: createLogger({ level: 'error', destination: process.stderr }),
   });
   try {
     return await fn(service);

@@ -9,7 +9,10 @@ export function payctlPath(): string {
 
 export interface RunningProcess {
   child: ChildProcess;
+  /** stdout and stderr interleaved as they arrived. */
   output(): string;
+  /** stdout alone: what a script piping the command would read. */
+  stdout(): string;
   /** Resolves once the output contains `text` (or rejects after `timeoutMs`). */
   waitFor(text: string | RegExp, timeoutMs?: number): Promise<void>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -21,12 +24,16 @@ export function spawnPayctl(args: string[], env: Record<string, string>): Runnin
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  let stdout = '';
   const listeners = new Set<() => void>();
   const append = (chunk: Buffer) => {
     output += chunk.toString();
     for (const listener of listeners) listener();
   };
-  child.stdout?.on('data', append);
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    append(chunk);
+  });
   child.stderr?.on('data', append);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('exit', (code, signal) => resolve({ code, signal })),
@@ -34,6 +41,7 @@ export function spawnPayctl(args: string[], env: Record<string, string>): Runnin
   return {
     child,
     output: () => output,
+    stdout: () => stdout,
     exited,
     waitFor(text, timeoutMs = 15_000) {
       const matches = () => (typeof text === 'string' ? output.includes(text) : text.test(output));
@@ -69,5 +77,5 @@ export async function runPayctl(args: string[], env: Record<string, string>, tim
   const timer = setTimeout(() => running.child.kill('SIGKILL'), timeoutMs);
   const { code } = await running.exited;
   clearTimeout(timer);
-  return { code, output: running.output() };
+  return { code, output: running.output(), stdout: running.stdout() };
 }
