@@ -12,6 +12,7 @@ import {
   parseKeysFile,
   type VaultKey,
 } from '../src/modules/vault/vault.keys.js';
+import { runPayctl } from './support/processes.js';
 import { startTestService, type TestService } from './support/service.js';
 
 const folder = mkdtempSync(path.join(tmpdir(), 'vault-test-'));
@@ -306,6 +307,23 @@ describe('key rotation', () => {
     expect(() => parseKeysFile(formatKeysFile({ keks: [k1], fingerprintKeys: [] }), 'keys')).toThrow(
       /no fingerprint key/,
     );
+  });
+});
+
+describe('operator access', () => {
+  it('verifies and rotates over /admin and payctl --url, audited, and refuses merchant keys', async () => {
+    expect((await t.api.get('/admin/vault/verify', undefined, { key: t.secretKey })).status).toBe(401);
+    const verified = await t.admin.get<{ ok: boolean }>('/admin/vault/verify');
+    expect(verified.status, verified.text).toBe(200);
+    expect(verified.body.ok).toBe(true);
+    const remote = await runPayctl(['--url', t.url, '--token', t.adminToken, 'vault', 'rotate'], {
+      LOG_LEVEL: 'warn',
+    });
+    expect(remote.code, remote.output).toBe(0);
+    expect(remote.output).toMatch(/every entry is under the current key/);
+    const audit = await t.admin.get<{ data: { action: string; outcome: string }[] }>('/admin/audit');
+    const actions = audit.body.data.map((e) => e.action);
+    expect(actions).toEqual(expect.arrayContaining(['vault.verify', 'vault.rotate']));
   });
 });
 
