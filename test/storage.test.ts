@@ -54,7 +54,8 @@ describe(`value types (${testDatabaseKind()})`, () => {
 
     const row = await sql<Record<string, unknown>>`
       select count(*) as n, sum(counter)::bigint as total, max(at) as latest,
-        '[1, {"b": true}]'::jsonb as arr, 42::int8 as literal
+        '[1, {"b": true}]'::jsonb as arr, 42::int8 as literal,
+        array[1, null, -9007199254740991]::int8[] as ids, '{{1,2},{3,4}}'::int8[] as grid
       from storage_probe where label = 'types'`.execute(db);
     expect(row.rows[0]).toEqual({
       n: 1,
@@ -62,6 +63,11 @@ describe(`value types (${testDatabaseKind()})`, () => {
       latest: at,
       arr: [1, { b: true }],
       literal: 42,
+      ids: [1, null, -9_007_199_254_740_991],
+      grid: [
+        [1, 2],
+        [3, 4],
+      ],
     });
   });
 
