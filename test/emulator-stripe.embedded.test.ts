@@ -152,6 +152,39 @@ describe('payments', () => {
   });
 });
 
+describe('two-step flow', () => {
+  it('creates an unconfirmed intent, then confirms it with raw card data', async () => {
+    const pi = await h.stripe.paymentIntents.create({
+      amount: 3100,
+      currency: 'usd',
+      metadata: { order: '42' },
+    });
+    expect(pi.status).toBe('requires_payment_method');
+    const updated = await h.stripe.paymentIntents.update(pi.id, { metadata: { attempt: 'a1' } });
+    expect(updated.metadata).toEqual({ order: '42', attempt: 'a1' });
+    const confirmed = await h.stripe.paymentIntents.confirm(
+      pi.id,
+      {
+        // Raw card data is a gated Stripe feature, absent from the SDK's public types.
+        payment_method_data: {
+          type: 'card',
+          card: card('4242424242424242'),
+        } as unknown as Stripe.PaymentIntentConfirmParams.PaymentMethodData,
+        return_url: 'https://shop.example/r',
+      },
+      { idempotencyKey: 'test:attempt_1:confirm' },
+    );
+    expect(confirmed.status).toBe('succeeded');
+    const again = await h.stripe.paymentIntents.confirm(pi.id).catch((e: unknown) => e);
+    expect((again as Stripe.errors.StripeError).code).toBe('payment_intent_unexpected_state');
+  });
+
+  it('declines a card that needs authentication when the payment is off session', async () => {
+    const error = await cardError(payWith('4000002500003155', { off_session: true }));
+    expect(error.code).toBe('authentication_required');
+  });
+});
+
 describe('3-D Secure', () => {
   async function startChallenge() {
     const pi = await payWith('4000002500003155', { return_url: 'https://shop.example/return?order=7' });
