@@ -24,3 +24,17 @@ export async function listAudit(db: Executor, filters: AuditFilters): Promise<Au
   if (filters.since) query = query.where('occurred_at', '>=', filters.since);
   return query.execute();
 }
+
+/** When each failed operator login from `origin` happened since `since`, oldest first. */
+export async function listFailedLoginTimes(db: Executor, origin: string, since: Date): Promise<Date[]> {
+  const rows = await db
+    .selectFrom('audit_log')
+    .select('occurred_at')
+    .where('action', '=', 'operator.login')
+    .where('outcome', '=', 'failure')
+    .where('origin', '=', origin)
+    .where('occurred_at', '>=', since)
+    .orderBy('occurred_at', 'asc')
+    .execute();
+  return rows.map((row) => row.occurred_at);
+}
