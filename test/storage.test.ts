@@ -71,6 +71,21 @@ describe(`value types (${testDatabaseKind()})`, () => {
     });
   });
 
+  it('returns dates, intervals, numeric arrays and bytea alike on both drivers', async () => {
+    const row = await sql<Record<string, unknown>>`
+      select '2025-03-30'::date as day, array['2025-01-01'::date, null] as days,
+        interval '1 day 02:00:00' as span, array[1.5, 10.000000000000000001]::numeric[] as ratios,
+        '\\x00ff10'::bytea as raw`.execute(db);
+    expect(row.rows[0]).toEqual({
+      day: '2025-03-30',
+      days: ['2025-01-01', null],
+      span: '1 day 02:00:00',
+      ratios: ['1.5', '10.000000000000000001'],
+      raw: Buffer.from([0, 255, 16]),
+    });
+    expect(Buffer.isBuffer(row.rows[0]?.raw)).toBe(true);
+  });
+
   it('refuses an int8 a JavaScript number cannot hold exactly', async () => {
     await expect(sql`select 9007199254740993::int8 as big`.execute(db)).rejects.toThrow(/safe integer/);
     // The connection is still usable afterwards.
