@@ -9,12 +9,12 @@ import { AppError, invalidParam, missingParam, resourceMissing } from '../../htt
 import type { Scope } from '../../http/expand.js';
 import { type ListParams, listObject, paginate } from '../../http/pagination.js';
 import { initialMetadata, MetadataLimitError, mergeMetadata } from '../../http/params.js';
-import { newId } from '../../ids.js';
 import type { CustomersService } from '../customers/customers.service.js';
 import type { EventsService } from '../events/events.service.js';
 import { Secret } from '../vault/secret.js';
 import type { VaultService } from '../vault/vault.service.js';
-import { checkCvc, checkExpiry, checkNumber } from './cards.js';
+import { checkExpiry } from './cards.js';
+import { type NewCard, storeNewCard } from './new-card.js';
 import {
   addressChecks,
   type CreateInput,
@@ -26,13 +26,13 @@ import {
 import {
   customerPaymentMethodsQuery,
   findPaymentMethod,
-  insertPaymentMethod,
   lockPaymentMethod,
   updatePaymentMethod,
 } from './payment-methods.repository.js';
 import type { PaymentMethodRow } from './payment-methods.table.js';
 import { type ResolvedPaymentMethod, resolved } from './resolved.js';
-import { cardCountry, cardFunding, isSandboxCard, TEST_PAYMENT_METHODS } from './sandbox-cards.js';
+import { TEST_PAYMENT_METHODS } from './sandbox-cards.js';
+import { testPaymentMethodRow } from './test-ids.js';
 
 const json = (value: unknown) => JSON.stringify(value);
 
@@ -54,13 +54,6 @@ function changedFields(before: Record<string, unknown>, after: Record<string, un
   return previous;
 }
 
-interface NewCard {
-  number: string;
-  exp_month: number;
-  exp_year: number;
-  cvc?: string | undefined;
-}
-
 export class PaymentMethodsService {
   constructor(
     private readonly db: Kysely<Database>,
@@ -70,11 +63,15 @@ export class PaymentMethodsService {
     private readonly customers: CustomersService,
   ) {}
 
+  private get cardDeps() {
+    return { clock: this.clock, vault: this.vault };
+  }
+
   async create(scope: Scope, input: CreateInput): Promise<PaymentMethodObject> {
     if (!input.card) throw missingParam('card');
     const details = mergeBillingDetails(undefined, input.billing_details);
     const row = await this.db.transaction().execute((trx) =>
-      this.insertCard(trx, scope, input.card as NewCard, {
+      storeNewCard(this.cardDeps, trx, scope, input.card as NewCard, {
         billing_details: json(details),
         metadata: json(initialMetadata(input.metadata)),
         allow_redisplay: input.allow_redisplay ?? 'unspecified',
@@ -84,97 +81,9 @@ export class PaymentMethodsService {
     return toPaymentMethodObject(row);
   }
 
-  /** Every check runs before anything is written, so a refused card leaves no trace. */
-  private async insertCard(
-    trx: Parameters<VaultService['store']>[0],
-    scope: Scope,
-    card: NewCard,
-    extra: Pick<PaymentMethodRow, 'allow_redisplay'> & {
-      billing_details: string;
-      metadata: string;
-      card_address_line1_check: string | null;
-      card_address_postal_code_check: string | null;
-      customer_id?: string;
-    },
-  ): Promise<PaymentMethodRow> {
-    const checked = checkNumber(card.number);
-    if (scope.livemode && isSandboxCard(checked.digits)) {
-      throw new AppError(
-        400,
-        'invalid_request_error',
-        'live_mode_test_card',
-        'Your card was declined. Your request was in live mode, but used a known test card.',
-        { param: 'card[number]', shouldRetry: false, releasesIdempotencyKey: true },
-      );
-    }
-    const expiry = checkExpiry(card.exp_month, card.exp_year, this.clock.now());
-    if (card.cvc !== undefined) checkCvc(card.cvc, checked);
-    const number = new Secret(checked.digits);
-    const fingerprint = this.vault.fingerprint(scope.merchantId, number);
-    const id = newId('pm');
-    const row = await insertPaymentMethod(trx, {
-      id,
-      merchant_id: scope.merchantId,
-      livemode: scope.livemode,
-      type: 'card',
-      created_at: this.clock.now(),
-      customer_id: extra.customer_id ?? null,
-      detached_at: null,
-      billing_details: extra.billing_details,
-      metadata: extra.metadata,
-      allow_redisplay: extra.allow_redisplay,
-      card_brand: checked.brand,
-      card_last4: checked.digits.slice(-4),
-      card_exp_month: expiry.month,
-      card_exp_year: expiry.year,
-      card_fingerprint: fingerprint.value,
-      card_fingerprint_key: fingerprint.keyId,
-      card_funding: cardFunding(checked.digits),
-      card_country: cardCountry(checked.digits),
-      card_cvc_check: card.cvc !== undefined ? 'unchecked' : null,
-      card_address_line1_check: extra.card_address_line1_check,
-      card_address_postal_code_check: extra.card_address_postal_code_check,
-    });
-    await this.vault.store(trx, scope, id, { number });
-    if (card.cvc !== undefined) await this.vault.storeCvc(scope, id, new Secret(card.cvc), { executor: trx });
-    return row;
-  }
-
-  /** A test id as a payment method row (test mode only); not stored. */
-  private testRow(scope: Scope, id: string): PaymentMethodRow | undefined {
-    const number = scope.livemode ? undefined : TEST_PAYMENT_METHODS[id];
-    if (!number) return undefined;
-    const checked = checkNumber(number);
-    const fingerprint = this.vault.fingerprint(scope.merchantId, new Secret(number));
-    const now = this.clock.now();
-    const details = mergeBillingDetails(undefined, undefined);
-    return {
-      id,
-      merchant_id: scope.merchantId,
-      livemode: false,
-      type: 'card',
-      created_at: now,
-      customer_id: null,
-      detached_at: null,
-      billing_details: details,
-      metadata: {},
-      allow_redisplay: 'unspecified',
-      card_brand: checked.brand,
-      card_last4: number.slice(-4),
-      card_exp_month: 12,
-      card_exp_year: now.getUTCFullYear() + 1,
-      card_fingerprint: fingerprint.value,
-      card_fingerprint_key: fingerprint.keyId,
-      card_funding: cardFunding(number),
-      card_country: cardCountry(number),
-      card_cvc_check: null,
-      card_address_line1_check: null,
-      card_address_postal_code_check: null,
-    };
-  }
-
   private async row(scope: Scope, id: string): Promise<PaymentMethodRow> {
-    const row = this.testRow(scope, id) ?? (await findPaymentMethod(this.db, scope, id));
+    const row =
+      testPaymentMethodRow(this.cardDeps, scope, id) ?? (await findPaymentMethod(this.db, scope, id));
     if (!row) throw resourceMissing('payment_method', id, 'payment_method');
     return row;
   }
@@ -184,7 +93,7 @@ export class PaymentMethodsService {
   }
 
   async update(scope: Scope, id: string, input: UpdateInput, request?: RequestRef) {
-    if (this.testRow(scope, id))
+    if (testPaymentMethodRow(this.cardDeps, scope, id))
       throw unexpectedState(`${id} is a shared test payment method and cannot be updated.`);
     return this.db.transaction().execute(async (trx) => {
       const current = await lockPaymentMethod(trx, scope, id);
@@ -230,13 +139,14 @@ export class PaymentMethodsService {
   async attach(scope: Scope, id: string, customerId: string, request?: RequestRef) {
     const customer = await this.customers.find(scope, customerId);
     if (!customer) throw resourceMissing('customer', customerId, 'customer');
-    const test = this.testRow(scope, id);
+    const test = testPaymentMethodRow(this.cardDeps, scope, id);
     return this.db.transaction().execute(async (trx) => {
       let row: PaymentMethodRow;
       if (test) {
         // Stripe attaches a copy of the shared test card; the copy is a stored payment method.
         const number = TEST_PAYMENT_METHODS[id] as string;
-        row = await this.insertCard(
+        row = await storeNewCard(
+          this.cardDeps,
           trx,
           scope,
           { number, exp_month: test.card_exp_month, exp_year: test.card_exp_year },
@@ -270,7 +180,8 @@ export class PaymentMethodsService {
   }
 
   async detach(scope: Scope, id: string, request?: RequestRef) {
-    if (this.testRow(scope, id)) throw unexpectedState(`${id} is not attached to a customer.`);
+    if (testPaymentMethodRow(this.cardDeps, scope, id))
+      throw unexpectedState(`${id} is not attached to a customer.`);
     return this.db.transaction().execute(async (trx) => {
       const current = await lockPaymentMethod(trx, scope, id);
       if (!current) throw resourceMissing('payment_method', id, 'payment_method');
@@ -312,7 +223,7 @@ export class PaymentMethodsService {
    * get the full card number and CVC for the provider call. Null when the id is not visible to the scope.
    */
   async resolvePaymentMethod(scope: Scope, id: string): Promise<ResolvedPaymentMethod | null> {
-    const test = this.testRow(scope, id);
+    const test = testPaymentMethodRow(this.cardDeps, scope, id);
     if (test) {
       const number = TEST_PAYMENT_METHODS[id] as string;
       return resolved(test, true, async () => ({ number: new Secret(number), cvc: null }));
