@@ -310,13 +310,14 @@ describe('the audit trail', () => {
     expect(bad.body.error.param).toBe('limit');
   });
 
-  it('refuses UPDATE and DELETE on audit_log, even through SQL', async () => {
+  it('refuses UPDATE, DELETE and TRUNCATE on audit_log, even through SQL', async () => {
     const db = t.service.database.db;
     const count = async () =>
       Number((await sql<{ n: number }>`select count(*)::int as n from audit_log`.execute(db)).rows[0]?.n);
     const before = await count();
     await expect(sql`update audit_log set outcome = 'success'`.execute(db)).rejects.toThrow(/append-only/);
     await expect(sql`delete from audit_log`.execute(db)).rejects.toThrow(/append-only/);
+    await expect(sql`truncate audit_log`.execute(db)).rejects.toThrow(/append-only/);
     expect(await count()).toBe(before);
     expect(before).toBeGreaterThan(0);
   });

@@ -7,6 +7,7 @@ import * as m0004 from './0004_ledger.js';
 import * as m0005 from './0005_idempotency.js';
 import * as m0006 from './0006_events.js';
 import * as m0007 from './0007_payment_methods_vault.js';
+import * as m0008 from './0008_audit_no_truncate.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_merchants_keys_customers': m0001,
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '0005_idempotency': m0005,
   '0006_events': m0006,
   '0007_payment_methods_vault': m0007,
+  '0008_audit_no_truncate': m0008,
 };
