@@ -85,6 +85,8 @@ const envSchema = z.object({
   STRIPE_SECRET_KEY: optionalString,
   STRIPE_API_BASE: url(['http:', 'https:']),
   STRIPE_WEBHOOK_SECRET: csv,
+  /** Deadline of one Stripe call; a call past it may have charged and is settled later (unknown). */
+  STRIPE_TIMEOUT_MS: int(10_000, 100, 120_000),
   PAYPAL_CLIENT_ID: optionalString,
   PAYPAL_CLIENT_SECRET: optionalString,
   PAYPAL_API_BASE: url(['http:', 'https:']),

@@ -49,6 +49,7 @@ import { createLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { registerSystemRoutes } from './observability/system.routes.js';
 import { Tracing } from './observability/tracing.js';
+import { buildProviders, type ProviderRegistry, validateProviderOptions } from './providers/registry.js';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -118,6 +119,7 @@ export interface Service {
   metrics: Metrics;
   runner: JobRunner;
   health: HealthService;
+  providers: ProviderRegistry;
   services: {
     keys: KeysService;
     merchants: MerchantsService;
@@ -142,6 +144,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
   if (config.TEST_CLOCK && config.APP_ENV === 'production') {
     throw new Error('TEST_CLOCK=true is refused when APP_ENV=production');
   }
+  // Before anything opens: live mode with a test key or the emulators must not start at all.
+  validateProviderOptions(config);
   const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL });
   const clock = buildClock(config);
   const metrics = new Metrics();
@@ -204,6 +208,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   await runner.schedule(PURGE_KEYS_JOB, PURGE_KEYS_JOB, 600);
 
   const health = new HealthService();
+  const providers = await buildProviders(config, { clock, logger, health, inMemory: options.inMemoryPglite });
   health.register({
     name: 'database',
     critical: true,
@@ -306,6 +311,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     metrics,
     runner,
     health,
+    providers,
     services: {
       keys,
       merchants,
@@ -325,6 +331,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
       const address = http.app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.PORT;
       if (role !== 'api') runner.start();
+      providers.listening(config.PUBLIC_URL ?? `http://127.0.0.1:${port}`);
       logger.info({ port, role, database: database.kind }, 'payment service ready');
       return { port, url: `http://127.0.0.1:${port}` };
     },
@@ -332,6 +339,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
       closing ??= (async () => {
         health.draining = true;
         await http.app.close();
+        await providers.close();
         await runner.stop(config.SHUTDOWN_TIMEOUT_MS);
         await tracing.shutdown().catch(() => {});
         redis?.disconnect();

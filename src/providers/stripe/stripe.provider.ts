@@ -163,10 +163,13 @@ export class StripeProvider implements PaymentProvider {
     return verifyStripeWebhook(rawBody, headers, this.options.webhookSecrets, this.options.clock);
   }
 
-  /** A cheap authenticated read for the `stripe_api` health check; throws when Stripe is not reachable. */
+  /**
+   * A cheap authenticated read for the `stripe_api` health check (one payment intent, which every
+   * Stripe key may list and the emulator serves); throws when Stripe cannot be reached or refuses us.
+   */
   async ping(timeoutMs: number): Promise<void> {
-    await withDeadline('Stripe balance', timeoutMs, () =>
-      this.stripe.balance.retrieve({}, { timeout: timeoutMs }),
+    await withDeadline('Stripe ping', timeoutMs, () =>
+      this.stripe.paymentIntents.list({ limit: 1 }, { timeout: timeoutMs }),
     );
   }
 
