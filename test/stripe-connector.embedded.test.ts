@@ -2,6 +2,7 @@
 // typed outcomes, one charge per attempt, and the refund flow. Faults are in stripe-connector-faults.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StripeProvider } from '../src/providers/stripe/stripe.provider.js';
+import { maskCardNumbers } from '../src/providers/stripe/stripe.transformers.js';
 import { type EmulatorHarness, startHarness } from './emulator-support.js';
 import {
   attempt,
@@ -180,4 +181,10 @@ describe('one charge per attempt', () => {
     const outcome = await stripe.retrieve(attempt(), 'pi_does_not_exist');
     expect(outcome).toMatchObject({ status: 'no_charge', reason: 'invalid_request' });
   });
+});
+
+it('masks anything shaped like a card number in provider messages, and nothing shorter', () => {
+  expect(maskCardNumbers('card 4242 4242 4242 4242 and 4000000000000002 at 1767225600')).toBe(
+    'card [card number] and [card number] at 1767225600',
+  );
 });

@@ -5,7 +5,7 @@
 import Stripe from 'stripe';
 import type { NoChargeReason, PaymentOutcome, RefundOutcome } from '../provider.js';
 import { DeadlineExceededError } from '../resilience.js';
-import { chargeFromDecline, toPaymentOutcome } from './stripe.transformers.js';
+import { chargeFromDecline, maskCardNumbers, toPaymentOutcome } from './stripe.transformers.js';
 
 type Failure = PaymentOutcome;
 
@@ -59,16 +59,18 @@ function noChargeOf(error: unknown, nowMs: number): Extract<PaymentOutcome, { st
   const { errors } = Stripe;
   if (error instanceof errors.StripeConnectionError) {
     const reason = connectionNoChargeReason(error);
-    return reason ? { status: 'no_charge', reason, message: `Stripe unreachable: ${error.message}` } : null;
+    return reason
+      ? { status: 'no_charge', reason, message: `Stripe unreachable: ${maskCardNumbers(error.message)}` }
+      : null;
   }
   if (error instanceof errors.StripeAuthenticationError || error instanceof errors.StripePermissionError) {
-    return { status: 'no_charge', reason: 'authentication', message: error.message };
+    return { status: 'no_charge', reason: 'authentication', message: maskCardNumbers(error.message) };
   }
   if (error instanceof errors.StripeRateLimitError) {
     return {
       status: 'no_charge',
       reason: 'rate_limited',
-      message: error.message,
+      message: maskCardNumbers(error.message),
       retryAfterMs: retryAfterMs(error.headers, nowMs),
     };
   }
@@ -76,12 +78,13 @@ function noChargeOf(error: unknown, nowMs: number): Extract<PaymentOutcome, { st
 }
 
 function unknownOf(error: unknown, providerPaymentId: string | undefined): PaymentOutcome {
-  const message =
+  const text =
     error instanceof DeadlineExceededError
       ? error.message
       : error instanceof Stripe.errors.StripeError
         ? `${error.type}${error.statusCode ? ` ${error.statusCode}` : ''}: ${error.message}`
         : `unexpected error: ${(error as Error)?.message ?? String(error)}`;
+  const message = maskCardNumbers(text);
   return { status: 'unknown', ...(providerPaymentId ? { providerPaymentId } : {}), message };
 }
 
@@ -113,7 +116,7 @@ export function paymentFailure(
       providerPaymentId: pi?.id ?? providerPaymentId ?? '',
       code: error.code ?? 'card_declined',
       declineCode: error.decline_code || undefined,
-      message: error.message,
+      message: maskCardNumbers(error.message),
       charge: chargeFromDecline(error.charge, pi, error.payment_method),
     };
   }
@@ -123,7 +126,7 @@ export function paymentFailure(
     if (error.code === 'payment_intent_unexpected_state' && error.payment_intent) {
       return toPaymentOutcome(error.payment_intent);
     }
-    return { status: 'no_charge', reason: 'invalid_request', message: error.message };
+    return { status: 'no_charge', reason: 'invalid_request', message: maskCardNumbers(error.message) };
   }
   // StripeAPIError (5xx, unreadable answer), idempotency conflicts, timeouts, resets: it may have charged.
   return unknownOf(error, providerPaymentId);
@@ -135,7 +138,7 @@ export function refundFailure(error: unknown, nowMs: number): RefundOutcome {
   if (noCharge) return { status: 'no_charge', reason: noCharge.reason, message: noCharge.message };
   const { errors } = Stripe;
   if (error instanceof errors.StripeInvalidRequestError || error instanceof errors.StripeCardError) {
-    return { status: 'failed', code: error.code ?? 'refund_failed', message: error.message };
+    return { status: 'failed', code: error.code ?? 'refund_failed', message: maskCardNumbers(error.message) };
   }
   const unknown = unknownOf(error, undefined);
   return { status: 'unknown', message: unknown.status === 'unknown' ? unknown.message : 'unknown' };

@@ -11,6 +11,14 @@ import type {
   RefundOutcome,
 } from '../provider.js';
 
+/**
+ * Provider messages end up in our logs and API errors; a digit run as long as a card number is masked
+ * in case a provider ever echoes one back (invariant 6).
+ */
+export function maskCardNumbers(text: string): string {
+  return text.replace(/\d(?:[ -]?\d){11,18}/g, '[card number]');
+}
+
 /** Asked on confirm and retrieve so the fee comes back with the charge in one call. */
 export const CHARGE_EXPAND = ['latest_charge.balance_transaction'];
 
@@ -121,7 +129,7 @@ export function toPaymentOutcome(pi: Stripe.PaymentIntent): PaymentOutcome {
           providerPaymentId,
           code: error.code ?? 'card_declined',
           declineCode: error.decline_code ?? undefined,
-          message: error.message ?? 'The payment was declined.',
+          message: maskCardNumbers(error.message ?? 'The payment was declined.'),
           charge: charge ? { ...charge, amountCaptured: 0 } : undefined,
         };
       }
