@@ -9,6 +9,7 @@ import type { Config } from './config.js';
 import { connectPglite, connectPostgres, type DatabaseHandle, type QueryObserver } from './db/connect.js';
 import { isDatabaseUnavailable } from './db/errors.js';
 import { migrateToLatest } from './db/migrate.js';
+import { ensureServiceSecret } from './db/service-secrets.js';
 import { buildHttpApp } from './http/app.js';
 import { AppError } from './http/errors.js';
 import {
@@ -17,7 +18,7 @@ import {
   idempotencyJobs,
   PURGE_KEYS_JOB,
 } from './http/idempotency.jobs.js';
-import { IdempotencyService } from './http/idempotency.js';
+import { HASH_SECRET_NAME, IdempotencyService } from './http/idempotency.js';
 import { JobRunner } from './jobs/runner.js';
 import { AuditService } from './modules/audit/audit.service.js';
 import { registerCustomerRoutes } from './modules/customers/customers.routes.js';
@@ -201,7 +202,11 @@ export async function createService(config: Config, options: ServiceOptions = {}
   await runner.schedule(RELEASE_JOB, RELEASE_JOB, RELEASE_INTERVAL_SECONDS);
   runner.register(purgeExpiredCvcsJob(vault));
   await runner.schedule(PURGE_CVCS_JOB, PURGE_CVCS_JOB, PURGE_CVCS_INTERVAL_SECONDS);
-  const idempotency = new IdempotencyService(db, clock);
+  const idempotency = new IdempotencyService(
+    db,
+    clock,
+    await ensureServiceSecret(db, clock, HASH_SECRET_NAME),
+  );
   const completers: Completers = new Map();
   for (const job of idempotencyJobs(idempotency, completers)) runner.register(job);
   await runner.schedule(COMPLETE_ABANDONED_JOB, COMPLETE_ABANDONED_JOB, 30);

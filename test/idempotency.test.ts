@@ -2,7 +2,10 @@
 // stay free, concurrency, the lease of a crashed request, and expiry after 72 hours.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureServiceSecret } from '../src/db/service-secrets.js';
+import { HASH_SECRET_NAME } from '../src/http/idempotency.js';
 import { createMerchant, startTestService, type TestService } from './support/service.js';
+import { waitFor } from './support/wait.js';
 
 let t: TestService;
 beforeAll(async () => {
@@ -143,7 +146,10 @@ describe('Idempotency-Key', () => {
         key,
         created_at: t.service.clock.now(),
         endpoint: 'POST /v1/customers {}',
-        request_hash: (await import('../src/http/idempotency.js')).canonicalHash({ name: 'crashed' }),
+        request_hash: (await import('../src/http/idempotency.js')).canonicalHash(
+          { name: 'crashed' },
+          await ensureServiceSecret(t.service.database.db, t.service.clock, HASH_SECRET_NAME),
+        ),
         locked_until: new Date(t.service.clock.now().getTime() + 90_000),
         recovery_point: 'started',
       })
@@ -158,11 +164,42 @@ describe('Idempotency-Key', () => {
     expect(list.body.data.some((c) => c.name === 'crashed')).toBe(false);
   });
 
+  it('keeps no plain hash of the parameters, so a stored key reveals nothing about a card number', async () => {
+    const { createHash } = await import('node:crypto');
+    const { canonicalJson } = await import('../src/http/idempotency.js');
+    const key = randomUUID();
+    const params = {
+      type: 'card',
+      card: { number: '4242424242424242', exp_month: 12, exp_year: 2034, cvc: '123' },
+    };
+    const reply = await t.merchant.post('/v1/payment_methods', params, withKey(key));
+    expect(reply.status).toBe(200);
+    const row = await t.service.database.db
+      .selectFrom('idempotency_keys')
+      .select(['request_hash', 'response_body'])
+      .where('key', '=', key)
+      .executeTakeFirstOrThrow();
+    // An unkeyed SHA-256 of the canonical parameters could be brute-forced back to the card number.
+    const plain = createHash('sha256')
+      .update(canonicalJson({ ...params, card: { ...params.card, exp_month: 12 } }))
+      .digest('hex');
+    expect(row.request_hash).not.toBe(plain);
+    expect(JSON.stringify(row.response_body)).not.toContain('4242424242424242');
+    const replay = await t.merchant.post('/v1/payment_methods', params, withKey(key));
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    const changed = await t.merchant.post(
+      '/v1/payment_methods',
+      { ...params, card: { ...params.card, number: '5555555555554444' } },
+      withKey(key),
+    );
+    expect(changed.status).toBe(400);
+  });
+
   it('forgets keys after 72 hours: the purge job deletes them and the key can be used afresh', async () => {
     const key = randomUUID();
     const first = await t.merchant.post<Customer>('/v1/customers', { name: 'old' }, withKey(key));
     await t.api.post('/_test/clock', { advance_seconds: 72 * 3600 + 700 });
-    await waitFor(async () => {
+    await waitFor('the purge job to delete the key', async () => {
       const row = await t.service.database.db
         .selectFrom('idempotency_keys')
         .select('key')
@@ -175,12 +212,3 @@ describe('Idempotency-Key', () => {
     expect(again.body.id).not.toBe(first.body.id);
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('condition not met in time');
-}

@@ -20,6 +20,7 @@ import type {
 } from '../modules/operators/operators.table.js';
 import type { PaymentMethodsTable } from '../modules/payment-methods/payment-methods.table.js';
 import type { VaultCardsTable, VaultCvcsTable, VaultKeysTable } from '../modules/vault/vault.table.js';
+import type { ServiceSecretsTable } from './service-secrets.js';
 
 export interface Database {
   merchants: MerchantsTable;
@@ -32,6 +33,7 @@ export interface Database {
   jobs: JobsTable;
   idempotency_keys: IdempotencyKeysTable;
   events: EventsTable;
+  service_secrets: ServiceSecretsTable;
   job_schedules: JobSchedulesTable;
   ledger_accounts: LedgerAccountsTable;
   ledger_transactions: LedgerTransactionsTable;

@@ -4,7 +4,7 @@
 // the same key while in flight is a 409. A request whose process died leaves an expired lease: a
 // resumable endpoint continues from its last recovery point, any other is failed by the completer,
 // so nothing ever executes twice.
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
@@ -55,8 +55,12 @@ export const INTERRUPTED_BODY = {
   },
 };
 
-export function canonicalHash(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex');
+/**
+ * A keyed hash of the canonical parameters. Keyed, because parameters include card numbers and CVCs,
+ * whose small space would let anyone holding a plain SHA-256 recover them (PCI DSS 3.5.1).
+ */
+export function canonicalHash(value: unknown, key: Buffer): string {
+  return createHmac('sha256', key).update(canonicalJson(value)).digest('hex');
 }
 
 /** JSON with object keys sorted, so equal parameters hash equally whatever their order or encoding. */
@@ -89,10 +93,14 @@ export function keepsKeyFree(error: AppError): boolean {
   return error.releasesIdempotencyKey;
 }
 
+export const HASH_SECRET_NAME = 'idempotency_request_hmac';
+
 export class IdempotencyService {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
+    /** From ensureServiceSecret(HASH_SECRET_NAME): the same on every replica. */
+    private readonly hashKey: Buffer,
   ) {}
 
   async begin(
@@ -103,7 +111,7 @@ export class IdempotencyService {
     resumable: boolean,
   ): Promise<BeginResult> {
     validateKey(key);
-    const requestHash = canonicalHash(params);
+    const requestHash = canonicalHash(params, this.hashKey);
     const now = this.clock.now();
     const lockedUntil = new Date(now.getTime() + IDEMPOTENCY_LEASE_MS);
     if (await insertKey(this.db, scope, { key, endpoint, requestHash, now, lockedUntil })) {

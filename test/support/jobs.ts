@@ -1,21 +1,9 @@
 // Helpers for job runner tests: bounded waits on outcomes (never fixed sleeps), waiting for a runner
 // to complete polls that started after a given moment, and reading Prometheus text.
 import type { JobRunner } from '../../src/jobs/runner.js';
+import { waitFor } from './wait.js';
 
-/** Resolves with `probe`'s first truthy value; fails naming `what` after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
-  timeoutMs = 8_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+export { waitFor };
 
 /**
  * Waits until `runner` has finished `count` polls. Every poll assigns a new lastPollAt object, so the
