@@ -28,7 +28,10 @@ async function customerCount(): Promise<number> {
   let count = 0;
   let after: string | undefined;
   for (;;) {
-    const page = await t.merchant.get<List>('/v1/customers', { limit: 100, ...(after ? { starting_after: after } : {}) });
+    const page = await t.merchant.get<List>('/v1/customers', {
+      limit: 100,
+      ...(after ? { starting_after: after } : {}),
+    });
     count += page.body.data.length;
     if (!page.body.has_more) return count;
     after = page.body.data.at(-1)?.id;
@@ -39,7 +42,10 @@ describe('errors', () => {
   it('answers an unknown route with a Stripe-shaped 404 and a request id', async () => {
     const reply = await t.merchant.get<ErrorBody>('/v1/nothing-here');
     expect(reply.status).toBe(404);
-    expect(reply.body.error).toMatchObject({ type: 'invalid_request_error', message: expect.stringContaining('/v1/nothing-here') });
+    expect(reply.body.error).toMatchObject({
+      type: 'invalid_request_error',
+      message: expect.stringContaining('/v1/nothing-here'),
+    });
     expect(reply.headers.get('request-id')).toMatch(/^req_[A-Za-z0-9]+$/);
   });
 
@@ -52,8 +58,20 @@ describe('errors', () => {
 
   it.each([
     ['malformed JSON', '{"email": ', { 'content-type': 'application/json' }, 400, 'invalid_json'],
-    ['an unsupported content type', 'email=a@b.co', { 'content-type': 'text/plain' }, 415, 'unsupported_content_type'],
-    ['an oversized body', `description=${'x'.repeat(8000)}`, { 'content-type': 'application/x-www-form-urlencoded' }, 413, 'body_too_large'],
+    [
+      'an unsupported content type',
+      'email=a@b.co',
+      { 'content-type': 'text/plain' },
+      415,
+      'unsupported_content_type',
+    ],
+    [
+      'an oversized body',
+      `description=${'x'.repeat(8000)}`,
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      413,
+      'body_too_large',
+    ],
   ])('refuses %s with a clear 4xx and creates nothing', async (_case, body, headers, status, code) => {
     const before = await customerCount();
     const reply = await raw('POST', '/v1/customers', body, headers);
@@ -67,7 +85,9 @@ describe('errors', () => {
     const top = await t.merchant.post<ErrorBody>('/v1/customers', { colour: 'blue' });
     expect(top.status).toBe(400);
     expect(top.body.error).toMatchObject({ code: 'parameter_unknown', param: 'colour' });
-    const nested = await t.merchant.post<ErrorBody>('/v1/customers', { address: { line1: 'x', planet: 'Mars' } });
+    const nested = await t.merchant.post<ErrorBody>('/v1/customers', {
+      address: { line1: 'x', planet: 'Mars' },
+    });
     expect(nested.body.error).toMatchObject({ code: 'parameter_unknown', param: 'address[planet]' });
   });
 
@@ -107,9 +127,14 @@ describe('form and JSON bodies', () => {
 
   it('reads expand[] from both encodings and refuses what cannot be expanded, naming expand', async () => {
     const created = await t.merchant.post<Customer>('/v1/customers', { name: 'Expand' });
-    const formReply = await t.merchant.get<ErrorBody>(`/v1/customers/${created.body.id}`, { expand: ['nonsense'] });
+    const formReply = await t.merchant.get<ErrorBody>(`/v1/customers/${created.body.id}`, {
+      expand: ['nonsense'],
+    });
     expect(formReply.status).toBe(400);
-    expect(formReply.body.error).toMatchObject({ param: 'expand', message: expect.stringContaining('nonsense') });
+    expect(formReply.body.error).toMatchObject({
+      param: 'expand',
+      message: expect.stringContaining('nonsense'),
+    });
     const jsonReply = await t.merchant.post<ErrorBody>(
       `/v1/customers/${created.body.id}`,
       { expand: ['nonsense'] },
@@ -181,7 +206,9 @@ describe('pagination', () => {
     await t.api.post('/_test/clock', { advance_seconds: 100 });
     const second = await t.merchant.post<Customer>('/v1/customers', { email: `${tag}@example.com` });
     const ids = async (created: Record<string, number> | number) =>
-      (await t.merchant.get<List>('/v1/customers', { email: `${tag}@example.com`, created })).body.data.map((c) => c.id);
+      (await t.merchant.get<List>('/v1/customers', { email: `${tag}@example.com`, created })).body.data.map(
+        (c) => c.id,
+      );
     expect(await ids({ gt: first.body.created })).toEqual([second.body.id]);
     expect(await ids({ gte: first.body.created })).toEqual([second.body.id, first.body.id]);
     expect(await ids({ lt: second.body.created })).toEqual([first.body.id]);
@@ -201,7 +228,7 @@ describe('pagination', () => {
     expect(reply.body.error.param).toBe(param);
   });
 
-  it('will not page with another merchant\'s object as the cursor', async () => {
+  it("will not page with another merchant's object as the cursor", async () => {
     const { createMerchant } = await import('./support/service.js');
     const other = await createMerchant(t, 'Cursor thief');
     const reply = await other.api.get<ErrorBody>('/v1/customers', { starting_after: batch[0]?.id });
