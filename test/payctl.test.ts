@@ -24,7 +24,7 @@ function expectOneLineFailure(result: { code: number | null; output: string }, p
   expect(result.output).not.toMatch(/\n\s+at /);
 }
 
-describe('payctl --url', () => {
+describe('payctl --url', { timeout: 60_000 }, () => {
   it('creates a key remotely, printing parseable JSON with --json, and the key works', async () => {
     const result = await runPayctl(
       [...remote, '--json', 'keys', 'create', '--merchant', t.merchantId],
@@ -120,7 +120,7 @@ describe('payctl --url', () => {
   });
 });
 
-describe('payctl bad arguments', () => {
+describe('payctl bad arguments', { timeout: 60_000 }, () => {
   it('refuses an unknown role', async () => {
     const result = await runPayctl(
       [
