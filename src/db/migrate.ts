@@ -8,7 +8,25 @@ export interface MigrationOutcome {
   applied: string[];
 }
 
+/** Errors from two processes creating the migrator's own tables at the same moment on a fresh database. */
+const CONCURRENT_CREATION = new Set(['23505', '42P07', '42710']);
+const ATTEMPTS = 3;
+
 export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationOutcome> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await migrateOnce(db);
+    } catch (error) {
+      // Kysely rechecks after a failed CREATE TABLE IF NOT EXISTS, but the other process's table may not
+      // be committed yet at that instant. Every migration is transactional, so trying again is safe.
+      const code = ((error as { cause?: { code?: string } }).cause ?? (error as { code?: string }))?.code;
+      if (attempt >= ATTEMPTS || !code || !CONCURRENT_CREATION.has(code)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}
+
+async function migrateOnce(db: Kysely<Database>): Promise<MigrationOutcome> {
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => migrations },
