@@ -152,7 +152,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   const metrics = new Metrics();
   // Read before the database opens: a bad keys file fails the start with nothing to clean up.
   const vaultKeys = new VaultKeys(resolveKeysFile(config, logger), logger);
-  const tracing = new Tracing({
+  const tracing = await Tracing.create({
     endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
     sampleRatio: config.OTEL_TRACES_SAMPLER_ARG,
     fullSampling: config.ENHANCED_MONITORING,

@@ -2,15 +2,7 @@
 // OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set; fully sampled when ENHANCED_MONITORING=true.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { context, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  AlwaysOnSampler,
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  TraceIdRatioBasedSampler,
-} from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import type { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 
 export interface TracingOptions {
   endpoint: string | undefined;
@@ -19,17 +11,29 @@ export interface TracingOptions {
 }
 
 export class Tracing {
-  private readonly provider: NodeTracerProvider | undefined;
   private readonly tracer: Tracer | undefined;
   /** The current request's span, so SQL spans made deep in a service find their parent. */
   private readonly currentSpan = new AsyncLocalStorage<Span>();
 
-  constructor(options: TracingOptions) {
-    if (!options.endpoint) return;
+  private constructor(private readonly provider: NodeTracerProvider | undefined) {
+    this.tracer = provider?.getTracer('payment-service');
+  }
+
+  /** The SDK and exporter load only when tracing is configured: they cost every start a quarter second. */
+  static async create(options: TracingOptions): Promise<Tracing> {
+    if (!options.endpoint) return new Tracing(undefined);
+    const [{ OTLPTraceExporter }, { resourceFromAttributes }, base, { NodeTracerProvider }] =
+      await Promise.all([
+        import('@opentelemetry/exporter-trace-otlp-http'),
+        import('@opentelemetry/resources'),
+        import('@opentelemetry/sdk-trace-base'),
+        import('@opentelemetry/sdk-trace-node'),
+      ]);
+    const { AlwaysOnSampler, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } = base;
     const sampler = options.fullSampling
       ? new AlwaysOnSampler()
       : new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.sampleRatio) });
-    this.provider = new NodeTracerProvider({
+    const provider = new NodeTracerProvider({
       sampler,
       resource: resourceFromAttributes({ 'service.name': 'payment-service' }),
       spanProcessors: [
@@ -39,7 +43,7 @@ export class Tracing {
         ),
       ],
     });
-    this.tracer = this.provider.getTracer('payment-service');
+    return new Tracing(provider);
   }
 
   get enabled(): boolean {
