@@ -146,6 +146,18 @@ export class DataDirLockedError extends Error {
   }
 }
 
+/** Made by `npm run build` (scripts/pglite-template.mjs); absent when running from source. */
+const TEMPLATE = new URL('../../pglite-template.tar.gz', import.meta.url);
+
+/**
+ * A first start loads the build's freshly initialised data directory instead of running PGlite's own
+ * initdb (about 1.4 s instead of 5 s); an existing data directory is opened as it is.
+ */
+function initialDataDir(pgDir: string): { loadDataDir?: Blob } {
+  if (fs.existsSync(path.join(pgDir, 'PG_VERSION')) || !fs.existsSync(TEMPLATE)) return {};
+  return { loadDataDir: new Blob([fs.readFileSync(TEMPLATE)]) };
+}
+
 /** Opens PGlite. `dataDir` undefined means in memory (tests); otherwise the folder is locked. */
 export async function connectPglite(
   dataDir: string | undefined,
@@ -172,7 +184,10 @@ export async function connectPglite(
     }
     pgDir = path.join(dataDir, 'pgdata');
   }
-  const pglite = await PGlite.create(pgDir ?? 'memory://', { parsers: sharedParsers });
+  const pglite = await PGlite.create(pgDir ?? 'memory://', {
+    parsers: sharedParsers,
+    ...(pgDir ? initialDataDir(pgDir) : {}),
+  });
   const db = new Kysely<Database>({ dialect: new PgliteDialect(pglite), log: kyselyLog(onQuery) });
   return {
     kind: 'pglite',

@@ -27,6 +27,8 @@ export default async function setup(project: TestProject): Promise<() => void> {
     // Type errors are reported by `npm run check`, which runs before the tests; tsc still emits the
     // JavaScript, and only a missing CLI makes the process tests impossible.
   }
+  // The spawned embedded services then start from the build's PGlite template, as `npm start` does.
+  execFileSync(process.execPath, ['scripts/pglite-template.mjs', distDir], { stdio: 'inherit' });
   if (!existsSync(path.join(distDir, 'src', 'cli', 'payctl.js'))) {
     throw new Error(
       'the build did not produce src/cli/payctl.js; run `npx tsc -p tsconfig.build.json` to see why',
