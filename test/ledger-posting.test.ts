@@ -316,3 +316,57 @@ describe('ledger postings', () => {
     ).rejects.toThrow(/check/);
   });
 });
+
+describe('ledger batches', () => {
+  it('posts a batch in order, each posting written or refused on its own', async () => {
+    const customer = `cus_${unique()}`;
+    const key = unique();
+    const topUp = (k: string, amount: number): PostInput => ({
+      key: k,
+      kind: 'wallet_topup',
+      source: { type: 'charge', id: 'ch_b' },
+      livemode: false,
+      entries: [
+        { account: clearing, amount: -amount, currency: 'usd' },
+        { account: wallet(customer), amount, currency: 'usd' },
+      ],
+    });
+    const spend = (k: string, amount: number): PostInput => ({
+      key: k,
+      kind: 'payment',
+      source: { type: 'payment_intent', id: 'pi_b' },
+      livemode: false,
+      entries: [
+        { account: wallet(customer), amount: -amount, currency: 'usd' },
+        { account: pending(), amount, currency: 'usd' },
+      ],
+    });
+    const outcomes = await ledger.postBatch([
+      spend(unique(), 1), // nothing in the wallet yet
+      topUp(key, 100),
+      spend(unique(), 60),
+      spend(unique(), 60), // only 40 left
+      topUp(key, 100), // the same key again in the batch: the first posting
+      topUp(key, 999), // the same key with other content
+      { ...spend(unique(), 0) },
+      spend(unique(), 40),
+    ]);
+    const summary = outcomes.map((o) =>
+      'posted' in o ? (o.posted.replayed ? 'replayed' : 'posted') : o.refused.reason,
+    );
+    expect(summary).toEqual([
+      'balance_insufficient',
+      'posted',
+      'posted',
+      'balance_insufficient',
+      'replayed',
+      'posting_key_reused',
+      'ledger_invalid_posting',
+      'posted',
+    ]);
+    expect(await ledger.balances(false, [{ account: wallet(customer), currency: 'usd' }])).toEqual([
+      { balance: 0, version: 3 },
+    ]);
+    expect((await verifyLedger(t.service.database.db)).ok).toBe(true);
+  });
+});

@@ -1,8 +1,10 @@
 // Turns a posting request into what will be written, refusing anything that breaks a ledger rule before
 // the database is touched: entries summing to zero per currency, each account once, one merchant.
-import { createHash } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { parseOrThrow } from '../../http/validation.js';
+import { newId } from '../../ids.js';
 import { type AccountIdentity, identifyAccount, LedgerError, type ParsedPost, postSchema } from './ledger.js';
+import type { PostingWrite } from './posting.repository.js';
 
 export interface PlannedEntry {
   account: AccountIdentity;
@@ -118,4 +120,39 @@ function contentHash(input: ParsedPost, entries: PlannedEntry[]): string {
       .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
   });
   return createHash('sha256').update(canonical).digest('hex');
+}
+
+/** What ledger_post() writes for a plan, stamped with the clock's time. */
+export function toPostingWrite(
+  plan: PostingPlan,
+  now: Date,
+  options: { balanceSlots: number; availabilityDelaySeconds: number },
+): PostingWrite {
+  const availableOn = plan.pendingCredit
+    ? (plan.input.availableOn ?? new Date(now.getTime() + options.availabilityDelaySeconds * 1000))
+    : now;
+  return {
+    id: newId('txn'),
+    key: plan.input.key,
+    contentHash: plan.contentHash,
+    merchantId: plan.merchantId,
+    livemode: plan.input.livemode,
+    kind: plan.input.kind,
+    sourceType: plan.input.source.type,
+    sourceId: plan.input.source.id,
+    description: plan.input.description ?? null,
+    createdAt: now,
+    availableOn,
+    balanceView: plan.balanceView,
+    entries: plan.entries.map((e) => ({
+      accountId: e.account.id,
+      currency: e.currency,
+      amount: e.amount,
+      guarded: !e.account.mayGoNegative,
+      // A random slot spreads concurrent writers of one account over several rows.
+      slot: e.account.mayGoNegative ? randomInt(options.balanceSlots) : 0,
+      owner: e.account.merchantId,
+    })),
+    pendingCredit: plan.pendingCredit,
+  };
 }

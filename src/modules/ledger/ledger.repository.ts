@@ -47,99 +47,6 @@ export async function lockBalances(trx: Transaction<Database>, accountIds: strin
   return new Map(result.rows.map((row) => [row.account_id, row.balance]));
 }
 
-export interface PostingWrite {
-  id: string;
-  key: string;
-  contentHash: string;
-  merchantId: string | null;
-  livemode: boolean;
-  kind: string;
-  sourceType: string;
-  sourceId: string;
-  description: string | null;
-  createdAt: Date;
-  availableOn: Date;
-  balanceView: { currency: string; net: number; fee: number } | null;
-  entries: { accountId: string; currency: string; amount: number }[];
-  /** One row per entry: which balance slot the entry is added to. */
-  balances: {
-    accountId: string;
-    slot: number;
-    merchantId: string | null;
-    mayGoNegative: boolean;
-    amount: number;
-  }[];
-  availability: { currency: string; amount: number } | null;
-}
-
-/**
- * Writes the transaction, its entries, the balance slots and the availability row in one statement.
- * Everything hangs off the transaction insert, so a posting key that exists already writes nothing and
- * returns no row. Slots are upserted in (account, slot) order so concurrent writers never cross.
- */
-export async function writePosting(trx: Transaction<Database>, p: PostingWrite): Promise<boolean> {
-  const entries = sql.join(
-    p.entries.map((e) => sql`(${e.accountId}::text, ${e.currency}::text, ${e.amount}::bigint)`),
-  );
-  const ordered = [...p.balances].sort((a, b) =>
-    a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : a.slot - b.slot,
-  );
-  const slotted = ordered.filter((b) => b.mayGoNegative);
-  const locked = ordered.filter((b) => !b.mayGoNegative);
-  // Accounts that may go negative: upserted into their slot. The insert half of an upsert must pass
-  // the CHECK on its own, so the locked accounts (rows exist, locked by lockBalances) are updated instead.
-  const slotUpsert =
-    slotted.length === 0
-      ? sql``
-      : sql`, b as (
-      insert into ledger_balances as lb (account_id, slot, merchant_id, may_go_negative, balance, version)
-      select v.account_id, v.slot, v.merchant_id, true, v.amount, 1
-      from (values ${sql.join(
-        slotted.map(
-          (b) => sql`(${b.accountId}::text, ${b.slot}::smallint, ${b.merchantId}::text, ${b.amount}::bigint)`,
-        ),
-      )}) as v(account_id, slot, merchant_id, amount)
-      where exists (select 1 from t)
-      order by v.account_id, v.slot
-      on conflict (account_id, slot) do update
-        set balance = lb.balance + excluded.balance, version = lb.version + 1
-    )`;
-  const lockedUpdate =
-    locked.length === 0
-      ? sql``
-      : sql`, l as (
-      update ledger_balances lb set balance = lb.balance + v.amount, version = lb.version + 1
-      from (values ${sql.join(locked.map((b) => sql`(${b.accountId}::text, ${b.amount}::bigint)`))})
-        as v(account_id, amount)
-      where lb.account_id = v.account_id and lb.slot = 0 and exists (select 1 from t)
-    )`;
-  const view = p.balanceView;
-  const availability = p.availability
-    ? sql`, av as (
-        insert into ledger_availability (transaction_id, merchant_id, livemode, currency, amount, available_on)
-        select t.id, ${p.merchantId}::text, ${p.livemode}::boolean, ${p.availability.currency}::text,
-          ${p.availability.amount}::bigint, ${p.availableOn}::timestamptz
-        from t)`
-    : sql``;
-  const result = await sql<{ id: string }>`
-    with t as (
-      insert into ledger_transactions (id, key, content_hash, merchant_id, livemode, kind, source_type, source_id,
-        description, created_at, bt_currency, bt_net, bt_fee, available_on)
-      values (${p.id}, ${p.key}, ${p.contentHash}, ${p.merchantId}, ${p.livemode}, ${p.kind}, ${p.sourceType},
-        ${p.sourceId}, ${p.description}, ${p.createdAt}, ${view?.currency ?? null}, ${view?.net ?? null}::bigint,
-        ${view?.fee ?? null}::bigint, ${p.availableOn})
-      on conflict (key) do nothing
-      returning id
-    ), e as (
-      insert into ledger_entries (transaction_id, account_id, merchant_id, livemode, currency, amount, created_at)
-      select t.id, v.account_id, ${p.merchantId}::text, ${p.livemode}::boolean, v.currency, v.amount,
-        ${p.createdAt}::timestamptz
-      from t cross join (values ${entries}) as v(account_id, currency, amount)
-    )${slotUpsert}${lockedUpdate}${availability}
-    select id from t`.execute(trx);
-  return result.rows.length === 1;
-}
-
 export async function findTransactionByKey(
   db: Executor,
   key: string,
@@ -171,10 +78,13 @@ export async function claimDueAvailability(trx: Transaction<Database>, now: Date
     .execute();
 }
 
-export async function markReleased(trx: Transaction<Database>, transactionId: string, releaseId: string) {
-  await trx
-    .updateTable('ledger_availability')
-    .set({ released_transaction_id: releaseId })
-    .where('transaction_id', '=', transactionId)
-    .execute();
+export async function markReleased(
+  trx: Transaction<Database>,
+  released: { transactionId: string; releaseId: string }[],
+) {
+  await sql`
+    update ledger_availability a set released_transaction_id = r.release_id
+    from unnest(${released.map((r) => r.transactionId)}::text[], ${released.map((r) => r.releaseId)}::text[])
+      as r(transaction_id, release_id)
+    where a.transaction_id = r.transaction_id`.execute(trx);
 }

@@ -2,11 +2,9 @@
 // commits its state change, its posting and its event together (DESIGN invariant 4). Accounts that may
 // not go negative are locked in ascending id order and checked before anything is written; accounts
 // that may go negative are added to a random balance slot without being read (see docs/ledger.md).
-import { randomInt } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/schema.js';
-import { newId } from '../../ids.js';
 import {
   type AccountIdentity,
   type AccountRef,
@@ -17,17 +15,17 @@ import {
   type PostedTransaction,
   type PostInput,
 } from './ledger.js';
-import { type PlannedEntry, type PostingPlan, parsePost, planPosting } from './ledger.plan.js';
 import {
-  claimDueAvailability,
-  ensureAccounts,
-  findTransactionByKey,
-  lockBalances,
-  markReleased,
-  readBalances,
-  writePosting,
-} from './ledger.repository.js';
+  type PlannedEntry,
+  type PostingPlan,
+  parsePost,
+  planPosting,
+  toPostingWrite,
+} from './ledger.plan.js';
+import { releaseDue } from './ledger.release.js';
+import { ensureAccounts, findTransactionByKey, lockBalances, readBalances } from './ledger.repository.js';
 import type { LedgerTransactionRow } from './ledger.table.js';
+import { type PostingResult, type PostingWrite, writePostings } from './posting.repository.js';
 
 export interface LedgerOptions {
   /** Balance rows per account that may go negative; more slots, less waiting on one row. */
@@ -48,12 +46,16 @@ export interface TransferInput {
   description?: string | null;
 }
 
+export type BatchOutcome = { posted: PostedTransaction } | { refused: LedgerError };
+
 export interface BalanceQuery {
   account: AccountRef;
   currency: string;
 }
 
 const KNOWN_ACCOUNTS_LIMIT = 100_000;
+
+type Executor = Kysely<Database> | Transaction<Database>;
 
 export class LedgerService {
   /** Accounts known to exist and be committed, so their creation statement can be skipped. */
@@ -66,81 +68,106 @@ export class LedgerService {
   ) {}
 
   /**
-   * Posts a transaction in the caller's transaction. The same key with the same content returns the first
-   * transaction (`replayed: true`); with other content it is refused. A refusal writes nothing.
+   * Posts a transaction in the caller's transaction (or on its own, given the pool). The same key with
+   * the same content returns the first transaction (`replayed: true`); with other content it is refused.
+   * A refusal writes nothing and leaves the caller's transaction usable.
    */
-  async post(trx: Transaction<Database>, input: PostInput): Promise<PostedTransaction> {
+  async post(executor: Executor, input: PostInput): Promise<PostedTransaction> {
     const plan = planPosting(parsePost(input));
     await this.ensureAccounts(
-      trx,
+      executor,
       plan.entries.map((e) => e.account),
     );
-
-    const constrained = plan.entries
-      .filter((e) => !e.account.mayGoNegative)
-      .sort((a, b) => (a.account.id < b.account.id ? -1 : 1));
-    if (constrained.length > 0) {
-      const balances = await lockBalances(
-        trx,
-        constrained.map((e) => e.account.id),
-      );
-      const short = constrained.find((e) => (balances.get(e.account.id) ?? 0) + e.amount < 0);
-      if (short) {
-        // A retry of a transfer that already spent these funds must see its first result, not a refusal.
-        const existing = await findTransactionByKey(trx, plan.input.key);
-        if (existing) return this.replay(existing, plan);
-        throw new LedgerError(
-          'balance_insufficient',
-          `${describe(short)} holds ${balances.get(short.account.id) ?? 0} ${short.currency}; ` +
-            `it may not go negative (entry of ${short.amount})`,
-          'entries',
-        );
-      }
-    }
-
-    const now = this.clock.now();
-    const availableOn = plan.pendingCredit
-      ? (plan.input.availableOn ?? new Date(now.getTime() + this.options.availabilityDelaySeconds * 1000))
-      : now;
-    const id = newId('txn');
-    const written = await writePosting(trx, {
-      id,
-      key: plan.input.key,
-      contentHash: plan.contentHash,
-      merchantId: plan.merchantId,
-      livemode: plan.input.livemode,
-      kind: plan.input.kind,
-      sourceType: plan.input.source.type,
-      sourceId: plan.input.source.id,
-      description: plan.input.description ?? null,
-      createdAt: now,
-      availableOn,
-      balanceView: plan.balanceView,
-      entries: plan.entries.map((e) => ({ accountId: e.account.id, currency: e.currency, amount: e.amount })),
-      balances: plan.entries.map((e) => ({
-        accountId: e.account.id,
-        slot: e.account.mayGoNegative ? randomInt(this.options.balanceSlots) : 0,
-        merchantId: e.account.merchantId,
-        mayGoNegative: e.account.mayGoNegative,
-        amount: e.amount,
-      })),
-      availability: plan.pendingCredit,
-    });
-    if (!written) {
-      const existing = await findTransactionByKey(trx, plan.input.key);
-      if (!existing) throw new Error(`posting key ${plan.input.key} conflicted but cannot be read`);
-      return this.replay(existing, plan);
-    }
-    return { id, key: plan.input.key, kind: plan.input.kind, created: now, replayed: false };
+    return this.write(executor, plan);
   }
 
-  /** `post` in a transaction of its own. */
+  /**
+   * Posts independent transactions in one statement: one round trip and, on the pool, one commit for
+   * all of them, for bulk work (releases, imports, settlements, the bank test). Every account that may not go negative is locked up
+   * front in ascending id order, so concurrent batches cannot deadlock. Each posting is refused or
+   * written on its own; a refusal does not undo the others.
+   */
+  async postBatch(inputs: PostInput[], executor: Executor = this.db): Promise<BatchOutcome[]> {
+    const planned = inputs.map((input): PostingPlan | LedgerError => {
+      try {
+        return planPosting(parsePost(input));
+      } catch (error) {
+        if (error instanceof LedgerError) return error;
+        throw error;
+      }
+    });
+    const plans = planned.filter((p): p is PostingPlan => !(p instanceof LedgerError));
+    const accounts = new Map(plans.flatMap((p) => p.entries.map((e) => [e.account.id, e.account] as const)));
+    if (accounts.size > 0) await this.ensureAccounts(executor, [...accounts.values()]);
+    const writes = plans.map((plan) => toPostingWrite(plan, this.clock.now(), this.options));
+    const results = plans.length > 0 ? await writePostings(executor, writes) : [];
+    const outcomes: BatchOutcome[] = [];
+    let next = 0;
+    for (const plan of planned) {
+      if (plan instanceof LedgerError) {
+        outcomes.push({ refused: plan });
+        continue;
+      }
+      const index = next++;
+      try {
+        outcomes.push({
+          posted: await this.settle(executor, plan, writes[index] as PostingWrite, results[index]),
+        });
+      } catch (error) {
+        if (!(error instanceof LedgerError)) throw error;
+        outcomes.push({ refused: error });
+      }
+    }
+    return outcomes;
+  }
+
+  private async write(executor: Executor, plan: PostingPlan): Promise<PostedTransaction> {
+    const write = toPostingWrite(plan, this.clock.now(), this.options);
+    const [result] = await writePostings(executor, [write]);
+    return this.settle(executor, plan, write, result);
+  }
+
+  /** Turns ledger_post's answer into the posted transaction, a replay, or a refusal. */
+  private async settle(
+    executor: Executor,
+    plan: PostingPlan,
+    write: PostingWrite,
+    result: PostingResult | undefined,
+  ): Promise<PostedTransaction> {
+    if (result?.status === 'posted') {
+      return {
+        id: write.id,
+        key: write.key,
+        kind: plan.input.kind,
+        created: write.createdAt,
+        replayed: false,
+      };
+    }
+    // Nothing was written: the key exists already, or an account would have gone negative. A retry of a
+    // transfer that already spent these funds must see its first result, not a refusal.
+    const existing = await findTransactionByKey(executor, plan.input.key);
+    if (existing) return this.replay(existing, plan);
+    if (result?.status !== 'short')
+      throw new Error(`posting key ${plan.input.key} exists but cannot be read`);
+    const balances = result.balances ?? {};
+    const held = (e: PlannedEntry) => Number(balances[e.account.id] ?? 0);
+    const short = plan.entries.find((e) => !e.account.mayGoNegative && held(e) + e.amount < 0);
+    throw new LedgerError(
+      'balance_insufficient',
+      short
+        ? `${describe(short)} holds ${held(short)} ${short.currency}; it may not go negative (entry of ${short.amount})`
+        : 'an account that may not go negative would have',
+      'entries',
+    );
+  }
+
+  /** `post` on its own: one round trip, committed when it returns. */
   postAlone(input: PostInput): Promise<PostedTransaction> {
-    return this.db.transaction().execute((trx) => this.post(trx, input));
+    return this.post(this.db, input);
   }
 
   /** Moves a positive amount from one account to another. */
-  transfer(trx: Transaction<Database>, input: TransferInput): Promise<PostedTransaction> {
+  async transfer(executor: Executor, input: TransferInput): Promise<PostedTransaction> {
     if (!Number.isSafeInteger(input.amount) || input.amount <= 0) {
       throw new LedgerError(
         'ledger_invalid_posting',
@@ -148,7 +175,7 @@ export class LedgerService {
         'amount',
       );
     }
-    return this.post(trx, {
+    return this.post(executor, {
       key: input.key,
       kind: input.kind ?? 'transfer',
       source: input.source,
@@ -162,7 +189,7 @@ export class LedgerService {
   }
 
   transferAlone(input: TransferInput): Promise<PostedTransaction> {
-    return this.db.transaction().execute((trx) => this.transfer(trx, input));
+    return this.transfer(this.db, input);
   }
 
   /**
@@ -181,43 +208,9 @@ export class LedgerService {
     return ids.map((id) => found.get(id) ?? { balance: 0, version: 0 });
   }
 
-  /**
-   * Moves merchant pending funds whose available_on has passed to available: one posting per original
-   * transaction, keyed by it, so a second run (or a concurrent one) moves nothing twice. Small batches
-   * keep the balance slots it touches locked only briefly.
-   */
-  async releaseDue(now: Date, batchSize = 50, maxBatches = 200): Promise<number> {
-    let moved = 0;
-    for (let batch = 0; batch < maxBatches; batch++) {
-      const count = await this.db.transaction().execute(async (trx) => {
-        const due = await claimDueAvailability(trx, now, batchSize);
-        for (const row of due) {
-          const released = await this.post(trx, {
-            key: `release:${row.transaction_id}`,
-            kind: 'release',
-            source: { type: 'balance_transaction', id: row.transaction_id },
-            livemode: row.livemode,
-            entries: [
-              {
-                account: { type: 'merchant_pending', merchantId: row.merchant_id },
-                amount: -row.amount,
-                currency: row.currency,
-              },
-              {
-                account: { type: 'merchant_available', merchantId: row.merchant_id },
-                amount: row.amount,
-                currency: row.currency,
-              },
-            ],
-          });
-          await markReleased(trx, row.transaction_id, released.id);
-        }
-        return due.length;
-      });
-      moved += count;
-      if (count < batchSize) break;
-    }
-    return moved;
+  /** Moves merchant pending funds whose available_on has passed to available; returns how many. */
+  releaseDue(now: Date): Promise<number> {
+    return releaseDue(this.db, this, now);
   }
 
   /**
@@ -239,13 +232,16 @@ export class LedgerService {
     return (await lockBalances(trx, [identity.id])).get(identity.id) ?? 0;
   }
 
-  private async ensureAccounts(trx: Transaction<Database>, accounts: AccountIdentity[]): Promise<void> {
+  private async ensureAccounts(executor: Executor, accounts: AccountIdentity[]): Promise<void> {
     const missing = accounts.filter((a) => !this.knownAccounts.has(a.id));
     if (missing.length === 0) return;
-    const inserted = await ensureAccounts(trx, missing, this.clock.now());
+    const inserted = await ensureAccounts(executor, missing, this.clock.now());
     if (this.knownAccounts.size > KNOWN_ACCOUNTS_LIMIT) this.knownAccounts.clear();
-    // Rows inserted by this call are not committed yet and may still roll back: not remembered.
-    for (const account of missing) if (!inserted.has(account.id)) this.knownAccounts.add(account.id);
+    // Rows inserted inside a caller's transaction are not committed yet and may still roll back.
+    const committed = !executor.isTransaction;
+    for (const account of missing) {
+      if (committed || !inserted.has(account.id)) this.knownAccounts.add(account.id);
+    }
   }
 
   private replay(existing: LedgerTransactionRow, plan: PostingPlan): PostedTransaction {

@@ -93,13 +93,17 @@ export interface AccountIdentity {
   mayGoNegative: boolean;
 }
 
+const identities = new Map<string, AccountIdentity>();
+
 /** Derives the account's id from its natural key, so no read is needed to name (or lock) it. */
 export function identifyAccount(ref: ParsedAccountRef, livemode: boolean, code: string): AccountIdentity {
   const merchantId = 'merchantId' in ref ? ref.merchantId : null;
   const ownerId =
     ref.type === 'customer_wallet' ? ref.customerId : ref.type === 'provider_clearing' ? ref.provider : null;
   const natural = [livemode ? 'live' : 'test', ref.type, merchantId ?? '', ownerId ?? '', code].join('|');
-  return {
+  const known = identities.get(natural);
+  if (known) return known;
+  const identity: AccountIdentity = {
     id: `lac_${createHash('sha256').update(natural).digest('hex').slice(0, 32)}`,
     type: ref.type,
     livemode,
@@ -108,6 +112,10 @@ export function identifyAccount(ref: ParsedAccountRef, livemode: boolean, code: 
     ownerId,
     mayGoNegative: MAY_GO_NEGATIVE[ref.type],
   };
+  // Bounded: a cache of hashes, not a registry; losing it costs one hash per account.
+  if (identities.size >= 50_000) identities.clear();
+  identities.set(natural, identity);
+  return identity;
 }
 
 export type LedgerErrorCode =
