@@ -1,8 +1,10 @@
 // Ledger benchmark on PostgreSQL with every invariant on: transfers per second through the service
 // layer (the same `ledger.post` payments use), 50 concurrent workers.
 //   npm run bench:ledger            (DATABASE_ADMIN_URL defaults to postgres://postgres@127.0.0.1:5432/postgres)
-// Scenarios: the bank test's 10 contended wallets; 1,000 wallets; and card charges all landing on one
-// merchant and one provider clearing account, with balance slots (the default) and with a single row.
+// Scenarios: a two-row insert for reference (the machine's limit in the same run); the bank test's 10
+// contended wallets and 1,000 wallets, one posting per transaction and in batches of 20; and card
+// charges all landing on one merchant and one clearing account, with balance slots and with one row.
+// BENCH_ONLY=2,3 runs some; BENCH_TRANSFERS, BENCH_WORKERS, BENCH_POOL, BENCH_BATCH, BENCH_WALLETS tune.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -111,9 +113,37 @@ async function hotCharges(slots: string): Promise<number> {
   });
 }
 
+/** The machine's own limit for comparison: one statement inserting two rows, like DESIGN's pgbench. */
+async function reference(): Promise<number> {
+  return withDatabase(async (url) => {
+    const pool = new pg.Pool({ connectionString: url, max: Number(POOL) });
+    // Dropping the database afterwards ends idle connections; that is expected, not an error.
+    pool.on('error', () => {});
+    await pool.query(
+      'create table payment (id text primary key); create table outbox (id bigserial, ref text)',
+    );
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: WORKERS }, async () => {
+        for (let i = next++; i < TRANSFERS; i = next++) {
+          await pool.query(
+            'with p as (insert into payment values ($1) returning id) insert into outbox (ref) select id from p',
+            [`p${i}`],
+          );
+        }
+      }),
+    );
+    const perSecond = (TRANSFERS / (performance.now() - started)) * 1000;
+    await pool.end();
+    return perSecond;
+  });
+}
+
 const rows: [string, number][] = [];
 const only = process.env.BENCH_ONLY?.split(',');
 const scenarios: [string, () => Promise<number>][] = [
+  ['reference: two-row insert statement, no ledger (machine limit)', reference],
   [
     'bank: 10 wallets (may not go negative), random transfers',
     () => bank(Number(process.env.BENCH_WALLETS ?? 10)),

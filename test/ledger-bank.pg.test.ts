@@ -6,6 +6,8 @@
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Bank, fundWallets, readWhile, runTransfers, walletRefs } from '../bench/ledger-workload.js';
+import type { PostInput } from '../src/modules/ledger/ledger.js';
+import type { BatchOutcome } from '../src/modules/ledger/ledger.service.js';
 import { verifyLedger } from '../src/modules/ledger/ledger.verify.js';
 import { unique } from './ledger-support.js';
 import { createTestDatabase } from './support/postgres.js';
@@ -129,5 +131,50 @@ describe('ledger bank test (PostgreSQL)', () => {
       `bank with restart: ${outcome.applied} applied (${outcome.replayed} found committed on retry), ` +
         `${outcome.refused} refused, ${outcome.retries} retries, ${reads.failedReads} failed reads`,
     );
+  });
+
+  it('applies a key once when many callers post it at the same moment, alone or in batches', async () => {
+    const t = await startTestService({ env: { DB_POOL_SIZE: '20' } });
+    services.push(t);
+    const ledger = t.service.services.ledger;
+    const run = unique();
+    const charge = (i: number): PostInput => ({
+      key: `race:${run}:${i}`,
+      kind: 'charge',
+      source: { type: 'charge', id: `ch_${run}_${i}` },
+      livemode: false,
+      entries: [
+        { account: { type: 'provider_clearing', provider: 'stripe' }, amount: -1000, currency: 'usd' },
+        { account: { type: 'merchant_pending', merchantId: t.merchantId }, amount: 1000, currency: 'usd' },
+      ],
+    });
+    // The synchronous path and the webhook of one attempt, many times over.
+    const singles = await Promise.all(Array.from({ length: 20 }, () => ledger.postAlone(charge(0))));
+    expect(singles.filter((p) => !p.replayed)).toHaveLength(1);
+    expect(new Set(singles.map((p) => p.id)).size).toBe(1);
+    // Batches that overlap, each listing the keys in its own order: each key is written by one of them.
+    const batches: BatchOutcome[][] = [];
+    for (let round = 0; round < 5; round++) {
+      const keys = (b: number, i: number) => 1 + round * 60 + ((i * (b + 1) + b * 7) % 60);
+      batches.push(
+        ...(await Promise.all(
+          Array.from({ length: 10 }, (_, b) =>
+            ledger.postBatch(Array.from({ length: 50 }, (_, i) => charge(keys(b, i)))),
+          ),
+        )),
+      );
+    }
+    const posted = batches.flat().map((o) => ('posted' in o ? o.posted : undefined));
+    expect(posted.every((p) => p !== undefined)).toBe(true);
+    const firsts = posted.filter((p) => p && !p.replayed).map((p) => p?.key);
+    expect(new Set(firsts).size).toBe(firsts.length);
+    const [pending] = await ledger.balances(false, [
+      { account: { type: 'merchant_pending', merchantId: t.merchantId }, currency: 'usd' },
+    ]);
+    expect(firsts).toHaveLength(new Set(posted.map((p) => p?.key)).size);
+    expect(pending?.balance).toBe(1000 * (1 + firsts.length));
+    expect(pending?.version).toBe(1 + firsts.length);
+    const report = await verifyLedger(t.service.database.db);
+    expect(report.checks.filter((c) => c.violations > 0)).toEqual([]);
   });
 });

@@ -169,12 +169,18 @@ export async function up(db: Kysely<unknown>): Promise<void> {
             p_source_id[i], p_description[i], p_created[i], p_bt_currency[i], p_bt_net[i], p_bt_fee[i],
             p_available_on[i]
           from generate_series(1, n) as i where v_accept[i]
+          -- In key order: batches sharing keys wait on each other's keys in one order, never in a cycle.
+          order by p_key[i]
           on conflict (key) do nothing;
         get diagnostics v_inserted = row_count;
         if v_inserted < v_count then
-          -- A concurrent call committed one of these keys after v_existing was read: undo this
-          -- attempt (the block is a subtransaction; the locks above are kept) and decide again.
-          raise exception 'posting key committed concurrently' using errcode = 'LP001';
+          -- A key in p_existing's blind spot: committed concurrently, or (one posting) not looked up.
+          -- A single posting has written nothing else yet, so it simply exists. In a batch, later
+          -- postings may have counted on this one: ledger_post undoes the attempt and decides again.
+          if n > 1 then
+            raise exception 'posting key committed concurrently' using errcode = 'LP001';
+          end if;
+          return jsonb_build_array(jsonb_build_object('status', 'exists'));
         end if;
 
         insert into ledger_entries (transaction_id, account_id, merchant_id, livemode, currency, amount,
@@ -217,9 +223,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
             where v_accept[i] and p_pending_amount[i] is not null;
         end if;
       end if;
-      return (select jsonb_agg(case when v_status[i] = 'short'
-          then jsonb_build_object('status', 'short', 'balances', v_short[i])
-          else jsonb_build_object('status', v_status[i]) end order by i)
+      if n = 1 then
+        return jsonb_build_array(jsonb_build_object('status', v_status[1], 'balances', v_short[1]));
+      end if;
+      return (select jsonb_agg(jsonb_build_object('status', v_status[i], 'balances', v_short[i]) order by i)
         from generate_series(1, n) as i);
     end $$;
 
@@ -238,13 +245,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
         perform 1 from ledger_balances where account_id = any(p_guarded) and slot = 0
           order by account_id for update;
       end if;
-      v_existing := array(select key from ledger_transactions where key = any(p_key));
       if coalesce(cardinality(p_id), 0) <= 1 then
+        -- One posting needs no list of existing keys: its transaction insert is its first write, and
+        -- a key that exists already simply inserts nothing.
         return ledger_post_attempt(p_guarded, p_id, p_key, p_hash, p_merchant, p_livemode, p_kind, p_source_type,
         p_source_id, p_description, p_created, p_available_on, p_bt_currency, p_bt_net, p_bt_fee,
         p_pending_currency, p_pending_amount, p_first, p_count, e_posting, e_account, e_currency, e_amount,
-        e_guarded, e_slot, e_owner, v_existing);
+        e_guarded, e_slot, e_owner, '{}');
       end if;
+      v_existing := array(select key from ledger_transactions where key = any(p_key));
       loop
         begin
           return ledger_post_attempt(p_guarded, p_id, p_key, p_hash, p_merchant, p_livemode, p_kind, p_source_type,
