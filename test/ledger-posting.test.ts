@@ -4,7 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AccountRef, PostInput } from '../src/modules/ledger/ledger.js';
+import { type AccountRef, LedgerError, type PostInput } from '../src/modules/ledger/ledger.js';
+import * as postings from '../src/modules/ledger/ledger.postings.js';
 import type { LedgerService } from '../src/modules/ledger/ledger.service.js';
 import { verifyLedger } from '../src/modules/ledger/ledger.verify.js';
 import { startTestService, type TestService } from './support/service.js';
@@ -368,5 +369,48 @@ describe('ledger batches', () => {
       { balance: 0, version: 3 },
     ]);
     expect((await verifyLedger(t.service.database.db)).ok).toBe(true);
+  });
+});
+
+describe('posting builders', () => {
+  const common = {
+    key: 'k',
+    livemode: false,
+    merchantId: 'acct_b',
+    currency: 'usd',
+    source: { type: 'charge', id: 'ch_b' },
+  };
+  it.each([
+    [
+      'a negative charge amount',
+      () => postings.chargeSucceeded({ ...common, provider: 'stripe', amount: -100, fee: 0 }),
+    ],
+    [
+      'a negative fee',
+      () => postings.chargeSucceeded({ ...common, provider: 'stripe', amount: 100, fee: -1 }),
+    ],
+    [
+      'a fee above the amount',
+      () => postings.chargeSucceeded({ ...common, provider: 'stripe', amount: 100, fee: 101 }),
+    ],
+    ['a fractional refund', () => postings.refund({ ...common, provider: 'stripe', amount: 10.5 })],
+    [
+      'a zero top-up',
+      () => postings.walletTopUp({ ...common, provider: 'stripe', customerId: 'cus_b', amount: 0 }),
+    ],
+  ])('refuses %s', (_name, build) => {
+    expect(build).toThrow(LedgerError);
+  });
+
+  it('leaves out a zero fee rather than posting a zero entry', async () => {
+    const input = postings.chargeSucceeded({
+      ...common,
+      key: unique(),
+      provider: 'stripe',
+      amount: 100,
+      fee: 0,
+    });
+    expect(input.entries).toHaveLength(2);
+    expect((await ledger.postAlone(input)).replayed).toBe(false);
   });
 });
