@@ -1,5 +1,6 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { inScope } from '../db/scope.js';
 import type { Scope } from './expand.js';
 import type { IdempotencyKeyRow } from './idempotency.table.js';
 
@@ -32,8 +33,7 @@ export async function lockKey(trx: Transaction<Database>, scope: Scope, key: str
   return trx
     .selectFrom('idempotency_keys')
     .selectAll()
-    .where('merchant_id', '=', scope.merchantId)
-    .where('livemode', '=', scope.livemode)
+    .where(inScope(scope))
     .where('key', '=', key)
     .forUpdate()
     .executeTakeFirst();
@@ -43,8 +43,7 @@ export async function takeOver(trx: Transaction<Database>, scope: Scope, key: st
   await trx
     .updateTable('idempotency_keys')
     .set({ locked_until: lockedUntil })
-    .where('merchant_id', '=', scope.merchantId)
-    .where('livemode', '=', scope.livemode)
+    .where(inScope(scope))
     .where('key', '=', key)
     .execute();
 }
@@ -59,8 +58,7 @@ export async function saveRecoveryPoint(
   await db
     .updateTable('idempotency_keys')
     .set({ recovery_point: point, recovery_data: data === undefined ? null : JSON.stringify(data) })
-    .where('merchant_id', '=', scope.merchantId)
-    .where('livemode', '=', scope.livemode)
+    .where(inScope(scope))
     .where('key', '=', key)
     .execute();
 }
@@ -80,8 +78,7 @@ export async function finishKey(
       response_body: JSON.stringify(response.body),
       finished_at: response.at,
     })
-    .where('merchant_id', '=', scope.merchantId)
-    .where('livemode', '=', scope.livemode)
+    .where(inScope(scope))
     .where('key', '=', key)
     .execute();
 }
@@ -90,8 +87,7 @@ export async function finishKey(
 export async function deleteUnfinishedKey(db: Executor, scope: Scope, key: string) {
   await db
     .deleteFrom('idempotency_keys')
-    .where('merchant_id', '=', scope.merchantId)
-    .where('livemode', '=', scope.livemode)
+    .where(inScope(scope))
     .where('key', '=', key)
     .where('finished_at', 'is', null)
     .where('recovery_point', '=', 'started')

@@ -1,5 +1,6 @@
 import type { Insertable, Kysely, Transaction, Updateable } from 'kysely';
 import type { Database } from '../../db/schema.js';
+import { inScope } from '../../db/scope.js';
 import type { Scope } from '../../http/expand.js';
 import type { CustomerRow, CustomersTable } from './customers.table.js';
 
@@ -11,13 +12,7 @@ export async function insertCustomer(db: Executor, row: Insertable<CustomersTabl
 
 /** Every read is scoped by merchant and mode (invariant 8): another merchant's id is simply not found. */
 export async function findCustomer(db: Executor, scope: Scope, id: string): Promise<CustomerRow | undefined> {
-  return db
-    .selectFrom('customers')
-    .selectAll()
-    .where('id', '=', id)
-    .where('merchant_id', '=', scope.merchantId)
-    .where('livemode', '=', scope.livemode)
-    .executeTakeFirst();
+  return db.selectFrom('customers').selectAll().where('id', '=', id).where(inScope(scope)).executeTakeFirst();
 }
 
 export async function lockCustomer(trx: Transaction<Database>, scope: Scope, id: string) {
@@ -25,8 +20,7 @@ export async function lockCustomer(trx: Transaction<Database>, scope: Scope, id:
     .selectFrom('customers')
     .selectAll()
     .where('id', '=', id)
-    .where('merchant_id', '=', scope.merchantId)
-    .where('livemode', '=', scope.livemode)
+    .where(inScope(scope))
     .forUpdate()
     .executeTakeFirst();
 }
@@ -41,19 +35,13 @@ export async function updateCustomer(
     .updateTable('customers')
     .set(changes)
     .where('id', '=', id)
-    .where('merchant_id', '=', scope.merchantId)
-    .where('livemode', '=', scope.livemode)
+    .where(inScope(scope))
     .returningAll()
     .executeTakeFirstOrThrow();
 }
 
 export function customersQuery(db: Executor, scope: Scope, filters: { email?: string | undefined }) {
-  let query = db
-    .selectFrom('customers')
-    .selectAll()
-    .where('merchant_id', '=', scope.merchantId)
-    .where('livemode', '=', scope.livemode)
-    .where('deleted_at', 'is', null);
+  let query = db.selectFrom('customers').selectAll().where(inScope(scope)).where('deleted_at', 'is', null);
   if (filters.email !== undefined) query = query.where('email', '=', filters.email);
   return query;
 }

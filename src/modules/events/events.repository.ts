@@ -1,5 +1,6 @@
 import type { Insertable, Kysely, Transaction } from 'kysely';
 import type { Database } from '../../db/schema.js';
+import { inScope } from '../../db/scope.js';
 import type { Scope } from '../../http/expand.js';
 import type { EventRow, EventsTable } from './events.table.js';
 
@@ -10,21 +11,11 @@ export async function insertEvent(db: Executor, row: Insertable<EventsTable>): P
 }
 
 export async function findEvent(db: Executor, scope: Scope, id: string): Promise<EventRow | undefined> {
-  return db
-    .selectFrom('events')
-    .selectAll()
-    .where('id', '=', id)
-    .where('merchant_id', '=', scope.merchantId)
-    .where('livemode', '=', scope.livemode)
-    .executeTakeFirst();
+  return db.selectFrom('events').selectAll().where('id', '=', id).where(inScope(scope)).executeTakeFirst();
 }
 
 export function eventsQuery(db: Executor, scope: Scope, filters: { types?: string[] | undefined }) {
-  let query = db
-    .selectFrom('events')
-    .selectAll()
-    .where('merchant_id', '=', scope.merchantId)
-    .where('livemode', '=', scope.livemode);
+  let query = db.selectFrom('events').selectAll().where(inScope(scope));
   if (filters.types && filters.types.length > 0) query = query.where('type', 'in', filters.types);
   return query;
 }

@@ -1,6 +1,7 @@
 // Merchant-facing reads of the ledger, always scoped by merchant and mode (DESIGN invariant 8).
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database } from '../../db/schema.js';
+import { inScope } from '../../db/scope.js';
 import type { Scope } from '../../http/expand.js';
 import type { LedgerKind } from './ledger.js';
 
@@ -24,8 +25,7 @@ export function balanceTransactionsQuery(
       sql<boolean>`exists (select 1 from ledger_availability a
         where a.transaction_id = ledger_transactions.id and a.released_transaction_id is null)`.as('pending'),
     )
-    .where('merchant_id', '=', scope.merchantId)
-    .where('livemode', '=', scope.livemode)
+    .where(inScope(scope))
     .where('bt_currency', 'is not', null);
   if (filters.kinds !== undefined) {
     // A type no kind maps to matches nothing.

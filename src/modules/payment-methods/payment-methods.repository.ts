@@ -1,5 +1,6 @@
 import type { Insertable, Kysely, Transaction, Updateable } from 'kysely';
 import type { Database } from '../../db/schema.js';
+import { inScope } from '../../db/scope.js';
 import type { Scope } from '../../http/expand.js';
 import type { PaymentMethodRow, PaymentMethodsTable } from './payment-methods.table.js';
 
@@ -18,8 +19,7 @@ export async function findPaymentMethod(db: Executor, scope: Scope, id: string) 
     .selectFrom('payment_methods')
     .selectAll()
     .where('id', '=', id)
-    .where('merchant_id', '=', scope.merchantId)
-    .where('livemode', '=', scope.livemode)
+    .where(inScope(scope))
     .executeTakeFirst();
 }
 
@@ -28,8 +28,7 @@ export async function lockPaymentMethod(trx: Transaction<Database>, scope: Scope
     .selectFrom('payment_methods')
     .selectAll()
     .where('id', '=', id)
-    .where('merchant_id', '=', scope.merchantId)
-    .where('livemode', '=', scope.livemode)
+    .where(inScope(scope))
     .forUpdate()
     .executeTakeFirst();
 }
@@ -44,8 +43,7 @@ export async function updatePaymentMethod(
     .updateTable('payment_methods')
     .set(changes)
     .where('id', '=', id)
-    .where('merchant_id', '=', scope.merchantId)
-    .where('livemode', '=', scope.livemode)
+    .where(inScope(scope))
     .returningAll()
     .executeTakeFirstOrThrow();
 }
@@ -54,7 +52,6 @@ export function customerPaymentMethodsQuery(db: Executor, scope: Scope, customer
   return db
     .selectFrom('payment_methods')
     .selectAll()
-    .where('merchant_id', '=', scope.merchantId)
-    .where('livemode', '=', scope.livemode)
+    .where(inScope(scope))
     .where('customer_id', '=', customerId);
 }

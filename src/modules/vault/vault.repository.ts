@@ -1,5 +1,6 @@
 import type { Insertable, Kysely, Transaction } from 'kysely';
 import type { Database } from '../../db/schema.js';
+import { inScope } from '../../db/scope.js';
 import type { Scope } from '../../http/expand.js';
 import type { EnvelopeRow, VaultCardsTable, VaultCvcsTable } from './vault.table.js';
 
@@ -16,8 +17,7 @@ export async function findCard(db: Executor, scope: Scope, paymentMethodId: stri
     .selectFrom('vault_cards')
     .selectAll()
     .where('payment_method_id', '=', paymentMethodId)
-    .where('merchant_id', '=', scope.merchantId)
-    .where('livemode', '=', scope.livemode)
+    .where(inScope(scope))
     .executeTakeFirst();
 }
 
@@ -42,8 +42,7 @@ export async function findCvc(db: Executor, scope: Scope, paymentMethodId: strin
     .selectFrom('vault_cvcs')
     .selectAll()
     .where('payment_method_id', '=', paymentMethodId)
-    .where('merchant_id', '=', scope.merchantId)
-    .where('livemode', '=', scope.livemode)
+    .where(inScope(scope))
     .executeTakeFirst();
 }
 
@@ -51,8 +50,7 @@ export async function deleteCvc(db: Executor, scope: Scope, paymentMethodId: str
   const result = await db
     .deleteFrom('vault_cvcs')
     .where('payment_method_id', '=', paymentMethodId)
-    .where('merchant_id', '=', scope.merchantId)
-    .where('livemode', '=', scope.livemode)
+    .where(inScope(scope))
     .executeTakeFirst();
   return Number(result.numDeletedRows) > 0;
 }
