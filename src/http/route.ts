@@ -2,6 +2,7 @@
 // its authentication, and its handler. Form and JSON bodies reach the handler as the same object.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { AuditOrigin } from '../modules/audit/audit.js';
 import { AppError, internalError, permissionDenied } from './errors.js';
 import type { ExpandRegistry } from './expand.js';
 import {
@@ -80,6 +81,11 @@ declare module 'fastify' {
 
 export function requestInfo(request: FastifyRequest): RequestInfo {
   return { requestId: String(request.id), ip: request.ip, userAgent: request.headers['user-agent'] };
+}
+
+/** Where an operator action came from, as the audit log records it: the one place that picks those fields. */
+export function originOf(info: RequestInfo): AuditOrigin {
+  return { ip: info.ip, userAgent: info.userAgent, requestId: info.requestId };
 }
 
 interface Parsed {

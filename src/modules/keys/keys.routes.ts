@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { Clock } from '../../clock.js';
 import { boolean, boundedInteger, text } from '../../http/params.js';
-import type { Router } from '../../http/route.js';
+import { originOf, type Router } from '../../http/route.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { MerchantsService } from '../merchants/merchants.service.js';
 import { scopeSchema } from './keys.js';
@@ -53,7 +53,7 @@ export function registerKeyRoutes(router: Router, { keys, merchants, audit, cloc
         resourceType: 'api_key',
         resourceId: created.key.id,
         outcome: 'success',
-        origin: { ip: info.ip, userAgent: info.userAgent, requestId: info.requestId },
+        origin: originOf(info),
         newValue: created.key,
       });
       return { ...created.key, secret: created.secret };
@@ -88,7 +88,7 @@ export function registerKeyRoutes(router: Router, { keys, merchants, audit, cloc
         resourceType: 'api_key',
         resourceId: params.id,
         outcome: 'success',
-        origin: { ip: info.ip, userAgent: info.userAgent, requestId: info.requestId },
+        origin: originOf(info),
         oldValue: before,
         newValue: after,
       });
@@ -111,7 +111,7 @@ export function registerKeyRoutes(router: Router, { keys, merchants, audit, cloc
         resourceType: 'api_key',
         resourceId: params.id,
         outcome: 'success',
-        origin: { ip: info.ip, userAgent: info.userAgent, requestId: info.requestId },
+        origin: originOf(info),
         newValue: { replacement: rotated.key.id, old_key_expires_at: rotated.previous.expires_at },
       });
       return { ...rotated.key, secret: rotated.secret, previous: rotated.previous };

@@ -1,6 +1,6 @@
 // Operator API for merchants: create one (with a test secret and publishable key, shown once) and read it.
 import { text } from '../../http/params.js';
-import type { Router } from '../../http/route.js';
+import { originOf, type Router } from '../../http/route.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { MerchantsService } from './merchants.service.js';
 
@@ -25,7 +25,7 @@ export function registerMerchantRoutes(
         resourceType: 'merchant',
         resourceId: created.merchant.id,
         outcome: 'success',
-        origin: { ip: info.ip, userAgent: info.userAgent, requestId: info.requestId },
+        origin: originOf(info),
         newValue: { name: created.merchant.name },
       });
       return {

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { AppError } from '../../http/errors.js';
 import { boundedInteger, text } from '../../http/params.js';
-import { type Router, readCookie } from '../../http/route.js';
+import { originOf, type Router, readCookie } from '../../http/route.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { emailSchema, passwordSchema, roleSchema } from './operators.js';
 import type { OperatorsService } from './operators.service.js';
@@ -23,11 +23,7 @@ export function registerOperatorRoutes(
     tags,
     input: { email: emailSchema, password: z.string().max(256) },
     handler: async ({ input, info, reply }) => {
-      const session = await operators.login(input.email, input.password, {
-        ip: info.ip,
-        userAgent: info.userAgent,
-        requestId: info.requestId,
-      });
+      const session = await operators.login(input.email, input.password, originOf(info));
       reply.header(
         'Set-Cookie',
         `${SESSION_COOKIE}=${session.token}; Path=/; HttpOnly; SameSite=Strict${secureCookies ? '; Secure' : ''}`,
@@ -52,11 +48,7 @@ export function registerOperatorRoutes(
           'Only a session can be logged out; revoke an API token with POST /admin/tokens/:id/revoke.',
         );
       }
-      await operators.logout(token, operator.operatorId, {
-        ip: info.ip,
-        userAgent: info.userAgent,
-        requestId: info.requestId,
-      });
+      await operators.logout(token, operator.operatorId, originOf(info));
       reply.header('Set-Cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`);
       return { object: 'operator_session', logged_out: true };
     },
@@ -97,15 +89,7 @@ export function registerOperatorRoutes(
     permission: 'payment:configure',
     input: { email: emailSchema, password: passwordSchema, role: roleSchema },
     handler: ({ input, operator, info }) =>
-      operators.create(
-        input,
-        { type: 'operator', id: operator.operatorId },
-        {
-          ip: info.ip,
-          userAgent: info.userAgent,
-          requestId: info.requestId,
-        },
-      ),
+      operators.create(input, { type: 'operator', id: operator.operatorId }, originOf(info)),
   });
   router.operator({
     method: 'POST',
@@ -115,11 +99,7 @@ export function registerOperatorRoutes(
     permission: 'payment:read',
     input: { name: text(100).min(1) },
     handler: ({ input, operator, info }) =>
-      operators.createToken(operator.operatorId, input.name, {
-        ip: info.ip,
-        userAgent: info.userAgent,
-        requestId: info.requestId,
-      }),
+      operators.createToken(operator.operatorId, input.name, originOf(info)),
   });
   router.operator({
     method: 'POST',
@@ -128,12 +108,7 @@ export function registerOperatorRoutes(
     tags,
     permission: 'payment:configure',
     params: { id: text(64) },
-    handler: ({ params, operator, info }) =>
-      operators.disable(params.id, operator, {
-        ip: info.ip,
-        userAgent: info.userAgent,
-        requestId: info.requestId,
-      }),
+    handler: ({ params, operator, info }) => operators.disable(params.id, operator, originOf(info)),
   });
   router.operator({
     method: 'GET',
@@ -155,12 +130,7 @@ export function registerOperatorRoutes(
     tags,
     permission: 'payment:read',
     params: { id: text(64) },
-    handler: ({ params, operator, info }) =>
-      operators.revokeToken(params.id, operator, {
-        ip: info.ip,
-        userAgent: info.userAgent,
-        requestId: info.requestId,
-      }),
+    handler: ({ params, operator, info }) => operators.revokeToken(params.id, operator, originOf(info)),
   });
   router.operator({
     method: 'GET',
