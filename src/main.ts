@@ -37,6 +37,20 @@ import { registerOperatorRoutes } from './modules/operators/operators.routes.js'
 import { OperatorsService } from './modules/operators/operators.service.js';
 import { registerPaymentMethodRoutes } from './modules/payment-methods/payment-methods.routes.js';
 import { PaymentMethodsService } from './modules/payment-methods/payment-methods.service.js';
+import { ChargesService } from './modules/payments/charges.service.js';
+import { PaymentFlows } from './modules/payments/payment-flows.js';
+import {
+  SETTLE_ATTEMPTS_INTERVAL_SECONDS,
+  SETTLE_ATTEMPTS_JOB,
+  settleAttemptsJob,
+} from './modules/payments/payments.jobs.js';
+import { PaymentMetrics } from './modules/payments/payments.metrics.js';
+import { registerPaymentIntentRoutes } from './modules/payments/payments.routes.js';
+import { PaymentsService } from './modules/payments/payments.service.js';
+import { paymentEventHandler } from './modules/payments/payments.webhooks.js';
+import { PaymentRecovery } from './modules/payments/recovery.js';
+import { registerReturnRoutes } from './modules/payments/return.routes.js';
+import { PaymentSettlement } from './modules/payments/settlement.js';
 import {
   PURGE_CVCS_INTERVAL_SECONDS,
   PURGE_CVCS_JOB,
@@ -45,6 +59,8 @@ import {
 import { resolveKeysFile, VaultKeys } from './modules/vault/vault.keys.js';
 import { registerVaultRoutes } from './modules/vault/vault.routes.js';
 import { VaultService } from './modules/vault/vault.service.js';
+import { registerStripeWebhookRoutes } from './modules/webhooks-in/stripe.routes.js';
+import { WebhookDispatcher } from './modules/webhooks-in/webhooks-in.js';
 import { HealthService } from './observability/health.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
@@ -133,6 +149,11 @@ export interface Service {
     audit: AuditService;
     vault: VaultService;
     paymentMethods: PaymentMethodsService;
+    payments: PaymentsService;
+    paymentFlows: PaymentFlows;
+    paymentRecovery: PaymentRecovery;
+    charges: ChargesService;
+    webhooks: WebhookDispatcher;
   };
   http: Awaited<ReturnType<typeof buildHttpApp>>;
   /** Listens on PORT (0 picks a free port) and starts the job runner for worker roles. */
@@ -214,6 +235,51 @@ export async function createService(config: Config, options: ServiceOptions = {}
 
   const health = new HealthService();
   const providers = await buildProviders(config, { clock, logger, health, inMemory: options.inMemoryPglite });
+  // Filled in by start(): the service's own URL is known only once it listens (PORT=0 in tests).
+  let listeningUrl = config.PUBLIC_URL ?? `http://127.0.0.1:${config.PORT}`;
+  const paymentMetrics = new PaymentMetrics(metrics.registry);
+  const payments = new PaymentsService(db, clock, events, customers);
+  const settlement = new PaymentSettlement({
+    db,
+    clock,
+    ledger,
+    events,
+    vault,
+    metrics: paymentMetrics,
+    logger,
+    resolvePaymentMethod: (scope, id) => paymentMethods.resolvePaymentMethod(scope, id),
+  });
+  const paymentFlows = new PaymentFlows({
+    db,
+    clock,
+    providers,
+    paymentMethods,
+    settlement,
+    metrics: paymentMetrics,
+    events,
+    publicUrl: () => listeningUrl,
+  });
+  const paymentRecovery = new PaymentRecovery({
+    db,
+    clock,
+    providers,
+    paymentMethods,
+    flows: paymentFlows,
+    settlement,
+    logger,
+  });
+  const charges = new ChargesService(db);
+  const webhooks = new WebhookDispatcher();
+  webhooks.register(paymentEventHandler(db, paymentRecovery));
+  runner.register(settleAttemptsJob(paymentRecovery));
+  await runner.schedule(SETTLE_ATTEMPTS_JOB, SETTLE_ATTEMPTS_JOB, SETTLE_ATTEMPTS_INTERVAL_SECONDS);
+  for (const endpoint of [
+    'POST /v1/payment_intents',
+    'POST /v1/payment_intents/:id/confirm',
+    'POST /v1/payment_intents/:id/capture',
+  ]) {
+    completers.set(endpoint, (handle) => paymentRecovery.complete(handle));
+  }
   health.register({
     name: 'database',
     critical: true,
@@ -291,6 +357,26 @@ export async function createService(config: Config, options: ServiceOptions = {}
   registerPaymentMethodRoutes(http.app, http.router, paymentMethods);
   registerVaultRoutes(http.router, vault, audit);
   http.expand.register('payment_method', 'customer', (scope, id) => customers.find(scope, id));
+  registerPaymentIntentRoutes(http.router, {
+    payments,
+    flows: paymentFlows,
+    recovery: paymentRecovery,
+    charges,
+  });
+  registerReturnRoutes(http.app, { db, recovery: paymentRecovery, logger });
+  registerStripeWebhookRoutes(http.app, {
+    providers,
+    dispatcher: webhooks,
+    logger,
+    registry: metrics.registry,
+  });
+  http.expand.register('payment_intent', 'latest_charge', (scope, id) => charges.find(scope, id));
+  http.expand.register('payment_intent', 'customer', (scope, id) => customers.find(scope, id));
+  http.expand.register('payment_intent', 'payment_method', (scope, id) => paymentMethods.find(scope, id));
+  http.expand.register('charge', 'balance_transaction', (scope, id) => balance.findTransaction(scope, id));
+  http.expand.register('charge', 'customer', (scope, id) => customers.find(scope, id));
+  http.expand.register('charge', 'payment_intent', (scope, id) => payments.find(scope, id));
+  http.expand.register('charge', 'payment_method', (scope, id) => paymentMethods.find(scope, id));
   registerEventRoutes(http.router, events);
   registerLedgerRoutes(http.router, { balance, audit, db });
   registerOperatorRoutes(http.router, operators, audit, config.publicUrl.startsWith('https:'));
@@ -329,6 +415,11 @@ export async function createService(config: Config, options: ServiceOptions = {}
       balance,
       vault,
       paymentMethods,
+      payments,
+      paymentFlows,
+      paymentRecovery,
+      charges,
+      webhooks,
     },
     http,
     async start() {
@@ -336,7 +427,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
       const address = http.app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.PORT;
       if (role !== 'api') runner.start();
-      providers.listening(config.PUBLIC_URL ?? `http://127.0.0.1:${port}`);
+      listeningUrl = config.PUBLIC_URL ?? `http://127.0.0.1:${port}`;
+      providers.listening(listeningUrl);
       logger.info({ port, role, database: database.kind }, 'payment service ready');
       return { port, url: `http://127.0.0.1:${port}` };
     },

@@ -19,6 +19,12 @@ import type {
   OperatorTokensTable,
 } from '../modules/operators/operators.table.js';
 import type { PaymentMethodsTable } from '../modules/payment-methods/payment-methods.table.js';
+import type {
+  ChargesTable,
+  PaymentAttemptsTable,
+  PaymentIntentsTable,
+  RefundsTable,
+} from '../modules/payments/payments.table.js';
 import type { VaultCardsTable, VaultCvcsTable, VaultKeysTable } from '../modules/vault/vault.table.js';
 import type { ServiceSecretsTable } from './service-secrets.js';
 
@@ -44,4 +50,8 @@ export interface Database {
   vault_cards: VaultCardsTable;
   vault_cvcs: VaultCvcsTable;
   vault_keys: VaultKeysTable;
+  payment_intents: PaymentIntentsTable;
+  payment_attempts: PaymentAttemptsTable;
+  charges: ChargesTable;
+  refunds: RefundsTable;
 }

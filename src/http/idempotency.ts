@@ -185,7 +185,8 @@ export class IdempotencyService {
 
   /**
    * The completer: requests whose lease expired without a stored response. Endpoints that can resume
-   * register a completer; for all others the stored answer becomes INTERRUPTED_BODY.
+   * register a completer; for all others the stored answer becomes INTERRUPTED_BODY. Returns how many
+   * were finished (a completer that cannot finish yet leaves its key for the next run).
    */
   async completeAbandoned(
     completers: ReadonlyMap<
@@ -196,16 +197,22 @@ export class IdempotencyService {
   ): Promise<number> {
     const now = this.clock.now();
     const abandoned = await findAbandoned(this.db, now, limit);
+    let completed = 0;
     for (const row of abandoned) {
       const scope = { merchantId: row.merchant_id, livemode: row.livemode };
       const completer = completers.get(row.endpoint.split(' ').slice(0, 2).join(' '));
       const handle = this.handle(scope, row.key, row.recovery_point, row.recovery_data, true);
-      const outcome = completer
-        ? await completer(handle, row.endpoint)
-        : { status: 500, body: INTERRUPTED_BODY };
+      let outcome: { status: number; body: unknown };
+      try {
+        outcome = completer ? await completer(handle, row.endpoint) : { status: 500, body: INTERRUPTED_BODY };
+      } catch {
+        // The completer could not finish yet (the provider's outcome is still unknown): the next run retries.
+        continue;
+      }
       await finishKey(this.db, scope, row.key, { ...outcome, at: this.clock.now() });
+      completed++;
     }
-    return abandoned.length;
+    return completed;
   }
 
   private handle(

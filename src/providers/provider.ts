@@ -75,7 +75,13 @@ export type PaymentOutcome =
   /** Before any charge could happen; `retryAfterMs` from the provider's Retry-After on 429. */
   | { status: 'no_charge'; reason: NoChargeReason; message: string; retryAfterMs?: number | undefined }
   /** Timeout, reset, or 5xx after the request was sent: settled only by evidence (invariant 3). */
-  | { status: 'unknown'; providerPaymentId?: string | undefined; message: string };
+  | {
+      status: 'unknown';
+      providerPaymentId?: string | undefined;
+      message: string;
+      /** The provider object exists but was never confirmed: no charge yet, and none while it stays so. */
+      unconfirmed?: boolean | undefined;
+    };
 
 export type RefundOutcome =
   | { status: 'succeeded' | 'pending'; providerRefundId: string }

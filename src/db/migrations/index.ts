@@ -9,6 +9,7 @@ import * as m0006 from './0006_events.js';
 import * as m0007 from './0007_payment_methods_vault.js';
 import * as m0008 from './0008_audit_no_truncate.js';
 import * as m0009 from './0009_service_secrets.js';
+import * as m0010 from './0010_payments.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_merchants_keys_customers': m0001,
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0007_payment_methods_vault': m0007,
   '0008_audit_no_truncate': m0008,
   '0009_service_secrets': m0009,
+  '0010_payments': m0010,
 };

@@ -83,6 +83,17 @@ export function refund(p: Common & { provider: string; amount: number; feeRefund
   ]);
 }
 
+/** A refund the provider failed after it was posted: the money comes back to the merchant's available. */
+export function refundFailed(p: Common & { provider: string; amount: number; feeRefunded?: number }) {
+  const amount = positive('amount', p.amount);
+  const feeRefunded = positive('fee_refunded', p.feeRefunded ?? 0, true);
+  return build('refund_failure', p, [
+    [clearing(p.provider), -amount],
+    [merchant('fees', p.merchantId), feeRefunded],
+    [merchant('available', p.merchantId), amount - feeRefunded],
+  ]);
+}
+
 /** A dispute opened: funds withdrawn from the merchant into `disputes`, plus the dispute fee. */
 export function disputeOpened(p: Common & { amount: number; fee: number }) {
   const amount = positive('amount', p.amount);

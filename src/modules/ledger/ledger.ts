@@ -43,6 +43,8 @@ export const KINDS = {
   payment: { type: 'payment', category: 'charge' },
   refund: { type: 'refund', category: 'refund' },
   payment_refund: { type: 'payment_refund', category: 'refund' },
+  // A refund the provider later failed: the refund's posting reversed (Stripe's refund_failure).
+  refund_failure: { type: 'refund_failure', category: 'refund_failure' },
   dispute: { type: 'adjustment', category: 'dispute' },
   dispute_reversal: { type: 'adjustment', category: 'dispute_reversal' },
   dispute_loss: { type: 'adjustment', category: 'dispute' },

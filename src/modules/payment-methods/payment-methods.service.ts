@@ -92,6 +92,13 @@ export class PaymentMethodsService {
     return toPaymentMethodObject(await this.row(scope, id));
   }
 
+  /** For expansion: the object, or null when it is not this merchant's in this mode. */
+  async find(scope: Scope, id: string): Promise<PaymentMethodObject | null> {
+    const row =
+      testPaymentMethodRow(this.cardDeps, scope, id) ?? (await findPaymentMethod(this.db, scope, id));
+    return row ? toPaymentMethodObject(row) : null;
+  }
+
   async update(scope: Scope, id: string, input: UpdateInput, request?: RequestRef) {
     if (testPaymentMethodRow(this.cardDeps, scope, id))
       throw unexpectedState(`${id} is a shared test payment method and cannot be updated.`);

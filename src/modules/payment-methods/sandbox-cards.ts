@@ -128,3 +128,10 @@ export function cardFunding(digits: string): string {
 export function cardCountry(digits: string): string | null {
   return COUNTRY_CARDS[digits] ?? (SANDBOX.has(digits) ? 'US' : null);
 }
+
+/** Sandbox cards whose confirmation always asks for 3-D Secure, so a confirm without return_url is refused up front. */
+const AUTHENTICATION_CARDS = new Set(['4000002500003155', '4000002760003184', '4000003800000446']);
+
+export function needsAuthentication(cardNumber: string): boolean {
+  return AUTHENTICATION_CARDS.has(cardNumber);
+}

@@ -49,7 +49,7 @@ export const OUTCOMES = {
   /** An unknown outcome keeps the intent processing until evidence settles it (invariant 3). */
   unknown: { from: ['processing'], to: ['processing'] },
   /** A provider voided an authorization (expiry, cancel at the provider). */
-  voided: { from: ['requires_capture', 'processing'], to: ['canceled'] },
+  voided: { from: ['requires_capture', 'processing', 'requires_action'], to: ['canceled'] },
 } as const satisfies Record<string, Transition>;
 export type Outcome = keyof typeof OUTCOMES;
 

@@ -139,7 +139,15 @@ export function toPaymentOutcome(pi: Stripe.PaymentIntent): PaymentOutcome {
       return { status: 'canceled', providerPaymentId };
   }
   // processing, requires_confirmation, an unconfirmed intent, or a state this code does not know.
-  return { status: 'unknown', providerPaymentId, message: `Stripe payment intent is ${pi.status}` };
+  const unconfirmed =
+    pi.status === 'requires_confirmation' ||
+    (pi.status === 'requires_payment_method' && !pi.last_payment_error);
+  return {
+    status: 'unknown',
+    providerPaymentId,
+    message: `Stripe payment intent is ${pi.status}`,
+    unconfirmed,
+  };
 }
 
 export function toRefundOutcome(refund: Stripe.Refund): RefundOutcome {

@@ -1,0 +1,439 @@
+// Owns the provider-facing operations on a payment intent: confirm, capture and cancel, in atomic
+// phases (DESIGN sections 5 and 6). Each phase commits before the next provider call, so no database
+// transaction is open across a provider call (invariant 4):
+//   1. lock the intent, check the transition, insert the attempt (phase `started`), intent `processing`;
+//   2. create the provider object with key {mode}:{attempt}:create and save its id (phase `confirming`);
+//   3. confirm with key {mode}:{attempt}:confirm; the outcome is applied by PaymentSettlement.
+// An interrupted attempt is finished by recovery.ts from the provider's own record, never by guessing.
+import type { Kysely } from 'kysely';
+import type { Clock } from '../../clock.js';
+import type { Database } from '../../db/schema.js';
+import { AppError, invalidParam, missingParam, resourceMissing } from '../../http/errors.js';
+import type { Scope } from '../../http/expand.js';
+import type { IdempotencyHandle } from '../../http/idempotency.js';
+import { newId } from '../../ids.js';
+import { providerSupports } from '../../money/currencies.js';
+import type { AttemptContext, PaymentOutcome, PaymentProvider } from '../../providers/provider.js';
+import type { ProviderRegistry } from '../../providers/registry.js';
+import type { EventsService } from '../events/events.service.js';
+import type { PaymentMethodsService } from '../payment-methods/payment-methods.service.js';
+import type { ResolvedPaymentMethod } from '../payment-methods/resolved.js';
+import { needsAuthentication } from '../payment-methods/sandbox-cards.js';
+import { assertCanApply } from './payment-intent.states.js';
+import {
+  type CancelInput,
+  type CaptureInput,
+  type ConfirmInput,
+  toPaymentIntentObject,
+} from './payment-intents.js';
+import type { PaymentMetrics } from './payments.metrics.js';
+import {
+  insertAttempt,
+  lockAttempt,
+  lockIntent,
+  updateAttempt,
+  updateIntent,
+} from './payments.repository.js';
+import type { PaymentAttemptRow, PaymentIntentRow } from './payments.table.js';
+import type { PaymentSettlement, RequestRef, Settled } from './settlement.js';
+import { recheckAt, recordIntentEvent } from './settlement.js';
+
+export interface FlowDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  providers: ProviderRegistry;
+  paymentMethods: PaymentMethodsService;
+  settlement: PaymentSettlement;
+  metrics: PaymentMetrics;
+  events: EventsService;
+  /** PUBLIC_URL: the provider sends the shopper back to `${publicUrl}/return/<provider>/<attempt>`. */
+  publicUrl: () => string;
+}
+
+export interface FlowRequest {
+  request?: RequestRef;
+  idempotency?: IdempotencyHandle | undefined;
+}
+
+/** Recovery points of the confirm endpoints (stored with the idempotency key). */
+export interface ConfirmRecovery {
+  paymentIntentId: string;
+  attemptId?: string;
+}
+
+const json = (value: unknown) => JSON.stringify(value);
+
+export function attemptContext(attempt: PaymentAttemptRow): AttemptContext {
+  return {
+    attemptId: attempt.id,
+    livemode: attempt.livemode,
+    merchantId: attempt.merchant_id,
+    paymentIntentId: attempt.payment_intent_id,
+  };
+}
+
+/** Stripe's 402 for a declined confirmation: the card error with the intent as it now stands. */
+export function declineError(intent: PaymentIntentRow): AppError {
+  const error = intent.last_payment_error;
+  return new AppError(
+    402,
+    'card_error',
+    error?.code ?? 'card_declined',
+    error?.message ?? 'Your card was declined.',
+    {
+      ...(error?.decline_code ? { decline_code: error.decline_code } : {}),
+      ...(error?.charge ? { charge: error.charge } : {}),
+      payment_intent: toPaymentIntentObject(intent),
+      shouldRetry: false,
+    },
+  );
+}
+
+/** What a confirm answers once its attempt has an outcome (also what the completer stores). */
+export function confirmAnswer(settled: Pick<Settled, 'intent' | 'attempt'>): PaymentIntentRow {
+  const { intent, attempt } = settled;
+  const error = attempt.error;
+  if (attempt.status === 'failed' && error?.type === 'card_error') throw declineError(intent);
+  if (attempt.status === 'failed' && error) {
+    throw new AppError(
+      503,
+      'api_error',
+      'provider_unavailable',
+      `The payment provider could not be reached; nothing was charged. ${error.message}`,
+      {
+        payment_intent: toPaymentIntentObject(intent),
+        shouldRetry: true,
+      },
+    );
+  }
+  return intent;
+}
+
+export class PaymentFlows {
+  constructor(private readonly deps: FlowDeps) {}
+
+  private provider(): PaymentProvider {
+    const stripe = this.deps.providers.stripe;
+    if (!stripe) {
+      throw new AppError(
+        503,
+        'api_error',
+        'provider_unavailable',
+        'No card payment provider is configured.',
+        {
+          shouldRetry: false,
+          releasesIdempotencyKey: true,
+        },
+      );
+    }
+    return stripe;
+  }
+
+  /** Checks everything a confirmation needs before any state changes (invariant 9). */
+  private async prepare(scope: Scope, intent: PaymentIntentRow, input: ConfirmInput) {
+    assertCanApply('confirm', intent.status, intent.id);
+    const paymentMethodId = input.payment_method ?? intent.payment_method_id;
+    if (!paymentMethodId) {
+      throw new AppError(
+        400,
+        'invalid_request_error',
+        'payment_intent_unexpected_state',
+        'You cannot confirm this PaymentIntent because it has no payment method; pass payment_method.',
+        { param: 'payment_method', shouldRetry: false },
+      );
+    }
+    const method = await this.deps.paymentMethods.resolvePaymentMethod(scope, paymentMethodId);
+    if (!method) throw resourceMissing('payment_method', paymentMethodId, 'payment_method');
+    this.checkMethod(intent, method);
+    const returnUrl = input.return_url ?? intent.return_url;
+    if (!returnUrl && !scope.livemode && needsAuthentication(await this.cardNumber(method))) {
+      throw missingParam('return_url');
+    }
+    if (!providerSupports('stripe', intent.currency, intent.amount)) {
+      throw invalidParam(
+        'currency',
+        `No configured provider takes ${intent.amount} ${intent.currency.toUpperCase()}.`,
+        'currency_not_supported',
+      );
+    }
+    return { method, returnUrl };
+  }
+
+  /** The sandbox card behind a test-mode payment method, to know whether it needs 3DS. */
+  private async cardNumber(method: ResolvedPaymentMethod): Promise<string> {
+    const revealed = await method.revealCard('authentication_check');
+    return revealed.number.reveal();
+  }
+
+  private checkMethod(intent: PaymentIntentRow, method: ResolvedPaymentMethod): void {
+    if (method.detached) {
+      throw invalidParam(
+        'payment_method',
+        'This PaymentMethod was detached from its customer and cannot be used again.',
+      );
+    }
+    if (method.customer && intent.customer_id && method.customer !== intent.customer_id) {
+      throw invalidParam(
+        'payment_method',
+        'The PaymentMethod belongs to another customer than this PaymentIntent.',
+      );
+    }
+    if (!(intent.payment_method_types as string[]).includes('card')) {
+      throw invalidParam(
+        'payment_method',
+        "The PaymentMethod type card is not in this PaymentIntent's payment_method_types.",
+      );
+    }
+    const now = this.deps.clock.now();
+    const { exp_year: year, exp_month: month } = method.card;
+    if (year < now.getUTCFullYear() || (year === now.getUTCFullYear() && month < now.getUTCMonth() + 1)) {
+      throw new AppError(402, 'card_error', 'expired_card', 'Your card has expired.', {
+        param: 'payment_method',
+        payment_intent: toPaymentIntentObject(intent),
+        shouldRetry: false,
+      });
+    }
+  }
+
+  async confirm(
+    scope: Scope,
+    intent: PaymentIntentRow,
+    input: ConfirmInput,
+    flow: FlowRequest,
+  ): Promise<PaymentIntentRow> {
+    const provider = this.provider();
+    const { method, returnUrl } = await this.prepare(scope, intent, input);
+    const attemptId = newId('pa');
+    const started = await this.deps.db.transaction().execute(async (trx) => {
+      const current = await lockIntent(trx, scope, intent.id);
+      if (!current) throw resourceMissing('payment_intent', intent.id, 'id');
+      assertCanApply('confirm', current.status, current.id);
+      const captureMethod = input.capture_method ?? current.capture_method;
+      const attempt = await insertAttempt(trx, {
+        id: attemptId,
+        payment_intent_id: current.id,
+        merchant_id: scope.merchantId,
+        livemode: scope.livemode,
+        provider: provider.name,
+        payment_method_id: method.id,
+        amount: current.amount,
+        currency: current.currency,
+        capture_method: captureMethod,
+        created_at: this.deps.clock.now(),
+        phase: 'started',
+        status: 'pending',
+        return_url: returnUrl ?? null,
+        error: json(null),
+        next_check_at: recheckAt(this.deps.clock.now()),
+      });
+      await updateIntent(trx, current.id, {
+        status: 'processing',
+        payment_method_id: method.id,
+        capture_method: captureMethod,
+        return_url: returnUrl ?? null,
+        current_attempt_id: attempt.id,
+        last_payment_error: json(null),
+        next_action: json(null),
+      });
+      await flow.idempotency?.checkpoint(trx, 'attempt_started', {
+        paymentIntentId: current.id,
+        attemptId,
+      } satisfies ConfirmRecovery);
+      return attempt;
+    });
+    this.deps.metrics.attempts.inc({ gateway: provider.name });
+    const settled = await this.run(provider, started, method, flow.request);
+    return confirmAnswer(settled);
+  }
+
+  /** Phases 2 and 3 for a started attempt; also how recovery finishes one that never reached confirm. */
+  async run(
+    provider: PaymentProvider,
+    attempt: PaymentAttemptRow,
+    method: ResolvedPaymentMethod,
+    request?: RequestRef,
+  ): Promise<Settled> {
+    const startedAt = performance.now();
+    const context = attemptContext(attempt);
+    let providerPaymentId = attempt.provider_payment_id;
+    if (!providerPaymentId) {
+      const created = await provider.createPayment({
+        ...context,
+        amount: attempt.amount,
+        currency: attempt.currency,
+        captureMethod: attempt.capture_method === 'manual' ? 'manual' : 'automatic',
+        returnUrl: this.returnHop(attempt),
+      });
+      if ('status' in created) {
+        this.countError(provider.name, created);
+        // Creating the provider object charges nothing: an unknown answer is retried by recovery (same key).
+        return this.deps.settlement.apply(attempt.id, created, { request, startedAt });
+      }
+      providerPaymentId = created.providerPaymentId;
+      await updateAttempt(this.deps.db, attempt.id, {
+        phase: 'confirming',
+        provider_payment_id: providerPaymentId,
+      });
+    }
+    const revealed = await method.revealCard('payment_confirm');
+    const outcome = await provider.confirm(
+      context,
+      providerPaymentId,
+      {
+        kind: 'card',
+        card: {
+          number: revealed.number.reveal(),
+          expMonth: revealed.exp_month,
+          expYear: revealed.exp_year,
+          cvc: revealed.cvc?.reveal(),
+        },
+      },
+      this.returnHop(attempt),
+    );
+    this.countError(provider.name, outcome);
+    return this.deps.settlement.apply(attempt.id, outcome, { request, startedAt });
+  }
+
+  private returnHop(attempt: PaymentAttemptRow): string {
+    return `${this.deps.publicUrl().replace(/\/$/, '')}/return/${attempt.provider}/${attempt.id}`;
+  }
+
+  private countError(
+    gateway: string,
+    outcome: Pick<PaymentOutcome, 'status'> & { reason?: string; message?: string },
+  ): void {
+    if (outcome.status === 'unknown') {
+      const timeout = /timed out|timeout/i.test(outcome.message ?? '');
+      this.deps.metrics.gatewayErrors.inc({ gateway, error_type: timeout ? 'timeout' : 'unknown_outcome' });
+    } else if (outcome.status === 'no_charge') {
+      const type =
+        outcome.reason === 'rate_limited'
+          ? 'rate_limited'
+          : outcome.reason === 'invalid_request' || outcome.reason === 'authentication'
+            ? 'rejected'
+            : 'unavailable';
+      this.deps.metrics.gatewayErrors.inc({ gateway, error_type: type });
+    }
+  }
+
+  async capture(scope: Scope, id: string, input: CaptureInput, flow: FlowRequest): Promise<PaymentIntentRow> {
+    const provider = this.provider();
+    const attempt = await this.deps.db.transaction().execute(async (trx) => {
+      const intent = await lockIntent(trx, scope, id);
+      if (!intent) throw resourceMissing('payment_intent', id, 'id');
+      assertCanApply('capture', intent.status, id);
+      const amount = input.amount_to_capture ?? intent.amount_capturable;
+      if (amount <= 0)
+        throw invalidParam(
+          'amount_to_capture',
+          'amount_to_capture must be a positive integer.',
+          'amount_too_small',
+        );
+      if (amount > intent.amount_capturable) {
+        throw invalidParam(
+          'amount_to_capture',
+          `amount_to_capture (${amount}) is greater than the amount capturable (${intent.amount_capturable}).`,
+          'amount_too_large',
+        );
+      }
+      const current = await lockAttempt(trx, intent.current_attempt_id as string);
+      if (!current?.provider_payment_id)
+        throw new Error(`intent ${id} is requires_capture without a provider attempt`);
+      await updateIntent(trx, id, {
+        status: 'processing',
+        ...(input.metadata !== undefined
+          ? { metadata: json({ ...intent.metadata, ...(input.metadata ?? {}) }) }
+          : {}),
+      });
+      await flow.idempotency?.checkpoint(trx, 'capture_started', {
+        paymentIntentId: id,
+        attemptId: current.id,
+      } satisfies ConfirmRecovery);
+      return updateAttempt(trx, current.id, {
+        pending_operation: 'capture',
+        capture_amount: amount,
+        next_check_at: recheckAt(this.deps.clock.now()),
+      });
+    });
+    const outcome = await provider.capture(
+      attemptContext(attempt),
+      attempt.provider_payment_id as string,
+      attempt.capture_amount as number,
+    );
+    this.countError(provider.name, outcome);
+    const settled = await this.deps.settlement.apply(
+      attempt.id,
+      outcome,
+      flow.request ? { request: flow.request } : {},
+    );
+    if (outcome.status === 'no_charge') {
+      throw new AppError(
+        503,
+        'api_error',
+        'provider_unavailable',
+        `The capture could not reach the provider; nothing was captured. ${outcome.message}`,
+        { shouldRetry: true },
+      );
+    }
+    return settled.intent;
+  }
+
+  async cancel(scope: Scope, id: string, input: CancelInput, flow: FlowRequest): Promise<PaymentIntentRow> {
+    const intent = await this.deps.db.transaction().execute(async (trx) => {
+      const current = await lockIntent(trx, scope, id);
+      if (!current) throw resourceMissing('payment_intent', id, 'id');
+      assertCanApply('cancel', current.status, id);
+      const attempt = current.current_attempt_id
+        ? await lockAttempt(trx, current.current_attempt_id)
+        : undefined;
+      const atProvider =
+        attempt?.provider_payment_id && ['requires_action', 'requires_capture'].includes(current.status);
+      if (!atProvider) {
+        const row = await updateIntent(trx, id, {
+          status: 'canceled',
+          canceled_at: this.deps.clock.now(),
+          cancellation_reason: input.cancellation_reason ?? null,
+          next_action: json(null),
+        });
+        await recordIntentEvent(this.deps.events, trx, scope, row, 'payment_intent.canceled', flow.request);
+        return { row, attempt: undefined };
+      }
+      await updateIntent(trx, id, { cancellation_reason: input.cancellation_reason ?? null });
+      const pending = await updateAttempt(trx, (attempt as PaymentAttemptRow).id, {
+        pending_operation: 'cancel',
+        next_check_at: recheckAt(this.deps.clock.now()),
+      });
+      return { row: current, attempt: pending };
+    });
+    if (!intent.attempt) return intent.row;
+    // The provider object must be canceled too, or the shopper could still complete 3DS and be charged.
+    const provider = this.provider();
+    const outcome = await provider.cancel(
+      attemptContext(intent.attempt),
+      intent.attempt.provider_payment_id as string,
+    );
+    this.countError(provider.name, outcome);
+    const settled = await this.deps.settlement.apply(
+      intent.attempt.id,
+      outcome,
+      flow.request ? { request: flow.request } : {},
+    );
+    if (outcome.status === 'no_charge') {
+      throw new AppError(
+        503,
+        'api_error',
+        'provider_unavailable',
+        `The cancel could not reach the provider; the payment is unchanged. ${outcome.message}`,
+        { shouldRetry: true },
+      );
+    }
+    if (settled.intent.status !== 'canceled' && outcome.status !== 'unknown') {
+      assertCanApply(
+        'cancel',
+        settled.intent.status === 'processing' ? 'succeeded' : settled.intent.status,
+        id,
+      );
+    }
+    return settled.intent;
+  }
+}

@@ -1,0 +1,191 @@
+// SQL for payment intents, attempts and charges. Every merchant-facing read is scoped by merchant and
+// mode (invariant 8); attempts are also found by our id or the provider's, for webhooks, the return hop
+// and the settlement job, which then act within the attempt's own scope.
+import type { Insertable, Kysely, Transaction, Updateable } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import type { Scope } from '../../http/expand.js';
+import type {
+  ChargeRow,
+  ChargesTable,
+  PaymentAttemptRow,
+  PaymentAttemptsTable,
+  PaymentIntentRow,
+  PaymentIntentsTable,
+  RefundRow,
+} from './payments.table.js';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+export async function insertIntent(
+  db: Executor,
+  row: Insertable<PaymentIntentsTable>,
+): Promise<PaymentIntentRow> {
+  return db.insertInto('payment_intents').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findIntent(
+  db: Executor,
+  scope: Scope,
+  id: string,
+): Promise<PaymentIntentRow | undefined> {
+  return db
+    .selectFrom('payment_intents')
+    .selectAll()
+    .where('id', '=', id)
+    .where('merchant_id', '=', scope.merchantId)
+    .where('livemode', '=', scope.livemode)
+    .executeTakeFirst();
+}
+
+export async function lockIntent(trx: Transaction<Database>, scope: Scope, id: string) {
+  return trx
+    .selectFrom('payment_intents')
+    .selectAll()
+    .where('id', '=', id)
+    .where('merchant_id', '=', scope.merchantId)
+    .where('livemode', '=', scope.livemode)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export async function updateIntent(
+  db: Executor,
+  id: string,
+  changes: Updateable<PaymentIntentsTable>,
+): Promise<PaymentIntentRow> {
+  return db
+    .updateTable('payment_intents')
+    .set(changes)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export function intentsQuery(db: Executor, scope: Scope, filters: { customer?: string | undefined }) {
+  let query = db
+    .selectFrom('payment_intents')
+    .selectAll()
+    .where('merchant_id', '=', scope.merchantId)
+    .where('livemode', '=', scope.livemode);
+  if (filters.customer !== undefined) query = query.where('customer_id', '=', filters.customer);
+  return query;
+}
+
+export async function insertAttempt(
+  db: Executor,
+  row: Insertable<PaymentAttemptsTable>,
+): Promise<PaymentAttemptRow> {
+  return db.insertInto('payment_attempts').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findAttempt(db: Executor, id: string): Promise<PaymentAttemptRow | undefined> {
+  return db.selectFrom('payment_attempts').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function lockAttempt(trx: Transaction<Database>, id: string) {
+  return trx.selectFrom('payment_attempts').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export async function findAttemptByProviderId(db: Executor, provider: string, providerPaymentId: string) {
+  return db
+    .selectFrom('payment_attempts')
+    .selectAll()
+    .where('provider', '=', provider)
+    .where('provider_payment_id', '=', providerPaymentId)
+    .executeTakeFirst();
+}
+
+export async function updateAttempt(
+  db: Executor,
+  id: string,
+  changes: Updateable<PaymentAttemptsTable>,
+): Promise<PaymentAttemptRow> {
+  return db
+    .updateTable('payment_attempts')
+    .set(changes)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** Attempts waiting for evidence (unknown outcome, interrupted phase, capture or cancel in flight). */
+export async function dueAttempts(db: Executor, now: Date, limit: number): Promise<PaymentAttemptRow[]> {
+  return db
+    .selectFrom('payment_attempts')
+    .selectAll()
+    .where((eb) => eb.or([eb('phase', '<>', 'settled'), eb('pending_operation', 'is not', null)]))
+    .where('next_check_at', '<=', now)
+    .orderBy('next_check_at')
+    .limit(limit)
+    .execute();
+}
+
+export async function insertCharge(db: Executor, row: Insertable<ChargesTable>): Promise<ChargeRow> {
+  return db.insertInto('charges').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findCharge(db: Executor, scope: Scope, id: string): Promise<ChargeRow | undefined> {
+  return db
+    .selectFrom('charges')
+    .selectAll()
+    .where('id', '=', id)
+    .where('merchant_id', '=', scope.merchantId)
+    .where('livemode', '=', scope.livemode)
+    .executeTakeFirst();
+}
+
+export async function findChargeByAttempt(db: Executor, attemptId: string): Promise<ChargeRow | undefined> {
+  return db.selectFrom('charges').selectAll().where('attempt_id', '=', attemptId).executeTakeFirst();
+}
+
+export async function lockChargeByAttempt(trx: Transaction<Database>, attemptId: string) {
+  return trx
+    .selectFrom('charges')
+    .selectAll()
+    .where('attempt_id', '=', attemptId)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export async function updateCharge(
+  db: Executor,
+  id: string,
+  changes: Updateable<ChargesTable>,
+): Promise<ChargeRow> {
+  return db.updateTable('charges').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+}
+
+export function chargesQuery(
+  db: Executor,
+  scope: Scope,
+  filters: { customer?: string | undefined; payment_intent?: string | undefined },
+) {
+  let query = db
+    .selectFrom('charges')
+    .selectAll()
+    .where('merchant_id', '=', scope.merchantId)
+    .where('livemode', '=', scope.livemode);
+  if (filters.customer !== undefined) query = query.where('customer_id', '=', filters.customer);
+  if (filters.payment_intent !== undefined)
+    query = query.where('payment_intent_id', '=', filters.payment_intent);
+  return query;
+}
+
+/** Refunds of several charges in one query, newest first, for rendering charges with their refunds. */
+export async function refundsOfCharges(db: Executor, chargeIds: string[]): Promise<Map<string, RefundRow[]>> {
+  const byCharge = new Map<string, RefundRow[]>();
+  if (chargeIds.length === 0) return byCharge;
+  const rows = await db
+    .selectFrom('refunds')
+    .selectAll()
+    .where('charge_id', 'in', chargeIds)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
+  for (const row of rows) {
+    const list = byCharge.get(row.charge_id) ?? [];
+    list.push(row);
+    byCharge.set(row.charge_id, list);
+  }
+  return byCharge;
+}

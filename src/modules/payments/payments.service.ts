@@ -1,0 +1,299 @@
+// Payment intents without the provider: create, update, retrieve, list, search. Confirmation, capture
+// and cancel (which talk to providers) live in payment-flows.ts. Amount rules are checked against the
+// currency table here so every refusal names its parameter and nothing is written (invariant 9).
+import type { Kysely } from 'kysely';
+import type { Clock } from '../../clock.js';
+import type { Database } from '../../db/schema.js';
+import { invalidParam, resourceMissing } from '../../http/errors.js';
+import type { Scope } from '../../http/expand.js';
+import type { IdempotencyHandle } from '../../http/idempotency.js';
+import { type ListParams, listObject, paginate } from '../../http/pagination.js';
+import { initialMetadata, MetadataLimitError, mergeMetadata } from '../../http/params.js';
+import { newId, randomBase62 } from '../../ids.js';
+import { amountProblem } from '../../money/currencies.js';
+import type { CustomersService } from '../customers/customers.service.js';
+import type { EventsService } from '../events/events.service.js';
+import { assertCanApply } from './payment-intent.states.js';
+import {
+  type CreateInput,
+  PAYMENT_METHOD_TYPES,
+  type PaymentIntentObject,
+  STORED_ONLY_FIELDS,
+  toPaymentIntentObject,
+  type UpdateInput,
+} from './payment-intents.js';
+import { findIntent, insertIntent, intentsQuery, lockIntent, updateIntent } from './payments.repository.js';
+import type { PaymentIntentRow } from './payments.table.js';
+import { parseSearchQuery } from './search.js';
+import type { RequestRef } from './settlement.js';
+
+const json = (value: unknown) => JSON.stringify(value);
+
+/** Refuses an amount the currency cannot carry, naming `param` (DESIGN section 9). */
+export function assertAmount(amount: number, currency: string, param = 'amount'): void {
+  const problem = amountProblem(amount, currency);
+  if (!problem) return;
+  const code = currency.toUpperCase();
+  switch (problem.kind) {
+    case 'unknown_currency':
+      throw invalidParam('currency', `Invalid currency: ${currency}. It must be a supported ISO 4217 code.`);
+    case 'not_integer':
+      throw invalidParam(param, `${param} must be an integer number of minor units.`, 'amount_invalid');
+    case 'below_minimum':
+      throw invalidParam(
+        param,
+        `Amount must be at least ${problem.minimum} ${code} minor units.`,
+        'amount_too_small',
+      );
+    case 'above_maximum':
+      throw invalidParam(
+        param,
+        `Amount must be no more than ${problem.maximum} ${code} minor units.`,
+        'amount_too_large',
+      );
+    case 'three_decimal_multiple_of_ten':
+      throw invalidParam(
+        param,
+        `${code} has three decimals; card amounts in it must be a multiple of 10 minor units.`,
+        'amount_invalid',
+      );
+  }
+}
+
+function paymentMethodTypes(
+  input: { payment_method_types?: string[] | undefined; allowed_payment_method_types?: string[] | undefined },
+  param?: string,
+) {
+  const given = input.payment_method_types ?? input.allowed_payment_method_types;
+  if (given === undefined) return undefined;
+  const name =
+    param ?? (input.payment_method_types ? 'payment_method_types' : 'allowed_payment_method_types');
+  if (given.length === 0) throw invalidParam(name, `${name} must name at least one payment method type.`);
+  for (const type of given) {
+    if (!(PAYMENT_METHOD_TYPES as readonly string[]).includes(type)) {
+      throw invalidParam(
+        name,
+        `The payment method type "${type}" is invalid or not supported (supported: ${PAYMENT_METHOD_TYPES.join(', ')}).`,
+        'payment_intent_invalid_parameter',
+      );
+    }
+  }
+  return [...new Set(given)];
+}
+
+function extraOf(
+  input: Record<string, unknown>,
+  current: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const extra = { ...current };
+  for (const field of STORED_ONLY_FIELDS) if (input[field] !== undefined) extra[field] = input[field];
+  return extra;
+}
+
+function mergedMetadata(current: Record<string, string>, update: UpdateInput['metadata']) {
+  try {
+    return mergeMetadata(current, update);
+  } catch (error) {
+    if (error instanceof MetadataLimitError) throw invalidParam('metadata', error.message);
+    throw error;
+  }
+}
+
+export class PaymentsService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+    private readonly events: EventsService,
+    private readonly customers: CustomersService,
+  ) {}
+
+  /** Checks a create before anything is written; returns the row to insert. */
+  async prepareCreate(scope: Scope, input: CreateInput) {
+    assertAmount(input.amount, input.currency);
+    if (input.payment_method_types && input.allowed_payment_method_types) {
+      throw invalidParam(
+        'allowed_payment_method_types',
+        'Pass payment_method_types or allowed_payment_method_types, not both.',
+      );
+    }
+    if (
+      input.automatic_payment_methods?.enabled &&
+      (input.payment_method_types || input.allowed_payment_method_types)
+    ) {
+      throw invalidParam(
+        'automatic_payment_methods',
+        'automatic_payment_methods cannot be enabled together with payment_method_types.',
+      );
+    }
+    if (input.customer !== undefined) await this.assertCustomer(scope, input.customer);
+    const types = paymentMethodTypes(input) ?? ['card'];
+    const id = newId('pi');
+    return {
+      id,
+      merchant_id: scope.merchantId,
+      livemode: scope.livemode,
+      created_at: this.clock.now(),
+      amount: input.amount,
+      currency: input.currency,
+      status: input.payment_method
+        ? ('requires_confirmation' as const)
+        : ('requires_payment_method' as const),
+      capture_method: input.capture_method ?? 'automatic_async',
+      customer_id: input.customer ?? null,
+      payment_method_id: input.payment_method ?? null,
+      payment_method_types: json(types),
+      automatic_payment_methods: json(
+        input.automatic_payment_methods
+          ? { enabled: input.automatic_payment_methods.enabled }
+          : input.payment_method_types || input.allowed_payment_method_types
+            ? null
+            : { enabled: true },
+      ),
+      description: input.description ?? null,
+      metadata: json(initialMetadata(input.metadata)),
+      return_url: input.return_url ?? null,
+      client_secret: `${id}_secret_${randomBase62(25)}`,
+      last_payment_error: json(null),
+      next_action: json(null),
+      extra: json(extraOf(input)),
+    };
+  }
+
+  async create(scope: Scope, input: CreateInput, request?: RequestRef): Promise<PaymentIntentObject> {
+    const row = await this.prepareCreate(scope, input);
+    return this.db.transaction().execute(async (trx) => {
+      const intent = toPaymentIntentObject(await insertIntent(trx, row));
+      await this.events.record(trx, scope, { type: 'payment_intent.created', object: intent, request });
+      return intent;
+    });
+  }
+
+  /** Create for create-with-confirm: the row, its event and the recovery point commit together. */
+  async createForConfirm(
+    scope: Scope,
+    input: CreateInput,
+    request: RequestRef,
+    idempotency: IdempotencyHandle | undefined,
+  ): Promise<PaymentIntentRow> {
+    const row = await this.prepareCreate(scope, input);
+    return this.db.transaction().execute(async (trx) => {
+      const intent = await insertIntent(trx, row);
+      await this.events.record(trx, scope, {
+        type: 'payment_intent.created',
+        object: toPaymentIntentObject(intent),
+        request,
+      });
+      await idempotency?.checkpoint(trx, 'intent_created', { paymentIntentId: intent.id });
+      return intent;
+    });
+  }
+
+  private async assertCustomer(scope: Scope, id: string): Promise<void> {
+    if (!(await this.customers.find(scope, id))) throw resourceMissing('customer', id, 'customer');
+  }
+
+  async retrieve(scope: Scope, id: string): Promise<PaymentIntentObject> {
+    return toPaymentIntentObject(await this.row(scope, id));
+  }
+
+  async row(scope: Scope, id: string, param = 'id'): Promise<PaymentIntentRow> {
+    const row = await findIntent(this.db, scope, id);
+    if (!row) throw resourceMissing('payment_intent', id, param);
+    return row;
+  }
+
+  async find(scope: Scope, id: string): Promise<PaymentIntentObject | null> {
+    const row = await findIntent(this.db, scope, id);
+    return row ? toPaymentIntentObject(row) : null;
+  }
+
+  async update(
+    scope: Scope,
+    id: string,
+    input: UpdateInput,
+    request?: RequestRef,
+  ): Promise<PaymentIntentObject> {
+    if (input.customer !== undefined) await this.assertCustomer(scope, input.customer);
+    const types = paymentMethodTypes(input, 'payment_method_types');
+    return this.db.transaction().execute(async (trx) => {
+      const current = await lockIntent(trx, scope, id);
+      if (!current) throw resourceMissing('payment_intent', id, 'id');
+      assertCanApply('update', current.status, id);
+      const amount = input.amount ?? current.amount;
+      const currency = input.currency ?? current.currency;
+      if (input.amount !== undefined || input.currency !== undefined) assertAmount(amount, currency);
+      const paymentMethod = input.payment_method ?? current.payment_method_id;
+      const row = await updateIntent(trx, id, {
+        amount,
+        currency,
+        ...(input.customer !== undefined ? { customer_id: input.customer } : {}),
+        ...(input.payment_method !== undefined ? { payment_method_id: input.payment_method } : {}),
+        ...(types ? { payment_method_types: json(types), automatic_payment_methods: json(null) } : {}),
+        ...(input.capture_method !== undefined ? { capture_method: input.capture_method } : {}),
+        ...(input.description !== undefined ? { description: input.description } : {}),
+        metadata: json(mergedMetadata(current.metadata, input.metadata)),
+        extra: json(extraOf(input, current.extra)),
+        // Stripe: changing the payment method (or having one) means the intent waits for confirmation.
+        status: paymentMethod ? 'requires_confirmation' : 'requires_payment_method',
+        next_action: json(null),
+      });
+      const before = toPaymentIntentObject(current);
+      const after = toPaymentIntentObject(row);
+      const previous: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(before)) {
+        if (JSON.stringify(value) !== JSON.stringify(after[key as keyof typeof after])) previous[key] = value;
+      }
+      if (Object.keys(previous).length > 0) {
+        await this.events.record(trx, scope, {
+          type: 'payment_intent.updated',
+          object: after,
+          previousAttributes: previous,
+          request,
+        });
+      }
+      return after;
+    });
+  }
+
+  async list(scope: Scope, params: ListParams & { customer?: string | undefined }) {
+    const page = await paginate(
+      intentsQuery(this.db, scope, params),
+      params,
+      async (id) => (await findIntent(this.db, scope, id))?.created_at,
+    );
+    return listObject('/v1/payment_intents', page.rows.map(toPaymentIntentObject), page.hasMore);
+  }
+
+  /** Stripe's search: `metadata['k']:'v'` clauses (AND), plus status/currency/customer equality. */
+  async search(
+    scope: Scope,
+    input: { query: string; limit?: number | undefined; page?: string | undefined },
+  ) {
+    const limit = input.limit ?? 10;
+    const clauses = parseSearchQuery(input.query);
+    let query = intentsQuery(this.db, scope, {});
+    for (const clause of clauses) {
+      if (clause.field === 'metadata') {
+        query = query.where('metadata', '@>', json({ [clause.key]: clause.value }) as never);
+      } else {
+        const column = clause.field === 'customer' ? 'customer_id' : clause.field;
+        query = query.where(column, '=', clause.value);
+      }
+    }
+    const offset = input.page ? Number.parseInt(input.page, 10) || 0 : 0;
+    const rows = await query
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .offset(offset)
+      .limit(limit + 1)
+      .execute();
+    const hasMore = rows.length > limit;
+    return {
+      object: 'search_result' as const,
+      data: rows.slice(0, limit).map(toPaymentIntentObject),
+      has_more: hasMore,
+      next_page: hasMore ? String(offset + limit) : null,
+      url: '/v1/payment_intents/search',
+    };
+  }
+}

@@ -1,0 +1,177 @@
+// Owns finishing attempts whose outcome is not recorded: the process died between phases, a provider
+// call timed out, a capture or cancel was left in flight, a shopper never came back from 3DS. Evidence
+// comes from the provider's own record (a GET of the saved object). The only POSTs repeated are ones
+// whose first sending is not known to have happened, under the same idempotency key, inside the
+// provider's key window: so a repeat can only replay, never charge twice (DESIGN sections 5 and 6).
+import type { Kysely } from 'kysely';
+import type { Clock } from '../../clock.js';
+import type { Database } from '../../db/schema.js';
+import { AppError } from '../../http/errors.js';
+import type { IdempotencyHandle } from '../../http/idempotency.js';
+import { INTERRUPTED_BODY } from '../../http/idempotency.js';
+import type { Logger } from '../../observability/logger.js';
+import type { PaymentOutcome } from '../../providers/provider.js';
+import type { ProviderRegistry } from '../../providers/registry.js';
+import type { PaymentMethodsService } from '../payment-methods/payment-methods.service.js';
+import { attemptContext, type ConfirmRecovery, confirmAnswer, type PaymentFlows } from './payment-flows.js';
+import { toPaymentIntentObject } from './payment-intents.js';
+import { dueAttempts, findAttempt, findIntent, updateAttempt } from './payments.repository.js';
+import type { PaymentAttemptRow } from './payments.table.js';
+import { type PaymentSettlement, recheckAt, type Settled } from './settlement.js';
+
+/** Stripe keeps idempotency keys for 24 h; we stop repeating any POST well inside that. */
+export const PROVIDER_KEY_WINDOW_MS = 23 * 3_600_000;
+/** A confirmation sent but never seen by the provider is given this long before it is canceled there. */
+export const UNCONFIRMED_GRACE_MS = 10 * 60_000;
+/**
+ * Younger attempts may still have their own request in flight (provider timeouts are at most 120 s):
+ * recovery then only records definite outcomes and repeats nothing.
+ */
+export const IN_FLIGHT_MS = 150_000;
+
+export interface RecoveryDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  providers: ProviderRegistry;
+  paymentMethods: PaymentMethodsService;
+  flows: PaymentFlows;
+  settlement: PaymentSettlement;
+  logger: Logger;
+}
+
+export function isUnsettled(attempt: PaymentAttemptRow): boolean {
+  return attempt.phase !== 'settled' || attempt.pending_operation !== null;
+}
+
+export class PaymentRecovery {
+  constructor(private readonly deps: RecoveryDeps) {}
+
+  private provider(attempt: PaymentAttemptRow) {
+    const provider = this.deps.providers.get(attempt.provider as 'stripe');
+    if (!provider)
+      throw new Error(`provider ${attempt.provider} is not configured; attempt ${attempt.id} waits`);
+    return provider;
+  }
+
+  /** Reads the provider's record of the attempt and applies it (webhooks, the return hop). */
+  async settleFromProvider(attempt: PaymentAttemptRow): Promise<Settled> {
+    if (!attempt.provider_payment_id) return this.recover(attempt);
+    const outcome = await this.provider(attempt).retrieve(
+      attemptContext(attempt),
+      attempt.provider_payment_id,
+    );
+    if (outcome.status === 'unknown' || isUnsettled(attempt)) return this.recover(attempt, outcome);
+    return this.deps.settlement.apply(attempt.id, outcome);
+  }
+
+  /** One step towards settling an attempt; leaves it scheduled for later when evidence is missing. */
+  async recover(attempt: PaymentAttemptRow, known?: PaymentOutcome): Promise<Settled> {
+    const provider = this.provider(attempt);
+    const context = attemptContext(attempt);
+    const age = this.deps.clock.now().getTime() - attempt.created_at.getTime();
+    const scope = { merchantId: attempt.merchant_id, livemode: attempt.livemode };
+
+    if (!attempt.provider_payment_id) {
+      if (age < IN_FLIGHT_MS) return this.deps.settlement.read(attempt.id);
+      // Nothing was ever confirmed: either finish the attempt (same keys) or, past the window, drop it.
+      if (age > PROVIDER_KEY_WINDOW_MS || !attempt.payment_method_id) {
+        return this.deps.settlement.apply(attempt.id, {
+          status: 'no_charge',
+          reason: 'unsupported',
+          message: 'The attempt never reached the provider.',
+        });
+      }
+      const method = await this.deps.paymentMethods.resolvePaymentMethod(scope, attempt.payment_method_id);
+      if (!method) throw new Error(`payment method of attempt ${attempt.id} is gone`);
+      return this.deps.flows.run(provider, attempt, method);
+    }
+
+    const providerId = attempt.provider_payment_id;
+    let outcome = known ?? (await provider.retrieve(context, providerId));
+    if (age < IN_FLIGHT_MS && (outcome.status === 'unknown' || attempt.pending_operation)) {
+      if (
+        outcome.status === 'unknown' ||
+        outcome.status === 'requires_capture' ||
+        outcome.status === 'requires_action'
+      ) {
+        return this.deps.settlement.read(attempt.id);
+      }
+    }
+    const withinWindow = age < PROVIDER_KEY_WINDOW_MS;
+    if (attempt.pending_operation === 'capture' && outcome.status === 'requires_capture' && withinWindow) {
+      // The capture may never have been sent: the same key replays it if it was.
+      outcome = await provider.capture(context, providerId, attempt.capture_amount ?? attempt.amount);
+    } else if (
+      attempt.pending_operation === 'cancel' &&
+      ['requires_capture', 'requires_action'].includes(outcome.status)
+    ) {
+      outcome = await provider.cancel(context, providerId);
+    } else if (outcome.status === 'unknown' && outcome.unconfirmed) {
+      if (attempt.phase === 'confirming' && withinWindow && attempt.payment_method_id) {
+        // Died between saving the provider object and confirming it: confirm now, same key.
+        const method = await this.deps.paymentMethods.resolvePaymentMethod(scope, attempt.payment_method_id);
+        if (method) return this.deps.flows.run(provider, attempt, method);
+      }
+      if (age > UNCONFIRMED_GRACE_MS) {
+        // The provider never saw the confirmation. Cancel the object so a late one cannot charge.
+        const canceled = await provider.cancel(context, providerId);
+        outcome =
+          canceled.status === 'canceled'
+            ? {
+                status: 'no_charge',
+                reason: 'unsupported',
+                message: 'The provider never received the confirmation; the attempt was canceled there.',
+              }
+            : canceled;
+      }
+    }
+    return this.deps.settlement.apply(attempt.id, outcome);
+  }
+
+  /** The settlement job's pass: every attempt whose check is due, each on its own. */
+  async runDue(limit = 50): Promise<{ checked: number; settled: number }> {
+    const due = await dueAttempts(this.deps.db, this.deps.clock.now(), limit);
+    let settled = 0;
+    for (const attempt of due) {
+      try {
+        const result = await this.recover(attempt);
+        if (!isUnsettled(result.attempt)) settled++;
+      } catch (error) {
+        this.deps.logger.warn(
+          { err: error, attempt: attempt.id },
+          'payment attempt could not be settled yet',
+        );
+        await updateAttempt(this.deps.db, attempt.id, {
+          next_check_at: recheckAt(this.deps.clock.now(), attempt.created_at),
+        }).catch(() => {});
+      }
+    }
+    return { checked: due.length, settled };
+  }
+
+  /**
+   * The idempotency completer for confirm and capture: finish the attempt, then store what the request
+   * would have answered. Throws while the outcome is still unknown, so the key waits for the next run.
+   */
+  async complete(handle: IdempotencyHandle): Promise<{ status: number; body: unknown }> {
+    const data = handle.recoveryData as ConfirmRecovery | null;
+    if (!data?.paymentIntentId) return { status: 500, body: INTERRUPTED_BODY };
+    const intent = await findIntent(this.deps.db, handle.scope, data.paymentIntentId);
+    if (!intent) return { status: 500, body: INTERRUPTED_BODY };
+    if (!data.attemptId) return { status: 200, body: toPaymentIntentObject(intent) };
+    let attempt = await findAttempt(this.deps.db, data.attemptId);
+    if (!attempt) return { status: 500, body: INTERRUPTED_BODY };
+    if (isUnsettled(attempt)) attempt = (await this.recover(attempt)).attempt;
+    if (isUnsettled(attempt)) throw new Error(`attempt ${attempt.id} is not settled yet`);
+    const current = await findIntent(this.deps.db, handle.scope, data.paymentIntentId);
+    try {
+      return {
+        status: 200,
+        body: toPaymentIntentObject(confirmAnswer({ intent: current ?? intent, attempt })),
+      };
+    } catch (error) {
+      if (error instanceof AppError) return { status: error.status, body: error.toBody() };
+      throw error;
+    }
+  }
+}

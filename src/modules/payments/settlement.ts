@@ -1,0 +1,527 @@
+// Owns applying a provider outcome to an attempt, its payment intent and its charge, with the ledger
+// posting and the events, in one transaction (invariant 4). Every path that learns an outcome comes
+// here: the synchronous confirm and capture, the 3DS return hop, inbound webhooks and the settlement
+// job. Applying is idempotent and order-insensitive: the attempt row is locked and its recorded status
+// decides whether an outcome is news; the ledger key derives from (attempt, event), so the synchronous
+// answer and its webhook post once between them.
+import type { Kysely, Transaction } from 'kysely';
+import type { Clock } from '../../clock.js';
+import type { Database } from '../../db/schema.js';
+import type { Scope } from '../../http/expand.js';
+import { newId } from '../../ids.js';
+import type { Logger } from '../../observability/logger.js';
+import type { ChargeFacts, PaymentOutcome } from '../../providers/provider.js';
+import type { EventsService } from '../events/events.service.js';
+import { chargeSucceeded, postingKey } from '../ledger/ledger.postings.js';
+import type { LedgerService } from '../ledger/ledger.service.js';
+import type { ResolvedPaymentMethod } from '../payment-methods/resolved.js';
+import type { VaultService } from '../vault/vault.service.js';
+import { toChargeObject } from './charges.js';
+import { canSettle, type PaymentIntentStatus } from './payment-intent.states.js';
+import { toPaymentIntentObject } from './payment-intents.js';
+import type { AttemptResult, PaymentMetrics } from './payments.metrics.js';
+import {
+  insertCharge,
+  lockAttempt,
+  lockChargeByAttempt,
+  lockIntent,
+  updateAttempt,
+  updateCharge,
+  updateIntent,
+} from './payments.repository.js';
+import type {
+  ChargeCard,
+  ChargeRow,
+  PaymentAttemptRow,
+  PaymentIntentRow,
+  StoredPaymentError,
+} from './payments.table.js';
+
+export interface RequestRef {
+  id?: string | undefined;
+  idempotencyKey?: string | undefined;
+}
+
+export interface SettlementDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  ledger: LedgerService;
+  events: EventsService;
+  vault: VaultService;
+  metrics: PaymentMetrics;
+  logger: Logger;
+  resolvePaymentMethod(scope: Scope, id: string): Promise<ResolvedPaymentMethod | null>;
+}
+
+export interface Settled {
+  intent: PaymentIntentRow;
+  attempt: PaymentAttemptRow;
+  charge: ChargeRow | undefined;
+  /** False when the outcome was already recorded (a webhook after the synchronous answer, say). */
+  changed: boolean;
+}
+
+/**
+ * When the settlement job should next ask the provider about an attempt: soon while it is young, then
+ * backing off with its age (half its age, between 15 s and 1 h).
+ */
+export function recheckAt(now: Date, createdAt: Date = now): Date {
+  const age = now.getTime() - createdAt.getTime();
+  return new Date(now.getTime() + Math.min(Math.max(15_000, age / 2), 3_600_000));
+}
+
+type Trx = Transaction<Database>;
+
+export class PaymentSettlement {
+  constructor(private readonly deps: SettlementDeps) {}
+
+  /**
+   * Applies `outcome` to the attempt. `no_charge` returns the intent to where a new confirmation can
+   * start; `unknown` leaves it processing and schedules a check (invariant 3).
+   */
+  async apply(
+    attemptId: string,
+    outcome: PaymentOutcome,
+    options: { request?: RequestRef; startedAt?: number } = {},
+  ): Promise<Settled> {
+    const card = await this.cardFor(attemptId);
+    return this.deps.db.transaction().execute(async (trx) => {
+      const attempt = await lockAttempt(trx, attemptId);
+      if (!attempt) throw new Error(`payment attempt ${attemptId} not found`);
+      const scope = { merchantId: attempt.merchant_id, livemode: attempt.livemode };
+      const intent = await lockIntent(trx, scope, attempt.payment_intent_id);
+      if (!intent) throw new Error(`payment intent ${attempt.payment_intent_id} not found`);
+      const context = new ApplyContext(this.deps, trx, scope, attempt, intent, card, options);
+      await context.run(outcome);
+      return context.result();
+    });
+  }
+
+  /** The attempt, its intent and charge as recorded, without applying anything. */
+  async read(attemptId: string): Promise<Settled> {
+    const db = this.deps.db;
+    const attempt = await db
+      .selectFrom('payment_attempts')
+      .selectAll()
+      .where('id', '=', attemptId)
+      .executeTakeFirstOrThrow();
+    const intent = await db
+      .selectFrom('payment_intents')
+      .selectAll()
+      .where('id', '=', attempt.payment_intent_id)
+      .executeTakeFirstOrThrow();
+    const charge = await db
+      .selectFrom('charges')
+      .selectAll()
+      .where('attempt_id', '=', attemptId)
+      .executeTakeFirst();
+    return { intent, attempt, charge, changed: false };
+  }
+
+  /** Card display data for the charge, read before the transaction (the vault is not needed for it). */
+  private async cardFor(attemptId: string): Promise<ChargeCard | null> {
+    const attempt = await this.deps.db
+      .selectFrom('payment_attempts')
+      .select(['merchant_id', 'livemode', 'payment_method_id'])
+      .where('id', '=', attemptId)
+      .executeTakeFirst();
+    if (!attempt?.payment_method_id) return null;
+    const method = await this.deps.resolvePaymentMethod(
+      { merchantId: attempt.merchant_id, livemode: attempt.livemode },
+      attempt.payment_method_id,
+    );
+    if (!method) return null;
+    return {
+      ...method.card,
+      billing_details: method.object.billing_details,
+      cvc_check: method.object.card.checks?.cvc_check ?? null,
+    };
+  }
+}
+
+/** One application of one outcome, inside the transaction holding the attempt and intent locks. */
+class ApplyContext {
+  private changed = false;
+  private charge: ChargeRow | undefined;
+
+  constructor(
+    private readonly deps: SettlementDeps,
+    private readonly trx: Trx,
+    private readonly scope: Scope,
+    private attempt: PaymentAttemptRow,
+    private intent: PaymentIntentRow,
+    private readonly card: ChargeCard | null,
+    private readonly options: { request?: RequestRef; startedAt?: number },
+  ) {}
+
+  result(): Settled {
+    return { intent: this.intent, attempt: this.attempt, charge: this.charge, changed: this.changed };
+  }
+
+  private get now(): Date {
+    return this.deps.clock.now();
+  }
+
+  async run(outcome: PaymentOutcome): Promise<void> {
+    this.charge = await lockChargeByAttempt(this.trx, this.attempt.id);
+    switch (outcome.status) {
+      case 'succeeded':
+        return this.succeeded(outcome.charge);
+      case 'requires_capture':
+        return this.authorized(outcome.charge);
+      case 'requires_action':
+        return this.actionRequired(outcome.redirectUrl);
+      case 'declined':
+        return this.declined(outcome);
+      case 'canceled':
+        return this.canceled();
+      case 'no_charge':
+        return this.noCharge(outcome.message);
+      case 'unknown':
+        return this.unknown();
+    }
+  }
+
+  private final(): boolean {
+    return ['succeeded', 'failed', 'canceled'].includes(this.attempt.status);
+  }
+
+  private async succeeded(facts: ChargeFacts): Promise<void> {
+    if (this.attempt.status === 'succeeded' || this.attempt.status === 'failed')
+      return this.settleOperation();
+    const wasAuthorized =
+      this.charge !== undefined && !this.charge.captured && this.charge.status === 'succeeded';
+    const captured = facts.amountCaptured > 0 ? facts.amountCaptured : facts.amount;
+    const fee = Math.min(facts.fee ?? 0, captured);
+    const charge = await this.upsertCharge(facts, {
+      status: 'succeeded',
+      captured: true,
+      paid: true,
+      amount_captured: captured,
+      fee,
+    });
+    const posted = await this.deps.ledger.post(
+      this.trx,
+      chargeSucceeded({
+        key: postingKey(this.attempt.id, 'charge'),
+        livemode: this.attempt.livemode,
+        merchantId: this.attempt.merchant_id,
+        currency: this.attempt.currency,
+        provider: this.attempt.provider,
+        amount: captured,
+        fee,
+        source: { type: 'charge', id: charge.id },
+        description: this.intent.description,
+      }),
+    );
+    this.charge = await updateCharge(this.trx, charge.id, { balance_transaction_id: posted.id });
+    await this.record(wasAuthorized ? 'charge.captured' : 'charge.succeeded', 'charge');
+    await this.settleAttempt('succeeded', null);
+    await this.moveIntent('succeeded', {
+      amount_received: captured,
+      amount_capturable: 0,
+      latest_charge_id: charge.id,
+      next_action: JSON.stringify(null),
+      last_payment_error: JSON.stringify(null),
+    });
+    await this.finalAuthorization();
+    if (!wasAuthorized) this.count('succeeded');
+  }
+
+  private async authorized(facts: ChargeFacts): Promise<void> {
+    if (this.attempt.status === 'requires_capture' || this.final()) return this.settleOperation();
+    const charge = await this.upsertCharge(facts, {
+      status: 'succeeded',
+      captured: false,
+      paid: true,
+      amount_captured: 0,
+      fee: null,
+    });
+    await this.record('charge.succeeded', 'charge');
+    await this.settleAttempt('requires_capture', null);
+    await this.moveIntent('requires_capture', {
+      amount_capturable: charge.amount,
+      latest_charge_id: charge.id,
+      next_action: JSON.stringify(null),
+      last_payment_error: JSON.stringify(null),
+    });
+    await this.finalAuthorization();
+    this.count('requires_capture');
+  }
+
+  private async actionRequired(redirectUrl: string): Promise<void> {
+    if (this.attempt.status !== 'pending') return;
+    await this.settleAttempt('requires_action', null);
+    await this.moveIntent('requires_action', {
+      next_action: JSON.stringify({
+        type: 'redirect_to_url',
+        redirect_to_url: { url: redirectUrl, return_url: this.attempt.return_url },
+      }),
+    });
+    this.count('requires_action');
+  }
+
+  private async declined(outcome: Extract<PaymentOutcome, { status: 'declined' }>): Promise<void> {
+    if (this.final() || this.attempt.status === 'requires_capture') return this.settleOperation();
+    let chargeId: string | undefined;
+    if (outcome.charge) {
+      const charge = await this.upsertCharge(outcome.charge, {
+        status: 'failed',
+        captured: false,
+        paid: false,
+        amount_captured: 0,
+        fee: null,
+        failure_code: outcome.code,
+        failure_message: outcome.message,
+        decline_code: outcome.declineCode ?? null,
+      });
+      chargeId = charge.id;
+      await this.record('charge.failed', 'charge');
+    }
+    const error: StoredPaymentError = {
+      type: 'card_error',
+      code: outcome.code,
+      decline_code: outcome.declineCode,
+      message: outcome.message,
+      charge: chargeId,
+    };
+    await this.settleAttempt('failed', error);
+    await this.moveIntent(
+      'requires_payment_method',
+      {
+        last_payment_error: JSON.stringify(error),
+        next_action: JSON.stringify(null),
+        ...(chargeId ? { latest_charge_id: chargeId } : {}),
+      },
+      'payment_intent.payment_failed',
+    );
+    this.count('declined');
+    this.deps.metrics.declines.inc({
+      gateway: this.attempt.provider,
+      decline_code: outcome.declineCode ?? outcome.code,
+    });
+  }
+
+  private async canceled(): Promise<void> {
+    if (this.final()) return this.settleOperation();
+    await this.settleAttempt('canceled', null);
+    await this.moveIntent('canceled', {
+      amount_capturable: 0,
+      next_action: JSON.stringify(null),
+      canceled_at: this.now,
+      cancellation_reason: this.intent.cancellation_reason ?? 'requested_by_customer',
+    });
+    await this.finalAuthorization();
+    this.count('canceled');
+  }
+
+  /** Proven: no money moved. A confirmation returns the intent to where it can be confirmed again. */
+  private async noCharge(message: string): Promise<void> {
+    if (this.attempt.pending_operation) {
+      // A capture or cancel the provider refused outright: the authorization stands as it was.
+      this.attempt = await updateAttempt(this.trx, this.attempt.id, {
+        pending_operation: null,
+        capture_amount: null,
+        next_check_at: null,
+      });
+      if (this.intent.status === 'processing') {
+        this.intent = await updateIntent(this.trx, this.intent.id, { status: 'requires_capture' });
+      }
+      return;
+    }
+    if (this.final() || this.attempt.status !== 'pending') return;
+    const error: StoredPaymentError = { type: 'api_error', code: 'provider_unavailable', message };
+    await this.settleAttempt('failed', error);
+    this.intent = await updateIntent(this.trx, this.intent.id, {
+      status: 'requires_payment_method',
+      last_payment_error: JSON.stringify(error),
+      current_attempt_id: null,
+    });
+    this.changed = true;
+    this.count('failed');
+  }
+
+  /**
+   * Not known yet: the attempt waits for evidence. A confirmation that was sent moves to `unknown`; one
+   * whose provider object could not even be created stays `started` (nothing was confirmed).
+   */
+  private async unknown(): Promise<void> {
+    if (this.attempt.phase === 'settled' && !this.attempt.pending_operation) return;
+    const first = this.attempt.phase !== 'unknown';
+    this.attempt = await updateAttempt(this.trx, this.attempt.id, {
+      phase:
+        this.attempt.phase === 'confirming' && !this.attempt.pending_operation
+          ? 'unknown'
+          : this.attempt.phase,
+      next_check_at: recheckAt(this.now, this.attempt.created_at),
+    });
+    if (first && this.attempt.phase === 'unknown') this.count('processing');
+  }
+
+  /** A capture or cancel in flight on an attempt whose status already reflects it: just clear it. */
+  private async settleOperation(): Promise<void> {
+    if (!this.attempt.pending_operation) return;
+    this.attempt = await updateAttempt(this.trx, this.attempt.id, {
+      pending_operation: null,
+      capture_amount: null,
+      next_check_at: null,
+    });
+    if (this.intent.status === 'processing' && this.attempt.status === 'requires_capture') {
+      this.intent = await updateIntent(this.trx, this.intent.id, { status: 'requires_capture' });
+    }
+  }
+
+  private async upsertCharge(
+    facts: ChargeFacts,
+    state: Pick<ChargeRow, 'status' | 'captured' | 'paid' | 'amount_captured' | 'fee'> &
+      Partial<Pick<ChargeRow, 'failure_code' | 'failure_message' | 'decline_code'>>,
+  ): Promise<ChargeRow> {
+    if (this.charge) {
+      this.charge = await updateCharge(this.trx, this.charge.id, {
+        ...state,
+        provider_charge_id: facts.providerChargeId,
+      });
+      return this.charge;
+    }
+    const card = this.card ?? cardFromFacts(facts);
+    this.charge = await insertCharge(this.trx, {
+      id: newId('ch'),
+      merchant_id: this.attempt.merchant_id,
+      livemode: this.attempt.livemode,
+      payment_intent_id: this.intent.id,
+      attempt_id: this.attempt.id,
+      created_at: this.now,
+      amount: this.attempt.amount,
+      currency: this.attempt.currency,
+      provider: this.attempt.provider,
+      provider_charge_id: facts.providerChargeId,
+      customer_id: this.intent.customer_id,
+      description: this.intent.description,
+      metadata: JSON.stringify(this.intent.metadata),
+      payment_method_id: this.attempt.payment_method_id,
+      card: JSON.stringify(card),
+      failure_code: null,
+      failure_message: null,
+      decline_code: null,
+      ...state,
+    });
+    this.attempt = await updateAttempt(this.trx, this.attempt.id, { charge_id: this.charge.id });
+    return this.charge;
+  }
+
+  private async settleAttempt(
+    status: PaymentAttemptRow['status'],
+    error: StoredPaymentError | null,
+  ): Promise<void> {
+    const startedAt = this.options.startedAt;
+    this.attempt = await updateAttempt(this.trx, this.attempt.id, {
+      status,
+      phase: 'settled',
+      pending_operation: null,
+      capture_amount: null,
+      error: JSON.stringify(error),
+      settled_at: this.now,
+      next_check_at: status === 'requires_action' ? new Date(this.now.getTime() + 3_600_000) : null,
+      ...(startedAt !== undefined && this.attempt.latency_ms === null
+        ? { latency_ms: Math.round(performance.now() - startedAt) }
+        : {}),
+    });
+    this.changed = true;
+  }
+
+  private async moveIntent(
+    to: PaymentIntentStatus,
+    changes: Parameters<typeof updateIntent>[2],
+    eventType?: string,
+  ): Promise<void> {
+    const outcome = OUTCOME_BY_TARGET[to];
+    if (
+      this.intent.current_attempt_id !== this.attempt.id ||
+      !outcome ||
+      !canSettle(outcome, this.intent.status)
+    ) {
+      // The intent moved on (a newer attempt, a cancel): the attempt's own record is the evidence kept.
+      this.deps.logger.warn(
+        { payment_intent: this.intent.id, attempt: this.attempt.id, status: this.intent.status, outcome: to },
+        'provider outcome does not apply to the payment intent in its current state',
+      );
+      return;
+    }
+    this.intent = await updateIntent(this.trx, this.intent.id, { status: to, ...changes });
+    await this.record(eventType ?? `payment_intent.${INTENT_EVENTS[to]}`, 'intent');
+  }
+
+  private async record(type: string, what: 'intent' | 'charge'): Promise<void> {
+    if (what === 'intent') {
+      await recordIntentEvent(
+        this.deps.events,
+        this.trx,
+        this.scope,
+        this.intent,
+        type,
+        this.options.request,
+      );
+      return;
+    }
+    const object = toChargeObject(this.charge as ChargeRow);
+    await this.deps.events.record(this.trx, this.scope, { type, object, request: this.options.request });
+  }
+
+  /** The payment reached a final authorization result: the CVC is not needed again (DESIGN section 6). */
+  private async finalAuthorization(): Promise<void> {
+    if (this.attempt.payment_method_id) {
+      await this.deps.vault.deleteCvc(this.scope, this.attempt.payment_method_id, this.trx);
+    }
+  }
+
+  private count(result: AttemptResult): void {
+    const startedAt = this.options.startedAt;
+    this.deps.metrics.recordResult(
+      this.attempt.provider,
+      result,
+      startedAt === undefined ? undefined : (performance.now() - startedAt) / 1000,
+    );
+  }
+}
+
+export async function recordIntentEvent(
+  events: EventsService,
+  trx: Trx,
+  scope: Scope,
+  intent: PaymentIntentRow,
+  type: string,
+  request?: RequestRef,
+): Promise<void> {
+  await events.record(trx, scope, { type, object: toPaymentIntentObject(intent), request });
+}
+
+const OUTCOME_BY_TARGET: Partial<Record<PaymentIntentStatus, Parameters<typeof canSettle>[0]>> = {
+  succeeded: 'succeeded',
+  requires_capture: 'authorized',
+  requires_action: 'action_required',
+  requires_payment_method: 'declined',
+  canceled: 'voided',
+};
+
+const INTENT_EVENTS: Partial<Record<PaymentIntentStatus, string>> = {
+  succeeded: 'succeeded',
+  requires_capture: 'amount_capturable_updated',
+  requires_action: 'requires_action',
+  requires_payment_method: 'payment_failed',
+  canceled: 'canceled',
+};
+
+function cardFromFacts(facts: ChargeFacts): ChargeCard | null {
+  if (!facts.cardLast4) return null;
+  return {
+    brand: facts.cardBrand ?? 'unknown',
+    last4: facts.cardLast4,
+    exp_month: 0,
+    exp_year: 0,
+    fingerprint: null,
+    funding: 'unknown',
+    country: null,
+    billing_details: null,
+    cvc_check: null,
+  };
+}
