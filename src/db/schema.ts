@@ -3,6 +3,7 @@ import type { IdempotencyKeysTable } from '../http/idempotency.table.js';
 import type { JobSchedulesTable, JobsTable } from '../jobs/jobs.table.js';
 import type { AuditLogTable } from '../modules/audit/audit.table.js';
 import type { CustomersTable } from '../modules/customers/customers.table.js';
+import type { DisputesTable } from '../modules/disputes/disputes.table.js';
 import type { EventsTable } from '../modules/events/events.table.js';
 import type { ApiKeysTable } from '../modules/keys/keys.table.js';
 import type {
@@ -54,4 +55,5 @@ export interface Database {
   payment_attempts: PaymentAttemptsTable;
   charges: ChargesTable;
   refunds: RefundsTable;
+  disputes: DisputesTable;
 }

@@ -10,6 +10,7 @@ import * as m0007 from './0007_payment_methods_vault.js';
 import * as m0008 from './0008_audit_no_truncate.js';
 import * as m0009 from './0009_service_secrets.js';
 import * as m0010 from './0010_payments.js';
+import * as m0011 from './0011_refunds_disputes.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_merchants_keys_customers': m0001,
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '0008_audit_no_truncate': m0008,
   '0009_service_secrets': m0009,
   '0010_payments': m0010,
+  '0011_refunds_disputes': m0011,
 };
