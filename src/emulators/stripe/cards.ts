@@ -32,6 +32,7 @@ const SCENARIOS: Record<string, CardScenario> = {
   '4000000000009987': 'lost_card',
   '4000000000009979': 'stolen_card',
   '4100000000000019': 'fraudulent',
+  '4000000000005126': 'refund_fail',
 };
 
 const DEBIT = new Set(['4000056655665556', '5200828282828210']);
@@ -54,6 +55,7 @@ export const TEST_PAYMENT_METHODS: Record<string, string> = {
   pm_card_authenticationRequired: '4000002500003155',
   pm_card_threeDSecure2Required: '4000000000003220',
   pm_card_createDispute: '4000000000000259',
+  pm_card_refundFail: '4000000000005126',
 };
 
 export function luhnValid(number: string): boolean {

@@ -16,6 +16,8 @@ export type CardScenario =
   | 'lost_card'
   | 'stolen_card'
   | 'fraudulent'
+  /** Stripe's 4000000000005126: the charge succeeds; a refund of it succeeds, then fails a moment later. */
+  | 'refund_fail'
   | 'live_card';
 
 export interface CardDetails {
@@ -120,6 +122,10 @@ export interface RefundRecord extends Base {
   status: 'succeeded' | 'pending' | 'failed' | 'canceled';
   metadata: Metadata;
   balance_transaction: string | null;
+  failure_reason?: string | null;
+  failure_balance_transaction?: string | null;
+  /** Emulator clock second from which a refund of a refund_fail card fails (internal). */
+  fails_at?: number | null;
 }
 
 export type DisputeStatus =
@@ -153,8 +159,8 @@ export interface BalanceTransactionRecord extends Base {
   currency: string;
   fee: number;
   net: number;
-  type: 'charge' | 'payment' | 'refund' | 'adjustment';
-  reporting_category: 'charge' | 'refund' | 'dispute' | 'dispute_reversal';
+  type: 'charge' | 'payment' | 'refund' | 'refund_failure' | 'adjustment';
+  reporting_category: 'charge' | 'refund' | 'refund_failure' | 'dispute' | 'dispute_reversal';
   source: string;
   description: string | null;
   available_on: number;

@@ -60,6 +60,12 @@ export function renderRefund(refund: RefundRecord, _context: RenderContext) {
     source_transfer_reversal: null,
     status: refund.status,
     transfer_reversal: null,
+    ...(refund.status === 'failed'
+      ? {
+          failure_balance_transaction: refund.failure_balance_transaction ?? null,
+          failure_reason: refund.failure_reason ?? null,
+        }
+      : {}),
   };
 }
 

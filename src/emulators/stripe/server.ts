@@ -24,7 +24,7 @@ import { disputeRoutes } from './routes/disputes.js';
 import { paymentIntentRoutes } from './routes/payment-intents.js';
 import { paymentMethodRoutes } from './routes/payment-methods.js';
 import { registerRedirectRoutes } from './routes/redirect.js';
-import { refundRoutes } from './routes/refunds.js';
+import { failDueRefunds, refundRoutes } from './routes/refunds.js';
 import { emulatorState } from './state.js';
 import type { JournalEntry } from './store.js';
 import { StripeStore } from './store.js';
@@ -168,6 +168,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions): Promi
   const runDue = () => {
     const now = nowSeconds(clock);
     decideOverdueDisputes(store, now, EMULATOR_API_VERSION);
+    failDueRefunds(store, now, EMULATOR_API_VERSION);
     idempotency.sweep(now);
   };
   registerControlRoutes(app, {

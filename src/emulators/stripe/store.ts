@@ -42,6 +42,7 @@ const INTERNAL_FIELDS = new Set([
   'card',
   'brand',
   'dispute',
+  'fails_at',
 ]);
 
 const LABEL: Record<ObjectType, string> = {

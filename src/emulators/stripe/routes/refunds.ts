@@ -1,5 +1,7 @@
 // Owns /v1/refunds. A refund never takes a charge past what was captured: refunded + new amount must
-// stay within amount_captured, and a charge with an open or lost dispute cannot be refunded.
+// stay within amount_captured, and a charge with an open or lost dispute cannot be refunded. A refund of
+// a charge paid with Stripe's asynchronous-refund-failure card (4000000000005126, pm_card_refundFail)
+// succeeds, then fails about a second later (failDueRefunds), as in Stripe's test mode.
 import { recordBalanceTransaction } from '../balance.js';
 import { formatAmount } from '../currencies.js';
 import { invalidRequest } from '../errors.js';
@@ -84,6 +86,8 @@ function createRefund(store: StripeStore, ctx: Ctx, params: Params): RefundRecor
     status: 'succeeded',
     metadata: mergeMetadata({}, params.metadata()),
     balance_transaction: txn.id,
+    fails_at:
+      store.get('payment_method', charge.payment_method)?.scenario === 'refund_fail' ? ctx.now + 1 : null,
   });
   const refunded = store.update(charge, {
     amount_refunded: charge.amount_refunded + amount,
@@ -92,6 +96,43 @@ function createRefund(store: StripeStore, ctx: Ctx, params: Params): RefundRecor
   store.emit('refund.created', refund, ctx);
   store.emit('charge.refunded', refunded, ctx, charge);
   return refund;
+}
+
+/**
+ * Fails the refunds whose failure is due (refund_fail card): the money returns to the balance with a
+ * refund_failure balance transaction, the charge's amount_refunded goes down, and Stripe's events follow
+ * (refund.updated, charge.refund.updated, refund.failed). Run when the clock moves and on a timer.
+ */
+export function failDueRefunds(store: StripeStore, now: number, apiVersion: string): void {
+  for (const refund of store.all('refund')) {
+    if (refund.fails_at == null || refund.status !== 'succeeded' || now < refund.fails_at) continue;
+    const ctx: Ctx = {
+      account: refund.account,
+      now,
+      request: { id: null, idempotency_key: null },
+      apiVersion,
+    };
+    const txn = recordBalanceTransaction(store, ctx, {
+      amount: refund.amount,
+      currency: refund.currency,
+      fee: 0,
+      type: 'refund_failure',
+      reporting_category: 'refund_failure',
+      source: refund.id,
+      description: 'REFUND FAILURE',
+    });
+    const failed = store.update(refund, {
+      status: 'failed',
+      failure_reason: 'expired_or_canceled_card',
+      failure_balance_transaction: txn.id,
+      fails_at: null,
+    });
+    const charge = store.get('charge', refund.charge);
+    if (charge) store.update(charge, { amount_refunded: charge.amount_refunded - refund.amount });
+    store.emit('refund.updated', failed, ctx, refund);
+    store.emit('charge.refund.updated', failed, ctx, refund);
+    store.emit('refund.failed', failed, ctx, refund);
+  }
 }
 
 export function refundRoutes(store: StripeStore): ApiRoute[] {
