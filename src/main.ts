@@ -23,6 +23,8 @@ import { JobRunner } from './jobs/runner.js';
 import { AuditService } from './modules/audit/audit.service.js';
 import { registerCustomerRoutes } from './modules/customers/customers.routes.js';
 import { CustomersService } from './modules/customers/customers.service.js';
+import { DisputeSettlement } from './modules/disputes/dispute-settlement.js';
+import { disputeEventHandler } from './modules/disputes/disputes.webhooks.js';
 import { registerEventRoutes } from './modules/events/events.routes.js';
 import { EventsService } from './modules/events/events.service.js';
 import { registerKeyRoutes } from './modules/keys/keys.routes.js';
@@ -51,6 +53,16 @@ import { paymentEventHandler } from './modules/payments/payments.webhooks.js';
 import { PaymentRecovery } from './modules/payments/recovery.js';
 import { registerReturnRoutes } from './modules/payments/return.routes.js';
 import { PaymentSettlement } from './modules/payments/settlement.js';
+import { RefundSettlement } from './modules/refunds/refund-settlement.js';
+import {
+  SETTLE_REFUNDS_INTERVAL_SECONDS,
+  SETTLE_REFUNDS_JOB,
+  settleRefundsJob,
+} from './modules/refunds/refunds.jobs.js';
+import { RefundRecovery } from './modules/refunds/refunds.recovery.js';
+import { registerRefundRoutes } from './modules/refunds/refunds.routes.js';
+import { RefundsService } from './modules/refunds/refunds.service.js';
+import { refundEventHandler } from './modules/refunds/refunds.webhooks.js';
 import {
   PURGE_CVCS_INTERVAL_SECONDS,
   PURGE_CVCS_JOB,
@@ -153,6 +165,8 @@ export interface Service {
     paymentFlows: PaymentFlows;
     paymentRecovery: PaymentRecovery;
     charges: ChargesService;
+    refunds: RefundsService;
+    refundRecovery: RefundRecovery;
     webhooks: WebhookDispatcher;
   };
   http: Awaited<ReturnType<typeof buildHttpApp>>;
@@ -280,6 +294,22 @@ export async function createService(config: Config, options: ServiceOptions = {}
   ]) {
     completers.set(endpoint, (handle) => paymentRecovery.complete(handle));
   }
+  const refundSettlement = new RefundSettlement({ db, clock, ledger, events, logger });
+  const refunds = new RefundsService({
+    db,
+    clock,
+    providers,
+    events,
+    payments,
+    settlement: refundSettlement,
+  });
+  const refundRecovery = new RefundRecovery({ db, clock, logger, refunds, settlement: refundSettlement });
+  webhooks.register(refundEventHandler(db, refundSettlement, logger));
+  const disputeSettlement = new DisputeSettlement({ db, clock, ledger, events, logger });
+  webhooks.register(disputeEventHandler(db, disputeSettlement, paymentRecovery));
+  runner.register(settleRefundsJob(refundRecovery));
+  await runner.schedule(SETTLE_REFUNDS_JOB, SETTLE_REFUNDS_JOB, SETTLE_REFUNDS_INTERVAL_SECONDS);
+  completers.set('POST /v1/refunds', (handle) => refundRecovery.complete(handle));
   health.register({
     name: 'database',
     critical: true,
@@ -364,6 +394,13 @@ export async function createService(config: Config, options: ServiceOptions = {}
     charges,
   });
   registerReturnRoutes(http.app, { db, recovery: paymentRecovery, logger });
+  registerRefundRoutes(http.router, refunds);
+  http.expand.register('refund', 'charge', (scope, id) => charges.find(scope, id));
+  http.expand.register('refund', 'payment_intent', (scope, id) => payments.find(scope, id));
+  http.expand.register('refund', 'balance_transaction', (scope, id) => balance.findTransaction(scope, id));
+  http.expand.register('refund', 'failure_balance_transaction', (scope, id) =>
+    balance.findTransaction(scope, id),
+  );
   registerStripeWebhookRoutes(http.app, {
     providers,
     dispatcher: webhooks,
@@ -419,6 +456,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
       paymentFlows,
       paymentRecovery,
       charges,
+      refunds,
+      refundRecovery,
       webhooks,
     },
     http,

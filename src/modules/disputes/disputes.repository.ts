@@ -1,0 +1,83 @@
+// SQL for disputes and the charge columns they change (disputed, dispute_status, amount lost). Disputes
+// arrive from provider webhooks, so they are found by the provider's ids and then written within the
+// charge's own merchant and mode.
+import type { Insertable, Kysely, Transaction, Updateable } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import type { ChargeRow, ChargesTable } from '../payments/payments.table.js';
+import type { DisputeRow, DisputesTable } from './disputes.table.js';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+export async function findChargeByProviderCharge(
+  db: Executor,
+  provider: string,
+  providerChargeId: string,
+): Promise<ChargeRow | undefined> {
+  return db
+    .selectFrom('charges')
+    .selectAll()
+    .where('provider', '=', provider)
+    .where('provider_charge_id', '=', providerChargeId)
+    .executeTakeFirst();
+}
+
+export async function lockChargeById(trx: Transaction<Database>, id: string): Promise<ChargeRow | undefined> {
+  return trx.selectFrom('charges').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export async function updateCharge(
+  trx: Transaction<Database>,
+  id: string,
+  changes: Updateable<ChargesTable>,
+): Promise<ChargeRow> {
+  return trx
+    .updateTable('charges')
+    .set(changes)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** Adds to the charge's amount lost in disputes (the CHECK keeps refunded + lost within captured). */
+export async function addLost(trx: Transaction<Database>, chargeId: string, amount: number) {
+  return trx
+    .updateTable('charges')
+    .set((eb) => ({ amount_lost_in_disputes: eb('amount_lost_in_disputes', '+', amount) }))
+    .where('id', '=', chargeId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function findDisputeByProviderId(
+  trx: Transaction<Database>,
+  provider: string,
+  providerDisputeId: string,
+): Promise<DisputeRow | undefined> {
+  return trx
+    .selectFrom('disputes')
+    .selectAll()
+    .where('provider', '=', provider)
+    .where('provider_dispute_id', '=', providerDisputeId)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export async function insertDispute(
+  trx: Transaction<Database>,
+  row: Insertable<DisputesTable>,
+): Promise<DisputeRow> {
+  return trx.insertInto('disputes').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function updateDispute(
+  trx: Transaction<Database>,
+  id: string,
+  changes: Updateable<DisputesTable>,
+): Promise<DisputeRow> {
+  return trx
+    .updateTable('disputes')
+    .set(changes)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
