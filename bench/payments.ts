@@ -1,0 +1,644 @@
+// Card payments benchmark, DESIGN section 14, in one run against the machine's own limit:
+//   npm run bench:payments   (builds dist/, then runs `node bin/payctl.js start` and
+//                             `node bin/payctl.js emulator stripe` as their own processes)
+// 1. pgbench of a two-INSERT transaction (payment + outbox row) on the same PostgreSQL: the reference.
+// 2. card payments/s on PostgreSQL, Stripe emulator out of process at 0 ms, its webhook back counted:
+//    closed loop, BENCH_CONNECTIONS keep-alive connections, after a warm-up.
+// 3. latency at a fixed BENCH_RATE payments/s (open loop): p50, p99.
+// 4. the emulator at BENCH_PROVIDER_LATENCY_MS: payments/s with BENCH_SLOW_CONNECTIONS connections.
+// 5. embedded mode (PGlite in a fresh DATA_DIR, the embedded emulator): payments/s.
+// 6. service RSS under load, start to ready on PostgreSQL.
+// A payment is `POST /v1/payment_intents` amount=2000&currency=usd&payment_method=pm_card_visa&confirm=true,
+// counted only when answered 200 with status "succeeded"; every other answer is an error, reported
+// with its body. BENCH_ONLY=pgbench,card,latency,slow,embedded runs some parts; BENCH_SECONDS,
+// BENCH_WARMUP_SECONDS, BENCH_PGBENCH_SECONDS, BENCH_PGBENCH_CLIENTS, BENCH_EMBEDDED_CONNECTIONS,
+// BENCH_WEBHOOK_EVENTS (default payment_intent.succeeded; `*` for every event) tune it;
+// BENCH_CPU_PROF=<dir> runs the service with --cpu-prof into that folder. DB_POOL_SIZE and
+// JOBS_* pass through to the service. DATABASE_ADMIN_URL defaults to postgres://postgres@127.0.0.1:5432/postgres.
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  closedLoop,
+  type LoadResult,
+  openLoop,
+  PAYMENT_BODY,
+  payOnce,
+  percentile,
+  type Target,
+} from './payments-load.js';
+import {
+  backendPids,
+  type Child,
+  cleanupAll,
+  counterByLabel,
+  cpuSeconds,
+  createDatabase,
+  type DatabaseStats,
+  databaseStats,
+  freePort,
+  httpRequest,
+  loadAverage,
+  rssMegabytes,
+  sampleActivity,
+  sampleRss,
+  spawnPayctl,
+  tempDir,
+  waitReady,
+} from './payments-procs.js';
+
+const ADMIN_URL = process.env.DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const PGBENCH = process.env.PGBENCH ?? '/usr/bin/pgbench';
+const SECONDS = numberEnv('BENCH_SECONDS', 15);
+const WARMUP = numberEnv('BENCH_WARMUP_SECONDS', 3);
+const CONNECTIONS = numberEnv('BENCH_CONNECTIONS', 32);
+const RATE = numberEnv('BENCH_RATE', 200);
+const PROVIDER_LATENCY_MS = numberEnv('BENCH_PROVIDER_LATENCY_MS', 250);
+const SLOW_CONNECTIONS = numberEnv('BENCH_SLOW_CONNECTIONS', 256);
+const EMBEDDED_CONNECTIONS = numberEnv('BENCH_EMBEDDED_CONNECTIONS', 16);
+const PGBENCH_SECONDS = numberEnv('BENCH_PGBENCH_SECONDS', 10);
+const PGBENCH_CLIENTS = numberEnv('BENCH_PGBENCH_CLIENTS', 8);
+const WEBHOOK_EVENTS = (process.env.BENCH_WEBHOOK_EVENTS ?? 'payment_intent.succeeded').split(',');
+const ONLY = process.env.BENCH_ONLY?.split(',');
+const CPU_PROF = process.env.BENCH_CPU_PROF;
+const START_TIMEOUT_MS = 60_000;
+const WEBHOOK_DRAIN_TIMEOUT_MS = 60_000;
+
+function numberEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
+  return value;
+}
+
+const runs = (part: string) => !ONLY || ONLY.includes(part);
+
+// ---------------------------------------------------------------------------------------------------
+// Figures: printed as they are measured, and once more as a table at the end.
+
+interface Figure {
+  name: string;
+  value: string;
+  target: string;
+  met?: boolean;
+}
+const figures: Figure[] = [];
+
+function figure(name: string, value: string, target = '-', met?: boolean): void {
+  figures.push({ name, value, target, ...(met === undefined ? {} : { met }) });
+  const verdict = met === undefined ? '' : met ? '  met' : '  MISS';
+  process.stdout.write(`  ${name}: ${value}${target === '-' ? '' : `  (target ${target})`}${verdict}\n`);
+}
+
+function note(text: string): void {
+  process.stdout.write(`    ${text}\n`);
+}
+
+const fmt = (n: number, digits = 0) =>
+  Number.isFinite(n)
+    ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+    : 'n/a';
+
+// ---------------------------------------------------------------------------------------------------
+// The service's environment: only what this run sets, never a DATABASE_URL or provider settings
+// inherited from the shell (embedded mode must be embedded).
+
+const SERVICE_KEYS =
+  /^(DATABASE_URL|READ_REPLICA_|REDIS_URL|STRIPE_|PAYPAL_|EMULATORS|PORT|HOST|DATA_DIR|PUBLIC_URL|BOOTSTRAP_|OTEL_|TEST_CLOCK|ENHANCED_MONITORING|VAULT_KEYS_FILE|LOG_LEVEL|NODE_ENV|APP_ENV|SHUTDOWN_TIMEOUT_MS)/;
+
+function serviceEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) if (!SERVICE_KEYS.test(key)) env[key] = value;
+  return {
+    ...env,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    SHUTDOWN_TIMEOUT_MS: '5000',
+    ...extra,
+  };
+}
+
+const nodeArgs = (label: string) =>
+  CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`, `--cpu-prof-name=${label}.cpuprofile`] : [];
+
+// ---------------------------------------------------------------------------------------------------
+// 1. pgbench
+
+async function pgbench(): Promise<number> {
+  const db = await createDatabase(ADMIN_URL);
+  const admin = new URL(db.url);
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  await client.query(`
+    create table payment (id bigserial primary key, merchant_id text not null, amount bigint not null,
+      currency text not null, status text not null, created_at timestamptz not null default now());
+    create table outbox (id bigserial primary key, payment_id bigint not null, type text not null,
+      payload jsonb not null, created_at timestamptz not null default now());`);
+  await client.end();
+  const script = path.join(tempDir('bench-payments-pgbench-'), 'two-inserts.sql');
+  writeFileSync(
+    script,
+    [
+      '\\set amount random(100, 100000)',
+      'BEGIN;',
+      "INSERT INTO payment (merchant_id, amount, currency, status) VALUES ('acct_bench', :amount, 'usd', 'succeeded');",
+      "INSERT INTO outbox (payment_id, type, payload) VALUES (currval('payment_id_seq'), 'payment_intent.succeeded', '{\"amount\": 2000}');",
+      'END;',
+      '',
+    ].join('\n'),
+  );
+  const args = [
+    '-h',
+    admin.hostname,
+    '-p',
+    admin.port || '5432',
+    '-U',
+    decodeURIComponent(admin.username || 'postgres'),
+    '-n',
+    '-M',
+    'prepared',
+    '-c',
+    String(PGBENCH_CLIENTS),
+    '-j',
+    '2',
+    '-T',
+    String(PGBENCH_SECONDS),
+    '-f',
+    script,
+    db.name,
+  ];
+  const output = await new Promise<string>((resolve, reject) => {
+    const child = spawn(PGBENCH, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), (PGBENCH_SECONDS + 60) * 1000);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(text);
+      else reject(new Error(`pgbench exited ${code}:\n${text}`));
+    });
+  });
+  await db.drop();
+  const match = /tps = ([\d.]+) \(without initial connection time\)/.exec(output);
+  if (!match) throw new Error(`pgbench: no tps in its output:\n${output}`);
+  const failed = /number of failed transactions: (\d+)/.exec(output)?.[1] ?? '0';
+  const tps = Number(match[1]);
+  figure(
+    `pgbench two-INSERT transaction, ${PGBENCH_CLIENTS} clients, ${PGBENCH_SECONDS} s`,
+    `${fmt(tps)} TPS (${failed} failed)`,
+    'reference (DESIGN: 4,500-5,300)',
+  );
+  return tps;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Shared: CPU accounting per process over a load run, webhook counters, error report.
+
+interface CpuSnapshot {
+  at: number;
+  service: number;
+  emulator: number;
+  postgres: Map<number, number>;
+  bench: number;
+}
+
+async function cpuSnapshot(service: Child, emulator: Child | null, database: string | null) {
+  const postgres = new Map<number, number>();
+  if (database) for (const pid of await backendPids(ADMIN_URL, database)) postgres.set(pid, cpuSeconds(pid));
+  const own = process.cpuUsage();
+  return {
+    at: performance.now(),
+    service: cpuSeconds(service.pid),
+    emulator: emulator ? cpuSeconds(emulator.pid) : 0,
+    postgres,
+    bench: (own.user + own.system) / 1e6,
+  } satisfies CpuSnapshot;
+}
+
+function cpuReport(before: CpuSnapshot, after: CpuSnapshot, emulator: boolean, postgres: boolean): string {
+  const wall = (after.at - before.at) / 1000;
+  let pgCpu = 0;
+  for (const [pid, seconds] of after.postgres) pgCpu += seconds - (before.postgres.get(pid) ?? 0);
+  const parts = [`service ${fmt((after.service - before.service) / wall, 2)}`];
+  if (emulator) parts.push(`emulator ${fmt((after.emulator - before.emulator) / wall, 2)}`);
+  if (postgres) parts.push(`postgres backends of this database ${fmt(pgCpu / wall, 2)}`);
+  parts.push(`load generator ${fmt((after.bench - before.bench) / wall, 2)}`);
+  return `CPU cores used (warm-up and window): ${parts.join(', ')} of 2`;
+}
+
+function reportErrors(result: LoadResult): void {
+  for (const [kind, { count, sample }] of result.errorKinds) {
+    note(`error ${kind}: ${count}x; first body: ${sample.replace(/\s+/g, ' ') || '(none)'}`);
+  }
+}
+
+function loadLine(result: LoadResult): string {
+  return (
+    `${fmt(result.succeeded)} succeeded in ${result.windowSeconds} s, errors ${result.errors} in the window ` +
+    `(+${result.errorsOutsideWindow} in warm-up/tail), latency p50 ${fmt(percentile(result.latencies, 50), 1)} ms ` +
+    `p99 ${fmt(percentile(result.latencies, 99), 1)} ms`
+  );
+}
+
+async function webhooksProcessed(port: number): Promise<Record<string, number>> {
+  const metrics = await httpRequest(port, 'GET', '/metrics');
+  return counterByLabel(metrics.body, 'webhooks_received_total', 'outcome');
+}
+
+interface DeliveryStats {
+  delivered: number;
+  retried: number;
+  failed: number;
+  dropped: number;
+  queued: number;
+  in_flight: number;
+}
+
+async function emulatorState(
+  port: number,
+): Promise<{ webhooks: DeliveryStats; counts: { payment_intents: number } }> {
+  const state = await httpRequest(port, 'GET', '/_emulator/state?types=none');
+  return JSON.parse(state.body) as { webhooks: DeliveryStats; counts: { payment_intents: number } };
+}
+
+async function emulatorDeliveries(port: number): Promise<DeliveryStats> {
+  return (await emulatorState(port)).webhooks;
+}
+
+/** Waits until the emulator has nothing queued or in flight; the milliseconds it took. */
+async function drainWebhooks(port: number): Promise<{ ms: number; stats: DeliveryStats }> {
+  const started = performance.now();
+  for (;;) {
+    const stats = await emulatorDeliveries(port);
+    if (
+      (stats.queued === 0 && stats.in_flight === 0) ||
+      performance.now() - started > WEBHOOK_DRAIN_TIMEOUT_MS
+    ) {
+      return { ms: performance.now() - started, stats };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function logSummary(child: Child): void {
+  const kinds = new Map<string, { count: number; sample: string }>();
+  for (const line of child.output().split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const entry = JSON.parse(line) as { level?: unknown; msg?: unknown; err?: { message?: unknown } };
+      const key = `${String(entry.level)}: ${String(entry.msg)}`;
+      const known = kinds.get(key);
+      if (known) known.count++;
+      else kinds.set(key, { count: 1, sample: line.slice(0, 600) });
+    } catch {
+      // not a log line
+    }
+  }
+  if (kinds.size === 0) {
+    note(`${child.name} log: nothing at warn or above`);
+    return;
+  }
+  for (const [key, { count, sample }] of kinds) {
+    note(`${child.name} log ${key} (${count}x), first: ${sample}`);
+  }
+}
+
+/** One payment before the load: 1 if it succeeded, else its error is printed and 0. */
+async function checkOnePayment(target: Target): Promise<number> {
+  const answer = await payOnce(target);
+  if (answer.ok) return 1;
+  note(`sanity payment failed: ${answer.kind}; body: ${answer.body.slice(0, 600)}`);
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 2-4, 6: PostgreSQL, emulator out of process.
+
+async function startService(
+  label: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ child: Child; port: number; readyMs: number }> {
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawnPayctl(label, ['start'], { ...env, PORT: String(port) }, nodeArgs(label));
+  const readyMs = await waitReady(child, port, '/health/ready', started, START_TIMEOUT_MS);
+  return { child, port, readyMs };
+}
+
+async function postgresScenarios(pgbenchTps: number | null): Promise<void> {
+  const db = await createDatabase(ADMIN_URL);
+  const emulatorPort = await freePort();
+  const emulatorStarted = performance.now();
+  const emulator = spawnPayctl(
+    'stripe-emulator',
+    ['emulator', 'stripe', '--port', String(emulatorPort), '--host', '127.0.0.1'],
+    serviceEnv({}),
+  );
+  await waitReady(emulator, emulatorPort, '/_emulator/faults', emulatorStarted, START_TIMEOUT_MS);
+  await httpRequest(emulatorPort, 'DELETE', '/_emulator/faults');
+
+  const webhookSecret = `whsec_${randomBytes(24).toString('hex')}`;
+  const secretKey = `sk_test_bench${randomBytes(12).toString('hex')}`;
+  const env = serviceEnv({
+    DATABASE_URL: db.url,
+    DATA_DIR: tempDir('bench-payments-pg-'),
+    STRIPE_API_BASE: `http://127.0.0.1:${emulatorPort}`,
+    STRIPE_SECRET_KEY: `sk_test_benchstripe${randomBytes(8).toString('hex')}`,
+    STRIPE_WEBHOOK_SECRET: webhookSecret,
+    BOOTSTRAP_SECRET_KEY: secretKey,
+  });
+
+  // First start migrates the empty database; the second is a restart, what a deploy does.
+  const first = await startService('service-pg-first', env);
+  await first.child.stop();
+  const statsBefore = await databaseStats(db.url);
+  const { child: service, port, readyMs } = await startService('service-pg', env);
+  figure(
+    'start to ready on PostgreSQL (restart, migrated database)',
+    `${fmt(readyMs)} ms`,
+    '<= 1,500 ms',
+    readyMs <= 1500,
+  );
+  figure(
+    'start to ready on PostgreSQL (first start, runs migrations)',
+    `${fmt(first.readyMs)} ms`,
+    '<= 1,500 ms',
+    first.readyMs <= 1500,
+  );
+  note(
+    `service RSS right after start: ${fmt(rssMegabytes(service.pid))} MB; DB_POOL_SIZE ${process.env.DB_POOL_SIZE ?? '10 (default)'}`,
+  );
+
+  const target: Target = { port, secretKey };
+  const webhookUrl = `http://127.0.0.1:${port}/webhooks/stripe`;
+  const events = WEBHOOK_EVENTS.includes('*') ? {} : { enabled_events: WEBHOOK_EVENTS };
+  const set = await httpRequest(emulatorPort, 'POST', '/_emulator/webhook_target', {
+    url: webhookUrl,
+    secret: webhookSecret,
+    ...events,
+  });
+  if (set.status !== 200) throw new Error(`emulator webhook_target: ${set.status} ${set.body}`);
+  note(`emulator webhooks to ${webhookUrl}, events: ${WEBHOOK_EVENTS.join(', ')}`);
+  let maxRss = 0;
+  let payments = await checkOnePayment(target);
+  const measure = async (name: string, run: () => Promise<LoadResult>) => {
+    process.stdout.write(`\n${name}\n`);
+    const before = await cpuSnapshot(service, emulator, db.name);
+    const hooksBefore = await webhooksProcessed(port);
+    const rss = sampleRss(service.pid);
+    const emulatorRss = sampleRss(emulator.pid);
+    const activity = await sampleActivity(ADMIN_URL, db.name);
+    const result = await run();
+    const serviceRss = rss.stop();
+    const seen = await activity.stop();
+    maxRss = Math.max(maxRss, serviceRss);
+    const after = await cpuSnapshot(service, emulator, db.name);
+    const hooksAfter = await webhooksProcessed(port);
+    payments += result.succeededTotal;
+    note(loadLine(result));
+    reportErrors(result);
+    note(cpuReport(before, after, true, true));
+    note(`database backends, average count by state | wait event | statement (${seen.samples} samples):`);
+    for (const [key, count] of seen.seen.slice(0, 8))
+      note(`  ${fmt(count / Math.max(1, seen.samples), 2)}  ${key}`);
+    const processed = (hooksAfter.processed ?? 0) - (hooksBefore.processed ?? 0);
+    note(
+      `webhooks processed by the service during the run: ${fmt(processed)} for ${fmt(result.succeededTotal)} payments ` +
+        `(${fmt(processed / ((after.at - before.at) / 1000))}/s); other outcomes: ${JSON.stringify(
+          Object.fromEntries(Object.entries(hooksAfter).filter(([k]) => k !== 'processed')),
+        )}`,
+    );
+    const drained = await drainWebhooks(emulatorPort);
+    note(
+      `webhook backlog at the end drained in ${fmt(drained.ms)} ms; emulator deliveries so far ${JSON.stringify(drained.stats)}`,
+    );
+    note(`RSS max: service ${fmt(serviceRss)} MB, emulator ${fmt(emulatorRss.stop())} MB`);
+    return result;
+  };
+
+  if (runs('card')) {
+    const result = await measure(
+      `card payments, PostgreSQL, emulator at 0 ms, ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${SECONDS} s`,
+      () => closedLoop(target, CONNECTIONS, SECONDS, WARMUP),
+    );
+    figure(
+      'card payments/s (PostgreSQL, emulator 0 ms)',
+      `${fmt(result.perSecond)}/s`,
+      '>= 1,000/s',
+      result.perSecond >= 1000,
+    );
+    if (pgbenchTps) {
+      const ratio = result.perSecond / pgbenchTps;
+      figure('  ratio to pgbench TPS', fmt(ratio, 3), '>= 0.20', ratio >= 0.2);
+    }
+    figure(
+      '  errors (window / warm-up and tail)',
+      `${result.errors} / ${result.errorsOutsideWindow}`,
+      '0, all answers succeeded',
+      result.errors + result.errorsOutsideWindow === 0,
+    );
+  }
+
+  if (runs('latency')) {
+    const result = await measure(
+      `latency at ${RATE} payments/s (open loop), ${Math.min(WARMUP, 2)} s warm-up + ${SECONDS} s`,
+      () => openLoop(target, RATE, SECONDS, Math.min(WARMUP, 2)),
+    );
+    note(
+      `generator sent at most ${fmt(result.maxSendLagMs ?? 0, 1)} ms behind schedule; achieved ${fmt(result.perSecond)}/s`,
+    );
+    const p50 = percentile(result.latencies, 50);
+    const p99 = percentile(result.latencies, 99);
+    figure(`latency p50 at ${RATE}/s`, `${fmt(p50, 2)} ms`, '<= 3 ms', p50 <= 3);
+    figure(`latency p99 at ${RATE}/s`, `${fmt(p99, 2)} ms`, '<= 10 ms', p99 <= 10);
+    figure(
+      '  errors (window / warm-up and tail)',
+      `${result.errors} / ${result.errorsOutsideWindow}`,
+      '0',
+      result.errors + result.errorsOutsideWindow === 0,
+    );
+  }
+
+  if (runs('slow')) {
+    const set = await httpRequest(emulatorPort, 'POST', '/_emulator/faults', {
+      latency_ms: PROVIDER_LATENCY_MS,
+    });
+    if (set.status !== 200) throw new Error(`emulator faults: ${set.status} ${set.body}`);
+    const result = await measure(
+      `card payments, emulator at ${PROVIDER_LATENCY_MS} ms, ${SLOW_CONNECTIONS} connections, ${WARMUP} s warm-up + ${SECONDS} s`,
+      () => closedLoop(target, SLOW_CONNECTIONS, SECONDS, WARMUP),
+    );
+    await httpRequest(emulatorPort, 'DELETE', '/_emulator/faults');
+    figure(
+      `card payments/s with the provider at ${PROVIDER_LATENCY_MS} ms`,
+      `${fmt(result.perSecond)}/s`,
+      '>= 500/s',
+      result.perSecond >= 500,
+    );
+    figure(
+      '  errors (window / warm-up and tail)',
+      `${result.errors} / ${result.errorsOutsideWindow}`,
+      '0',
+      result.errors + result.errorsOutsideWindow === 0,
+    );
+  }
+
+  if (payments > 1) {
+    figure('service RSS under load (max, PostgreSQL)', `${fmt(maxRss)} MB`, '<= 300 MB', maxRss <= 300);
+    await drainWebhooks(emulatorPort);
+    const hooks = await webhooksProcessed(port);
+    const state = await emulatorState(emulatorPort);
+    const created = state.counts.payment_intents;
+    const expected = WEBHOOK_EVENTS.length === 1 && WEBHOOK_EVENTS[0] === 'payment_intent.succeeded';
+    const w = state.webhooks;
+    figure(
+      'webhooks back: processed by the service / payment intents at the emulator',
+      `${fmt(hooks.processed ?? 0)} / ${fmt(created)} (the client saw ${fmt(payments)} succeed); emulator ` +
+        `delivered ${fmt(w.delivered)}, retried ${w.retried}, failed ${w.failed}, dropped ${w.dropped}`,
+      expected ? 'one per payment' : '-',
+      expected ? (hooks.processed ?? 0) >= created : undefined,
+    );
+  }
+  logSummary(service);
+  await service.stop();
+  await emulator.stop();
+  if (payments > 1) reportDatabaseWork(statsBefore, await databaseStats(db.url));
+  await db.drop();
+}
+
+/** What the database did per payment over the PostgreSQL runs, webhooks and jobs included. */
+function reportDatabaseWork(before: DatabaseStats, after: DatabaseStats): void {
+  // Every payment the service made, answered to the client or not (timed-out requests complete too).
+  const payments =
+    (after.tables.get('payment_intents')?.inserted ?? 0) -
+    (before.tables.get('payment_intents')?.inserted ?? 0);
+  if (payments <= 0) return;
+  const per = (a: number, b: number) => fmt((a - b) / payments, 1);
+  process.stdout.write('\n');
+  note(
+    `database work per payment (all PostgreSQL runs, webhooks and jobs included, ${fmt(payments)} payment intents): ` +
+      `${per(after.transactions, before.transactions)} transactions, rows inserted ` +
+      `${per(after.rows.inserted, before.rows.inserted)}, updated ${per(after.rows.updated, before.rows.updated)}, ` +
+      `deleted ${per(after.rows.deleted, before.rows.deleted)}`,
+  );
+  const tables = [...after.tables.entries()]
+    .map(([name, t]) => {
+      const b = before.tables.get(name) ?? { inserted: 0, updated: 0, scans: 0 };
+      return {
+        name,
+        inserted: t.inserted - b.inserted,
+        updated: t.updated - b.updated,
+        scans: t.scans - b.scans,
+      };
+    })
+    .filter((t) => t.inserted + t.updated + t.scans > 0)
+    .sort((a, b) => b.inserted + b.updated + b.scans - (a.inserted + a.updated + a.scans));
+  note(
+    `per table per payment (inserted/updated/scans): ${tables
+      .slice(0, 12)
+      .map((t) => `${t.name} ${per(t.inserted, 0)}/${per(t.updated, 0)}/${per(t.scans, 0)}`)
+      .join(', ')}`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 5. embedded mode
+
+async function embedded(): Promise<void> {
+  const secretKey = `sk_test_bench${randomBytes(12).toString('hex')}`;
+  const env = serviceEnv({ DATA_DIR: tempDir('bench-payments-embedded-'), BOOTSTRAP_SECRET_KEY: secretKey });
+  const { child: service, port, readyMs } = await startService('service-embedded', env);
+  note(`embedded first start to ready (fresh DATA_DIR): ${fmt(readyMs)} ms`);
+  const target: Target = { port, secretKey };
+  await checkOnePayment(target);
+  process.stdout.write(
+    `\nembedded mode (PGlite, embedded emulator), ${EMBEDDED_CONNECTIONS} connections, ${WARMUP} s warm-up + ${SECONDS} s\n`,
+  );
+  const before = await cpuSnapshot(service, null, null);
+  const hooksBefore = await webhooksProcessed(port);
+  const rss = sampleRss(service.pid);
+  const result = await closedLoop(target, EMBEDDED_CONNECTIONS, SECONDS, WARMUP);
+  const maxRss = rss.stop();
+  const after = await cpuSnapshot(service, null, null);
+  const hooksAfter = await webhooksProcessed(port);
+  note(loadLine(result));
+  reportErrors(result);
+  note(cpuReport(before, after, false, false));
+  note(
+    `webhooks from the embedded emulator processed during the run (every event type): ${fmt(
+      (hooksAfter.processed ?? 0) - (hooksBefore.processed ?? 0),
+    )}; RSS max ${fmt(maxRss)} MB`,
+  );
+  figure('embedded (PGlite) payments/s', `${fmt(result.perSecond)}/s`, '>= 200/s', result.perSecond >= 200);
+  figure(
+    '  errors (window / warm-up and tail)',
+    `${result.errors} / ${result.errorsOutsideWindow}`,
+    '0',
+    result.errors + result.errorsOutsideWindow === 0,
+  );
+  logSummary(service);
+  await service.stop();
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
+    process.stderr.write(`\n${signal}: stopping children, dropping databases, removing temp folders\n`);
+    void cleanupAll().finally(() => process.exit(130));
+  });
+}
+
+/** The commit measured, and whether src/ had uncommitted changes (the build includes them). */
+function revision(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).trim();
+    return dirty ? `${head} + ${dirty.split('\n').length} uncommitted src/ files` : head;
+  } catch {
+    return 'unknown';
+  }
+}
+
+const loadAtStart = loadAverage();
+const startedAt = new Date();
+process.stdout.write(
+  `payments benchmark ${startedAt.toISOString()} at ${revision()}; load average at start ${loadAtStart}\n` +
+    `a payment: POST /v1/payment_intents ${PAYMENT_BODY}\n\n`,
+);
+let failed = false;
+try {
+  let tps: number | null = null;
+  if (runs('pgbench')) tps = await pgbench();
+  if (runs('card') || runs('latency') || runs('slow')) await postgresScenarios(tps);
+  if (runs('embedded')) await embedded();
+} catch (error) {
+  failed = true;
+  process.stderr.write(`\nbenchmark failed: ${(error as Error).stack ?? String(error)}\n`);
+} finally {
+  await cleanupAll();
+}
+
+process.stdout.write(`\nsummary (load average at start ${loadAtStart}, at end ${loadAverage()})\n`);
+for (const f of figures) {
+  const verdict = f.met === undefined ? '' : f.met ? 'met' : 'MISS';
+  process.stdout.write(`| ${f.name} | ${f.value} | ${f.target} | ${verdict} |\n`);
+}
+process.stdout.write(
+  `command: npm run bench:payments (BENCH_SECONDS=${SECONDS} BENCH_CONNECTIONS=${CONNECTIONS} ` +
+    `BENCH_SLOW_CONNECTIONS=${SLOW_CONNECTIONS} BENCH_EMBEDDED_CONNECTIONS=${EMBEDDED_CONNECTIONS})\n`,
+);
+process.exit(failed ? 1 : 0);
