@@ -84,14 +84,18 @@ export async function finishKey(
 }
 
 /** Frees a key whose request never began its work, so the client may use it again. */
-export async function deleteUnfinishedKey(db: Executor, scope: Scope, key: string) {
-  await db
+/**
+ * Frees an unfinished key. Only one still at its first recovery point, unless `afterProgress`: the
+ * handler then vouches that its work was undone (a provider refusal that proved no charge).
+ */
+export async function deleteUnfinishedKey(db: Executor, scope: Scope, key: string, afterProgress = false) {
+  let query = db
     .deleteFrom('idempotency_keys')
     .where(inScope(scope))
     .where('key', '=', key)
-    .where('finished_at', 'is', null)
-    .where('recovery_point', '=', 'started')
-    .execute();
+    .where('finished_at', 'is', null);
+  if (!afterProgress) query = query.where('recovery_point', '=', 'started');
+  await query.execute();
 }
 
 /** Deletes up to `batch` keys created before `before`; returns how many went. */

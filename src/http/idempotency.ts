@@ -174,8 +174,8 @@ export class IdempotencyService {
   }
 
   /** Frees the key of a request that ended before doing anything (see keepsKeyFree). */
-  async release(handle: IdempotencyHandle): Promise<void> {
-    await deleteUnfinishedKey(this.db, handle.scope, handle.key);
+  async release(handle: IdempotencyHandle, afterProgress = false): Promise<void> {
+    await deleteUnfinishedKey(this.db, handle.scope, handle.key, afterProgress);
   }
 
   /** Deletes keys past the 72 h retention, a batch at a time; returns how many went. */

@@ -242,8 +242,10 @@ export class Router {
       return result;
     } catch (error) {
       const appError = error instanceof AppError ? error : undefined;
-      if (appError && keepsKeyFree(appError)) await idempotency.release(handle).catch(() => {});
-      else if (appError) await idempotency.finish(handle, appError.status, appError.toBody()).catch(() => {});
+      if (appError && keepsKeyFree(appError)) {
+        await idempotency.release(handle, appError.releasesIdempotencyKey).catch(() => {});
+      } else if (appError)
+        await idempotency.finish(handle, appError.status, appError.toBody()).catch(() => {});
       else if (!this.isOutage(error)) {
         // Execution began and failed unexpectedly: the 500 is the stored answer (DESIGN section 5).
         await idempotency.finish(handle, 500, internalError().toBody()).catch(() => {});

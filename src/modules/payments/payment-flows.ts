@@ -90,7 +90,10 @@ export function declineError(intent: PaymentIntentRow): AppError {
 }
 
 /** What a confirm answers once its attempt has an outcome (also what the completer stores). */
-export function confirmAnswer(settled: Pick<Settled, 'intent' | 'attempt'>): PaymentIntentRow {
+export function confirmAnswer(
+  settled: Pick<Settled, 'intent' | 'attempt'>,
+  options: { releaseKeyOnNoCharge?: boolean } = {},
+): PaymentIntentRow {
   const { intent, attempt } = settled;
   const error = attempt.error;
   if (attempt.status === 'failed' && error?.type === 'card_error') throw declineError(intent);
@@ -103,6 +106,8 @@ export function confirmAnswer(settled: Pick<Settled, 'intent' | 'attempt'>): Pay
       {
         payment_intent: toPaymentIntentObject(intent),
         shouldRetry: true,
+        // Nothing was charged and the intent is back where it was: a retry with the same key may run again.
+        releasesIdempotencyKey: options.releaseKeyOnNoCharge === true,
       },
     );
   }
@@ -195,11 +200,15 @@ export class PaymentFlows {
     }
   }
 
+  /**
+   * Confirms `intent`. `flow.createdHere` marks create-with-confirm, whose stored answer keeps its key
+   * (a retry must not create a second intent); a plain confirm that proved no charge frees its key.
+   */
   async confirm(
     scope: Scope,
     intent: PaymentIntentRow,
     input: ConfirmInput,
-    flow: FlowRequest,
+    flow: FlowRequest & { createdHere?: boolean },
   ): Promise<PaymentIntentRow> {
     const provider = this.provider();
     const { method, returnUrl } = await this.prepare(scope, intent, input);
@@ -243,7 +252,7 @@ export class PaymentFlows {
     });
     this.deps.metrics.attempts.inc({ gateway: provider.name });
     const settled = await this.run(provider, started, method, flow.request);
-    return confirmAnswer(settled);
+    return confirmAnswer(settled, { releaseKeyOnNoCharge: flow.createdHere !== true });
   }
 
   /** Phases 2 and 3 for a started attempt; also how recovery finishes one that never reached confirm. */

@@ -86,7 +86,7 @@ export function registerPaymentIntentRoutes(router: Router, deps: PaymentRouteDe
         merchant,
         created,
         { return_url: fields.return_url },
-        { request, idempotency },
+        { request, idempotency, createdHere: true },
       );
       return toPaymentIntentObject(intent);
     },

@@ -178,6 +178,10 @@ class ApplyContext {
       case 'no_charge':
         return this.noCharge(outcome.message);
       case 'unknown':
+        this.deps.logger.warn(
+          { attempt: this.attempt.id, payment_intent: this.intent.id, reason: outcome.message },
+          'provider outcome unknown; the attempt waits for evidence',
+        );
         return this.unknown();
     }
   }

@@ -1,0 +1,205 @@
+// Provider faults during confirmation (DESIGN section 6): an answer lost after the charge leaves the
+// payment `processing` until evidence (a webhook or a GET) settles it, with exactly one charge at the
+// provider; a provider slower than our timeout never leads to a second charge on retry; a refused
+// connection fails cleanly with nothing charged and the key left free.
+import { sql } from 'kysely';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Api } from './support/http.js';
+import { startTestService, type TestService } from './support/service.js';
+import { waitFor } from './support/wait.js';
+
+let t: TestService;
+let emulator: Api;
+beforeAll(async () => {
+  t = await startTestService({ env: { STRIPE_TIMEOUT_MS: '800' } });
+  emulator = new Api(t.service.providers.emulators.stripe?.url as string);
+});
+afterAll(async () => {
+  await t.close();
+});
+afterEach(async () => {
+  await emulator.delete('/_emulator/faults');
+});
+
+type Intent = { id: string; status: string; amount_received: number; latest_charge: string | null };
+
+async function faults(body: Record<string, unknown>) {
+  const reply = await emulator.post('/_emulator/faults', body, { as: 'json' });
+  expect(reply.status, reply.text).toBe(200);
+}
+
+async function attemptsOf(intentId: string) {
+  return t.service.database.db
+    .selectFrom('payment_attempts')
+    .selectAll()
+    .where('payment_intent_id', '=', intentId)
+    .execute();
+}
+
+/** Charges the emulator holds for our intent's provider objects. */
+async function providerCharges(intentId: string) {
+  const providerIds = new Set((await attemptsOf(intentId)).map((a) => a.provider_payment_id));
+  const state = await emulator.get<{ charges: { payment_intent: string; status: string }[] }>(
+    '/_emulator/state',
+    {
+      types: 'charges',
+    },
+  );
+  return state.body.charges.filter((charge) => providerIds.has(charge.payment_intent));
+}
+
+async function advanceClock(seconds: number) {
+  const moved = await t.api.post('/_test/clock', { advance_seconds: seconds });
+  expect(moved.status, moved.text).toBe(200);
+}
+
+function pay(key?: string, extra: Record<string, unknown> = {}) {
+  return t.merchant.post<Intent>(
+    '/v1/payment_intents',
+    { amount: 1200, currency: 'usd', payment_method: 'pm_card_visa', confirm: 'true', ...extra },
+    key ? { headers: { 'Idempotency-Key': key } } : {},
+  );
+}
+
+describe('an answer lost after the charge', () => {
+  it.each(['drop_after_charge', 'error_after_charge'])(
+    '%s: processing, then the provider webhook settles it; one charge',
+    async (mode) => {
+      await faults({ mode });
+      const answer = await pay();
+      expect(answer.status, answer.text).toBe(200);
+      // The emulator's webhook may settle the attempt before the lost answer is even noticed.
+      expect(['processing', 'succeeded']).toContain(answer.body.status);
+      await emulator.delete('/_emulator/faults');
+      // The emulator's payment_intent.succeeded webhook reaches /webhooks/stripe, which reads the intent back.
+      const settled = await waitFor('the webhook to settle the payment', async () => {
+        const reply = await t.merchant.get<Intent>(`/v1/payment_intents/${answer.body.id}`);
+        return reply.body.status === 'succeeded' ? reply.body : undefined;
+      });
+      expect(settled.amount_received).toBe(1200);
+      expect(await providerCharges(answer.body.id)).toHaveLength(1);
+      const charges = await t.merchant.get<{ data: unknown[] }>('/v1/charges', {
+        payment_intent: answer.body.id,
+      });
+      expect(charges.body.data).toHaveLength(1);
+    },
+  );
+
+  it('without webhooks, the settlement job settles it by a GET', async () => {
+    const webhooks = t.service.providers.emulators.stripe;
+    await emulator.post(
+      '/_emulator/webhook_target',
+      { url: 'http://127.0.0.1:9/nowhere', secret: 'whsec_x' },
+      { as: 'json' },
+    );
+    try {
+      await faults({ mode: 'drop_after_charge' });
+      const answer = await pay();
+      expect(answer.body.status).toBe('processing');
+      await emulator.delete('/_emulator/faults');
+      await advanceClock(60);
+      const run = await t.service.services.paymentRecovery.runDue();
+      expect(run.settled).toBeGreaterThanOrEqual(1);
+      const after = await t.merchant.get<Intent>(`/v1/payment_intents/${answer.body.id}`);
+      expect(after.body.status).toBe('succeeded');
+      expect(await providerCharges(answer.body.id)).toHaveLength(1);
+    } finally {
+      t.service.providers.listening(t.url);
+      expect(webhooks).toBeDefined();
+    }
+  });
+});
+
+describe('a provider slower than our timeout', () => {
+  it('answers processing; a retry with the same key replays, a new key is refused; one charge in the end', async () => {
+    await faults({ latency_ms: 1500 });
+    const first = await pay('slow-1');
+    expect(first.status, first.text).toBe(200);
+    expect(first.body.status).toBe('processing');
+    const replay = await pay('slow-1');
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.body.id).toBe(first.body.id);
+    const confirmAgain = await t.merchant.post<{ error: { code: string } }>(
+      `/v1/payment_intents/${first.body.id}/confirm`,
+      {},
+    );
+    expect(confirmAgain.status).toBe(400);
+    expect(confirmAgain.body.error.code).toBe('payment_intent_unexpected_state');
+    await emulator.delete('/_emulator/faults');
+    // The slow create is still running at the provider (its key is in use) until its latency has passed.
+    const [attempt] = await attemptsOf(first.body.id);
+    await waitFor('the slow create to finish at the provider', async () => {
+      const state = await emulator.get<{ payment_intents: { metadata: Record<string, string> }[] }>(
+        '/_emulator/state',
+        { types: 'payment_intents' },
+      );
+      return state.body.payment_intents.some((pi) => pi.metadata.payment_attempt_id === attempt?.id);
+    });
+    // Past the in-flight window the settlement job finishes the attempt from the provider's record.
+    await advanceClock(200);
+    await waitFor('the attempt to settle', async () => {
+      await t.service.services.paymentRecovery.runDue();
+      const reply = await t.merchant.get<Intent>(`/v1/payment_intents/${first.body.id}`);
+      return reply.body.status === 'succeeded';
+    });
+    expect(await providerCharges(first.body.id)).toHaveLength(1);
+  });
+});
+
+describe('a provider that cannot be reached', () => {
+  it('fails cleanly: 503, nothing charged, the intent confirmable again', async () => {
+    const down = await startTestService({
+      env: {
+        STRIPE_API_BASE: 'http://127.0.0.1:9',
+        STRIPE_SECRET_KEY: 'sk_test_unreachable',
+        EMULATORS: 'off',
+      },
+    });
+    try {
+      const answer = await down.merchant.post<{
+        error: { code: string; type: string; payment_intent?: Intent };
+      }>(
+        '/v1/payment_intents',
+        { amount: 1200, currency: 'usd', payment_method: 'pm_card_visa', confirm: 'true' },
+        { headers: { 'Idempotency-Key': 'refused-1' } },
+      );
+      expect(answer.status, answer.text).toBe(503);
+      expect(answer.body.error).toMatchObject({ type: 'api_error', code: 'provider_unavailable' });
+      expect(answer.text).not.toMatch(/\n\s+at /);
+      const intents = await sql<{ status: string }>`select status from payment_intents`.execute(
+        down.service.database.db,
+      );
+      expect(intents.rows.map((r) => r.status)).toEqual(['requires_payment_method']);
+      const charges = await sql<{ n: number }>`select count(*)::int as n from charges`.execute(
+        down.service.database.db,
+      );
+      expect(charges.rows[0]?.n).toBe(0);
+      // Create-with-confirm keeps its answer (a retry must not create a second intent)...
+      const body = { amount: 1200, currency: 'usd', payment_method: 'pm_card_visa', confirm: 'true' };
+      const replayed = await down.merchant.post('/v1/payment_intents', body, {
+        headers: { 'Idempotency-Key': 'refused-1' },
+      });
+      expect(replayed.status).toBe(503);
+      expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+      // ...while a confirm of the existing intent leaves its key free for a retry.
+      const intentId = answer.body.error.payment_intent?.id as string;
+      for (let i = 0; i < 2; i++) {
+        const confirm = await down.merchant.post(
+          `/v1/payment_intents/${intentId}/confirm`,
+          {},
+          {
+            headers: { 'Idempotency-Key': 'refused-2' },
+          },
+        );
+        expect(confirm.status).toBe(503);
+        expect(confirm.headers.get('idempotent-replayed')).toBeNull();
+      }
+      const attempts = await sql<{ status: string }>`select status from payment_attempts`.execute(
+        down.service.database.db,
+      );
+      expect(attempts.rows.map((r) => r.status)).toEqual(['failed', 'failed', 'failed']);
+    } finally {
+      await down.close();
+    }
+  });
+});
