@@ -132,7 +132,7 @@ export function toPostingWrite(
     ? (plan.input.availableOn ?? new Date(now.getTime() + options.availabilityDelaySeconds * 1000))
     : now;
   return {
-    id: newId('txn'),
+    id: plan.input.id ?? newId('txn'),
     key: plan.input.key,
     contentHash: plan.contentHash,
     merchantId: plan.merchantId,

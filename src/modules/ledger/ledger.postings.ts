@@ -4,6 +4,8 @@
 import { type AccountRef, LedgerError, type LedgerKind, type PostInput } from './ledger.js';
 
 interface Common {
+  /** The transaction id to use if this key is new (see PostInput.id). */
+  id?: string;
   key: string;
   livemode: boolean;
   merchantId: string;
@@ -28,6 +30,7 @@ function positive(name: string, value: number, allowZero = false): number {
 
 function build(kind: LedgerKind, p: Common, entries: [AccountRef, number][], availableOn?: Date): PostInput {
   return {
+    ...(p.id ? { id: p.id } : {}),
     key: p.key,
     kind,
     source: p.source,

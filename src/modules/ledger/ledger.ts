@@ -72,6 +72,12 @@ export const entrySchema = z.strictObject({
 });
 
 export const postSchema = z.strictObject({
+  /**
+   * The transaction id to use when this key is posted for the first time, so a caller can reference it
+   * in rows written before the posting (and post last, holding balance locks briefly). A replay of the
+   * key returns the first transaction's id instead.
+   */
+  id: z.string().regex(/^txn_[A-Za-z0-9]{1,64}$/).optional(),
   key: z.string().min(1).max(255),
   kind: z.enum(KIND_NAMES),
   source: z.strictObject({ type: z.string().min(1).max(64), id }),

@@ -5,7 +5,7 @@
 //   2. create the provider object with key {mode}:{attempt}:create and save its id (phase `confirming`);
 //   3. confirm with key {mode}:{attempt}:confirm; the outcome is applied by PaymentSettlement.
 // An interrupted attempt is finished by recovery.ts from the provider's own record, never by guessing.
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/schema.js';
 import { AppError, invalidParam, missingParam, resourceMissing } from '../../http/errors.js';
@@ -17,7 +17,7 @@ import type { AttemptContext, PaymentOutcome, PaymentProvider } from '../../prov
 import type { ProviderRegistry } from '../../providers/registry.js';
 import type { EventsService } from '../events/events.service.js';
 import type { PaymentMethodsService } from '../payment-methods/payment-methods.service.js';
-import type { ResolvedPaymentMethod } from '../payment-methods/resolved.js';
+import type { ResolvedPaymentMethod, RevealedCard } from '../payment-methods/resolved.js';
 import { needsAuthentication } from '../payment-methods/sandbox-cards.js';
 import { assertCanApply } from './payment-intent.states.js';
 import {
@@ -29,12 +29,13 @@ import {
 import type { PaymentMetrics } from './payments.metrics.js';
 import {
   insertAttempt,
+  insertIntent,
   lockAttempt,
   lockIntent,
   updateAttempt,
   updateIntent,
 } from './payments.repository.js';
-import type { PaymentAttemptRow, PaymentIntentRow } from './payments.table.js';
+import type { PaymentAttemptRow, PaymentIntentRow, PaymentIntentsTable } from './payments.table.js';
 import type { PaymentSettlement, RequestRef, Settled } from './settlement.js';
 import { recheckAt, recordIntentEvent } from './settlement.js';
 
@@ -114,6 +115,31 @@ export function confirmAnswer(
   return intent;
 }
 
+/** The intent a create-with-confirm is about to insert, as a row, for the checks before it exists. */
+export function previewOf(insert: Insertable<PaymentIntentsTable>): PaymentIntentRow {
+  const parse = <T>(value: unknown, fallback: T): T =>
+    typeof value === 'string' ? (JSON.parse(value) as T) : fallback;
+  return {
+    ...(insert as unknown as PaymentIntentRow),
+    customer_id: insert.customer_id ?? null,
+    payment_method_id: insert.payment_method_id ?? null,
+    description: insert.description ?? null,
+    return_url: insert.return_url ?? null,
+    payment_method_types: parse(insert.payment_method_types, ['card']),
+    automatic_payment_methods: parse(insert.automatic_payment_methods, null),
+    metadata: parse(insert.metadata, {}),
+    extra: parse(insert.extra, {}),
+    amount_capturable: 0,
+    amount_received: 0,
+    latest_charge_id: null,
+    last_payment_error: null,
+    next_action: null,
+    canceled_at: null,
+    cancellation_reason: null,
+    current_attempt_id: null,
+  };
+}
+
 export class PaymentFlows {
   constructor(private readonly deps: FlowDeps) {}
 
@@ -151,8 +177,11 @@ export class PaymentFlows {
     if (!method) throw resourceMissing('payment_method', paymentMethodId, 'payment_method');
     this.checkMethod(intent, method);
     const returnUrl = input.return_url ?? intent.return_url;
-    if (!returnUrl && !scope.livemode && needsAuthentication(await this.cardNumber(method))) {
-      throw missingParam('return_url');
+    let revealed: RevealedCard | undefined;
+    if (!returnUrl && !scope.livemode) {
+      // Revealed once here and reused for the provider call.
+      revealed = await method.revealCard('payment_confirm');
+      if (needsAuthentication(revealed.number.reveal())) throw missingParam('return_url');
     }
     if (!providerSupports('stripe', intent.currency, intent.amount)) {
       throw invalidParam(
@@ -161,13 +190,7 @@ export class PaymentFlows {
         'currency_not_supported',
       );
     }
-    return { method, returnUrl };
-  }
-
-  /** The sandbox card behind a test-mode payment method, to know whether it needs 3DS. */
-  private async cardNumber(method: ResolvedPaymentMethod): Promise<string> {
-    const revealed = await method.revealCard('authentication_check');
-    return revealed.number.reveal();
+    return { method, returnUrl, revealed };
   }
 
   private checkMethod(intent: PaymentIntentRow, method: ResolvedPaymentMethod): void {
@@ -201,58 +224,78 @@ export class PaymentFlows {
   }
 
   /**
-   * Confirms `intent`. `flow.createdHere` marks create-with-confirm, whose stored answer keeps its key
-   * (a retry must not create a second intent); a plain confirm that proved no charge frees its key.
+   * Confirms `intent`. With `flow.create` the intent is new (create-with-confirm): it is inserted in
+   * the same transaction as its first attempt, and its stored answer keeps its idempotency key (a retry
+   * must not create a second intent); a plain confirm that proved no charge frees its key.
    */
   async confirm(
     scope: Scope,
     intent: PaymentIntentRow,
     input: ConfirmInput,
-    flow: FlowRequest & { createdHere?: boolean },
+    flow: FlowRequest & { create?: Insertable<PaymentIntentsTable> },
   ): Promise<PaymentIntentRow> {
     const provider = this.provider();
-    const { method, returnUrl } = await this.prepare(scope, intent, input);
+    const { method, returnUrl, revealed } = await this.prepare(scope, intent, input);
     const attemptId = newId('pa');
+    const now = this.deps.clock.now();
     const started = await this.deps.db.transaction().execute(async (trx) => {
-      const current = await lockIntent(trx, scope, intent.id);
-      if (!current) throw resourceMissing('payment_intent', intent.id, 'id');
-      assertCanApply('confirm', current.status, current.id);
-      const captureMethod = input.capture_method ?? current.capture_method;
+      const captureMethod = input.capture_method ?? intent.capture_method;
+      const confirming = {
+        status: 'processing' as const,
+        payment_method_id: method.id,
+        capture_method: captureMethod,
+        return_url: returnUrl ?? null,
+        current_attempt_id: attemptId,
+        last_payment_error: json(null),
+        next_action: json(null),
+      };
+      if (flow.create) {
+        const inserted = await insertIntent(trx, { ...flow.create, ...confirming });
+        await recordIntentEvent(
+          this.deps.events,
+          trx,
+          scope,
+          {
+            ...inserted,
+            status: intent.status,
+            current_attempt_id: null,
+            capture_method: intent.capture_method,
+          },
+          'payment_intent.created',
+          flow.request,
+        );
+      } else {
+        const current = await lockIntent(trx, scope, intent.id);
+        if (!current) throw resourceMissing('payment_intent', intent.id, 'id');
+        assertCanApply('confirm', current.status, current.id);
+        await updateIntent(trx, current.id, confirming);
+      }
       const attempt = await insertAttempt(trx, {
         id: attemptId,
-        payment_intent_id: current.id,
+        payment_intent_id: intent.id,
         merchant_id: scope.merchantId,
         livemode: scope.livemode,
         provider: provider.name,
         payment_method_id: method.id,
-        amount: current.amount,
-        currency: current.currency,
+        amount: intent.amount,
+        currency: intent.currency,
         capture_method: captureMethod,
-        created_at: this.deps.clock.now(),
+        created_at: now,
         phase: 'started',
         status: 'pending',
         return_url: returnUrl ?? null,
         error: json(null),
-        next_check_at: recheckAt(this.deps.clock.now()),
-      });
-      await updateIntent(trx, current.id, {
-        status: 'processing',
-        payment_method_id: method.id,
-        capture_method: captureMethod,
-        return_url: returnUrl ?? null,
-        current_attempt_id: attempt.id,
-        last_payment_error: json(null),
-        next_action: json(null),
+        next_check_at: recheckAt(now),
       });
       await flow.idempotency?.checkpoint(trx, 'attempt_started', {
-        paymentIntentId: current.id,
+        paymentIntentId: intent.id,
         attemptId,
       } satisfies ConfirmRecovery);
       return attempt;
     });
     this.deps.metrics.attempts.inc({ gateway: provider.name });
-    const settled = await this.run(provider, started, method, flow.request);
-    return confirmAnswer(settled, { releaseKeyOnNoCharge: flow.createdHere !== true });
+    const settled = await this.run(provider, started, method, flow.request, revealed);
+    return confirmAnswer(settled, { releaseKeyOnNoCharge: flow.create === undefined });
   }
 
   /** Phases 2 and 3 for a started attempt; also how recovery finishes one that never reached confirm. */
@@ -261,6 +304,7 @@ export class PaymentFlows {
     attempt: PaymentAttemptRow,
     method: ResolvedPaymentMethod,
     request?: RequestRef,
+    revealedCard?: RevealedCard,
   ): Promise<Settled> {
     const startedAt = performance.now();
     const context = attemptContext(attempt);
@@ -276,7 +320,7 @@ export class PaymentFlows {
       if ('status' in created) {
         this.countError(provider.name, created);
         // Creating the provider object charges nothing: an unknown answer is retried by recovery (same key).
-        return this.deps.settlement.apply(attempt.id, created, { request, startedAt });
+        return this.deps.settlement.apply(attempt.id, created, { request, startedAt, method });
       }
       providerPaymentId = created.providerPaymentId;
       await updateAttempt(this.deps.db, attempt.id, {
@@ -284,7 +328,7 @@ export class PaymentFlows {
         provider_payment_id: providerPaymentId,
       });
     }
-    const revealed = await method.revealCard('payment_confirm');
+    const revealed = revealedCard ?? (await method.revealCard('payment_confirm'));
     const outcome = await provider.confirm(
       context,
       providerPaymentId,
@@ -300,7 +344,7 @@ export class PaymentFlows {
       this.returnHop(attempt),
     );
     this.countError(provider.name, outcome);
-    return this.deps.settlement.apply(attempt.id, outcome, { request, startedAt });
+    return this.deps.settlement.apply(attempt.id, outcome, { request, startedAt, method });
   }
 
   private returnHop(attempt: PaymentAttemptRow): string {

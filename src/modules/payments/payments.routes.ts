@@ -8,7 +8,7 @@ import { text } from '../../http/params.js';
 import type { Router } from '../../http/route.js';
 import { chargeListFilters } from './charges.js';
 import type { ChargesService } from './charges.service.js';
-import type { PaymentFlows } from './payment-flows.js';
+import { type PaymentFlows, previewOf } from './payment-flows.js';
 import {
   cancelFields,
   captureFields,
@@ -81,12 +81,13 @@ export function registerPaymentIntentRoutes(router: Router, deps: PaymentRouteDe
           },
         );
       }
-      const created = await payments.createForConfirm(merchant, fields, request, idempotency);
+      // Inserted with its first attempt in one transaction, after every check has passed.
+      const create = await payments.prepareCreate(merchant, fields);
       const intent = await flows.confirm(
         merchant,
-        created,
+        previewOf(create),
         { return_url: fields.return_url },
-        { request, idempotency, createdHere: true },
+        { request, idempotency, create },
       );
       return toPaymentIntentObject(intent);
     },

@@ -15,6 +15,7 @@ import type { EventsService } from '../events/events.service.js';
 import { chargeSucceeded, postingKey } from '../ledger/ledger.postings.js';
 import type { LedgerService } from '../ledger/ledger.service.js';
 import type { ResolvedPaymentMethod } from '../payment-methods/resolved.js';
+import { TEST_PAYMENT_METHODS } from '../payment-methods/sandbox-cards.js';
 import type { VaultService } from '../vault/vault.service.js';
 import { toChargeObject } from './charges.js';
 import { canSettle, type PaymentIntentStatus } from './payment-intent.states.js';
@@ -82,9 +83,9 @@ export class PaymentSettlement {
   async apply(
     attemptId: string,
     outcome: PaymentOutcome,
-    options: { request?: RequestRef; startedAt?: number } = {},
+    options: { request?: RequestRef; startedAt?: number; method?: ResolvedPaymentMethod } = {},
   ): Promise<Settled> {
-    const card = await this.cardFor(attemptId);
+    const card = options.method ? chargeCardOf(options.method) : await this.cardFor(attemptId);
     return this.deps.db.transaction().execute(async (trx) => {
       const attempt = await lockAttempt(trx, attemptId);
       if (!attempt) throw new Error(`payment attempt ${attemptId} not found`);
@@ -130,12 +131,7 @@ export class PaymentSettlement {
       { merchantId: attempt.merchant_id, livemode: attempt.livemode },
       attempt.payment_method_id,
     );
-    if (!method) return null;
-    return {
-      ...method.card,
-      billing_details: method.object.billing_details,
-      cvc_check: method.object.card.checks?.cvc_check ?? null,
-    };
+    return method ? chargeCardOf(method) : null;
   }
 }
 
@@ -163,7 +159,7 @@ class ApplyContext {
   }
 
   async run(outcome: PaymentOutcome): Promise<void> {
-    this.charge = await lockChargeByAttempt(this.trx, this.attempt.id);
+    this.charge = this.attempt.charge_id ? await lockChargeByAttempt(this.trx, this.attempt.id) : undefined;
     switch (outcome.status) {
       case 'succeeded':
         return this.succeeded(outcome.charge);
@@ -197,16 +193,31 @@ class ApplyContext {
       this.charge !== undefined && !this.charge.captured && this.charge.status === 'succeeded';
     const captured = facts.amountCaptured > 0 ? facts.amountCaptured : facts.amount;
     const fee = Math.min(facts.fee ?? 0, captured);
+    // The ledger transaction's id is chosen now so the charge can name it; the posting itself comes
+    // last, so the balance rows it locks are held only until the commit that follows.
+    const transactionId = newId('txn');
     const charge = await this.upsertCharge(facts, {
       status: 'succeeded',
       captured: true,
       paid: true,
       amount_captured: captured,
       fee,
+      balance_transaction_id: transactionId,
     });
+    await this.record(wasAuthorized ? 'charge.captured' : 'charge.succeeded', 'charge');
+    await this.settleAttempt('succeeded', null);
+    await this.moveIntent('succeeded', {
+      amount_received: captured,
+      amount_capturable: 0,
+      latest_charge_id: charge.id,
+      next_action: JSON.stringify(null),
+      last_payment_error: JSON.stringify(null),
+    });
+    await this.finalAuthorization();
     const posted = await this.deps.ledger.post(
       this.trx,
       chargeSucceeded({
+        id: transactionId,
         key: postingKey(this.attempt.id, 'charge'),
         livemode: this.attempt.livemode,
         merchantId: this.attempt.merchant_id,
@@ -218,17 +229,10 @@ class ApplyContext {
         description: this.intent.description,
       }),
     );
-    this.charge = await updateCharge(this.trx, charge.id, { balance_transaction_id: posted.id });
-    await this.record(wasAuthorized ? 'charge.captured' : 'charge.succeeded', 'charge');
-    await this.settleAttempt('succeeded', null);
-    await this.moveIntent('succeeded', {
-      amount_received: captured,
-      amount_capturable: 0,
-      latest_charge_id: charge.id,
-      next_action: JSON.stringify(null),
-      last_payment_error: JSON.stringify(null),
-    });
-    await this.finalAuthorization();
+    if (posted.id !== transactionId) {
+      // Posted before under this key (cannot happen while the attempt row is locked, but never guess).
+      this.charge = await updateCharge(this.trx, charge.id, { balance_transaction_id: posted.id });
+    }
     if (!wasAuthorized) this.count('succeeded');
   }
 
@@ -378,7 +382,9 @@ class ApplyContext {
   private async upsertCharge(
     facts: ChargeFacts,
     state: Pick<ChargeRow, 'status' | 'captured' | 'paid' | 'amount_captured' | 'fee'> &
-      Partial<Pick<ChargeRow, 'failure_code' | 'failure_message' | 'decline_code'>>,
+      Partial<
+        Pick<ChargeRow, 'failure_code' | 'failure_message' | 'decline_code' | 'balance_transaction_id'>
+      >,
   ): Promise<ChargeRow> {
     if (this.charge) {
       this.charge = await updateCharge(this.trx, this.charge.id, {
@@ -388,6 +394,7 @@ class ApplyContext {
       return this.charge;
     }
     const card = this.card ?? cardFromFacts(facts);
+    // The attempt learns its charge id in settleAttempt's update, which always follows.
     this.charge = await insertCharge(this.trx, {
       id: newId('ch'),
       merchant_id: this.attempt.merchant_id,
@@ -409,7 +416,6 @@ class ApplyContext {
       decline_code: null,
       ...state,
     });
-    this.attempt = await updateAttempt(this.trx, this.attempt.id, { charge_id: this.charge.id });
     return this.charge;
   }
 
@@ -420,6 +426,7 @@ class ApplyContext {
     const startedAt = this.options.startedAt;
     this.attempt = await updateAttempt(this.trx, this.attempt.id, {
       status,
+      charge_id: this.charge?.id ?? this.attempt.charge_id,
       phase: 'settled',
       pending_operation: null,
       capture_amount: null,
@@ -473,7 +480,8 @@ class ApplyContext {
 
   /** The payment reached a final authorization result: the CVC is not needed again (DESIGN section 6). */
   private async finalAuthorization(): Promise<void> {
-    if (this.attempt.payment_method_id) {
+    // Shared test ids (pm_card_visa, ...) have no vault rows.
+    if (this.attempt.payment_method_id && !(this.attempt.payment_method_id in TEST_PAYMENT_METHODS)) {
       await this.deps.vault.deleteCvc(this.scope, this.attempt.payment_method_id, this.trx);
     }
   }
@@ -514,6 +522,14 @@ const INTENT_EVENTS: Partial<Record<PaymentIntentStatus, string>> = {
   requires_payment_method: 'payment_failed',
   canceled: 'canceled',
 };
+
+function chargeCardOf(method: ResolvedPaymentMethod): ChargeCard {
+  return {
+    ...method.card,
+    billing_details: method.object.billing_details,
+    cvc_check: method.object.card.checks?.cvc_check ?? null,
+  };
+}
 
 function cardFromFacts(facts: ChargeFacts): ChargeCard | null {
   if (!facts.cardLast4) return null;
