@@ -145,3 +145,36 @@ describe('card payments', () => {
     expect(canceled.body).toMatchObject({ status: 'canceled', cancellation_reason: 'requested_by_customer' });
   });
 });
+
+describe('payment metrics', () => {
+  const value = (text: string, name: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(name));
+    return line ? Number(line.split(' ').pop()) : 0;
+  };
+
+  it('counts attempts, successes and declines apart, with the gateway label', async () => {
+    const before = (await t.api.get('/metrics')).text;
+    await t.merchant.post('/v1/payment_intents', {
+      amount: 900,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      confirm: 'true',
+    });
+    await t.merchant.post('/v1/payment_intents', {
+      amount: 900,
+      currency: 'usd',
+      payment_method: 'pm_card_chargeDeclined',
+      confirm: 'true',
+    });
+    const after = (await t.api.get('/metrics')).text;
+    const delta = (name: string) => value(after, name) - value(before, name);
+    expect(delta('payment_attempts_total{gateway="stripe"}')).toBe(2);
+    expect(delta('payment_success_total{gateway="stripe"}')).toBe(1);
+    expect(delta('payment_processing_total{gateway="stripe",status="succeeded"}')).toBe(1);
+    expect(delta('payment_processing_total{gateway="stripe",status="declined"}')).toBe(1);
+    expect(delta('payment_declines_total{gateway="stripe",decline_code="generic_decline"}')).toBe(1);
+    expect(delta('payment_processing_duration_seconds_count{gateway="stripe"}')).toBe(2);
+    expect(after).toContain('payment_processing_duration_seconds_bucket{le="0.1",gateway="stripe"}');
+    expect(after).toContain('# TYPE payment_gateway_errors_total counter');
+  });
+});
