@@ -122,6 +122,8 @@ export function toChargeObject(row: ChargeRow, refunds: RefundRow[] = []) {
     },
     review: null,
     shipping: null,
+    // Charges made through payment intents carry no legacy Source; Stripe still sends the field.
+    source: null,
     source_transfer: null,
     statement_descriptor: null,
     statement_descriptor_suffix: null,
