@@ -13,6 +13,8 @@ import { newId, randomBase62 } from '../../ids.js';
 import { amountProblem } from '../../money/currencies.js';
 import type { CustomersService } from '../customers/customers.service.js';
 import type { EventsService } from '../events/events.service.js';
+import { findPaymentMethod } from '../payment-methods/payment-methods.repository.js';
+import { TEST_PAYMENT_METHODS } from '../payment-methods/sandbox-cards.js';
 import { assertCanApply } from './payment-intent.states.js';
 import {
   type CreateInput,
@@ -126,6 +128,7 @@ export class PaymentsService {
       );
     }
     if (input.customer !== undefined) await this.assertCustomer(scope, input.customer);
+    if (input.payment_method !== undefined) await this.assertPaymentMethod(scope, input.payment_method);
     const types = paymentMethodTypes(input) ?? ['card'];
     const id = newId('pi');
     return {
@@ -192,6 +195,18 @@ export class PaymentsService {
     if (!(await this.customers.find(scope, id))) throw resourceMissing('customer', id, 'customer');
   }
 
+  /**
+   * A payment method named on create or update must exist in this merchant's mode, as on Stripe; without
+   * this check an intent would be stored pointing at another merchant's (or the other mode's) method and
+   * a create-and-confirm would leave that intent behind its 404. Test ids exist in test mode only.
+   */
+  private async assertPaymentMethod(scope: Scope, id: string): Promise<void> {
+    if (!scope.livemode && Object.hasOwn(TEST_PAYMENT_METHODS, id)) return;
+    if (!(await findPaymentMethod(this.db, scope, id))) {
+      throw resourceMissing('payment_method', id, 'payment_method');
+    }
+  }
+
   async retrieve(scope: Scope, id: string): Promise<PaymentIntentObject> {
     return toPaymentIntentObject(await this.row(scope, id));
   }
@@ -214,6 +229,7 @@ export class PaymentsService {
     request?: RequestRef,
   ): Promise<PaymentIntentObject> {
     if (input.customer !== undefined) await this.assertCustomer(scope, input.customer);
+    if (input.payment_method !== undefined) await this.assertPaymentMethod(scope, input.payment_method);
     const types = paymentMethodTypes(input, 'payment_method_types');
     return this.db.transaction().execute(async (trx) => {
       const current = await lockIntent(trx, scope, id);
