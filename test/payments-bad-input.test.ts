@@ -140,6 +140,39 @@ describe('amounts and currencies', () => {
     });
   });
 
+  it('keeps the Idempotency-Key free after a refusal, so the corrected request goes through', async () => {
+    const corrections: [Record<string, unknown>, Record<string, unknown>][] = [
+      [{ amount: 10 }, { amount: 1000 }],
+      [
+        { amount: 1005, currency: 'kwd' },
+        { amount: 1010, currency: 'kwd' },
+      ],
+      [{ amount: 100_000_000 }, { amount: 1000 }],
+      [{ amount: 1000, currency: 'xyz' }, { amount: 1000 }],
+      [{ amount: 1000, payment_method: 'pm_doesnotexist' }, { amount: 1000 }],
+      [{ amount: 1000, payment_method_types: ['sofort'] }, { amount: 1000 }],
+      [{ amount: 1000, customer: 'cus_doesnotexist' }, { amount: 1000 }],
+    ];
+    for (const [wrong, right] of corrections) {
+      const headers = { 'idempotency-key': `bad-input-${Math.random()}` };
+      const refusedReply = await post(
+        t.merchant,
+        '/v1/payment_intents',
+        { ...confirmable, ...wrong },
+        { headers },
+      );
+      expect(refusedReply.status, refusedReply.text).toBeGreaterThanOrEqual(400);
+      const accepted = await post<Intent>(
+        t.merchant,
+        '/v1/payment_intents',
+        { ...confirmable, ...right },
+        { headers },
+      );
+      expect(accepted.status, `${JSON.stringify(wrong)}: ${accepted.text}`).toBe(200);
+      expect(accepted.body.status).toBe('succeeded');
+    }
+  });
+
   it('takes the smallest and largest allowed amounts (the limits are where they say)', async () => {
     const jpy = await post<Intent>(t.merchant, '/v1/payment_intents', { amount: 50, currency: 'jpy' });
     expect(jpy.status, jpy.text).toBe(200);
@@ -303,11 +336,17 @@ describe('cards', () => {
     expect(after.body.status).toBe('requires_confirmation');
   });
 
-  // Bug in payment-flows.ts and the create route, reported to its owner: POST /v1/payment_intents with
-  // confirm=true and payment_method=pm_card_authenticationRequired but no return_url answers 400
-  // param return_url, yet leaves a new payment intent (requires_confirmation) behind: the intent is
-  // inserted before PaymentFlows.prepare runs the confirm checks. Expected: nothing stored.
-  it.todo('refuses create-and-confirm needing 3DS without a return_url, creating nothing');
+  it('refuses create-and-confirm needing 3DS without a return_url, creating nothing', async () => {
+    await refused(
+      () =>
+        post(t.merchant, '/v1/payment_intents', {
+          ...confirmable,
+          amount: 1000,
+          payment_method: 'pm_card_authenticationRequired',
+        }),
+      { status: 400, param: 'return_url', code: 'parameter_missing' },
+    );
+  });
 
   it('refuses a return_url that is not an absolute http(s) URL', async () => {
     await refused(
@@ -452,12 +491,13 @@ describe('a card that expired after it was saved', () => {
       },
     );
     expect(error.payment_intent).toMatchObject({ id: created.body.id, status: 'requires_confirmation' });
+    // Create-and-confirm runs the same checks before the intent exists, so nothing is left behind.
+    await refused(
+      () =>
+        post(t.merchant, '/v1/payment_intents', { ...confirmable, amount: 1000, payment_method: pm.body.id }),
+      { status: 402, type: 'card_error', code: 'expired_card', param: 'payment_method' },
+    );
   });
-
-  // Bug in payment-flows.ts and the create route, reported to its owner: POST /v1/payment_intents with
-  // confirm=true and an expired saved card answers 402 expired_card, yet leaves a new payment intent
-  // (requires_confirmation) behind. Expected: nothing stored.
-  it.todo('refuses create-and-confirm with an expired card, creating nothing');
 });
 
 describe('every answer in this file', () => {

@@ -4,9 +4,8 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/schema.js';
-import { invalidParam, resourceMissing } from '../../http/errors.js';
+import { AppError, resourceMissing } from '../../http/errors.js';
 import type { Scope } from '../../http/expand.js';
-import type { IdempotencyHandle } from '../../http/idempotency.js';
 import { type ListParams, listObject, paginate } from '../../http/pagination.js';
 import { initialMetadata, MetadataLimitError, mergeMetadata } from '../../http/params.js';
 import { newId, randomBase62 } from '../../ids.js';
@@ -31,6 +30,27 @@ import type { RequestRef } from './settlement.js';
 
 const json = (value: unknown) => JSON.stringify(value);
 
+/**
+ * A refused parameter. Every refusal here comes before anything is written, so the Idempotency-Key stays
+ * free and the corrected request can reuse it (DESIGN section 5: validation errors are not stored).
+ */
+const refusedParam = (param: string, message: string, code = 'parameter_invalid') =>
+  new AppError(400, 'invalid_request_error', code, message, {
+    param,
+    shouldRetry: false,
+    releasesIdempotencyKey: true,
+  });
+
+/** A parameter naming an object this merchant's mode does not have: a 404, and the key stays free. */
+const missingObject = (objectName: string, id: string, param: string) => {
+  const error = resourceMissing(objectName, id, param);
+  return new AppError(error.status, error.type, error.code, error.message, {
+    ...error.details,
+    shouldRetry: false,
+    releasesIdempotencyKey: true,
+  });
+};
+
 /** Refuses an amount the currency cannot carry, naming `param` (DESIGN section 9). */
 export function assertAmount(amount: number, currency: string, param = 'amount'): void {
   const problem = amountProblem(amount, currency);
@@ -38,23 +58,23 @@ export function assertAmount(amount: number, currency: string, param = 'amount')
   const code = currency.toUpperCase();
   switch (problem.kind) {
     case 'unknown_currency':
-      throw invalidParam('currency', `Invalid currency: ${currency}. It must be a supported ISO 4217 code.`);
+      throw refusedParam('currency', `Invalid currency: ${currency}. It must be a supported ISO 4217 code.`);
     case 'not_integer':
-      throw invalidParam(param, `${param} must be an integer number of minor units.`, 'amount_invalid');
+      throw refusedParam(param, `${param} must be an integer number of minor units.`, 'amount_invalid');
     case 'below_minimum':
-      throw invalidParam(
+      throw refusedParam(
         param,
         `Amount must be at least ${problem.minimum} ${code} minor units.`,
         'amount_too_small',
       );
     case 'above_maximum':
-      throw invalidParam(
+      throw refusedParam(
         param,
         `Amount must be no more than ${problem.maximum} ${code} minor units.`,
         'amount_too_large',
       );
     case 'three_decimal_multiple_of_ten':
-      throw invalidParam(
+      throw refusedParam(
         param,
         `${code} has three decimals; card amounts in it must be a multiple of 10 minor units.`,
         'amount_invalid',
@@ -70,10 +90,10 @@ function paymentMethodTypes(
   if (given === undefined) return undefined;
   const name =
     param ?? (input.payment_method_types ? 'payment_method_types' : 'allowed_payment_method_types');
-  if (given.length === 0) throw invalidParam(name, `${name} must name at least one payment method type.`);
+  if (given.length === 0) throw refusedParam(name, `${name} must name at least one payment method type.`);
   for (const type of given) {
     if (!(PAYMENT_METHOD_TYPES as readonly string[]).includes(type)) {
-      throw invalidParam(
+      throw refusedParam(
         name,
         `The payment method type "${type}" is invalid or not supported (supported: ${PAYMENT_METHOD_TYPES.join(', ')}).`,
         'payment_intent_invalid_parameter',
@@ -96,7 +116,7 @@ function mergedMetadata(current: Record<string, string>, update: UpdateInput['me
   try {
     return mergeMetadata(current, update);
   } catch (error) {
-    if (error instanceof MetadataLimitError) throw invalidParam('metadata', error.message);
+    if (error instanceof MetadataLimitError) throw refusedParam('metadata', error.message);
     throw error;
   }
 }
@@ -113,7 +133,7 @@ export class PaymentsService {
   async prepareCreate(scope: Scope, input: CreateInput) {
     assertAmount(input.amount, input.currency);
     if (input.payment_method_types && input.allowed_payment_method_types) {
-      throw invalidParam(
+      throw refusedParam(
         'allowed_payment_method_types',
         'Pass payment_method_types or allowed_payment_method_types, not both.',
       );
@@ -122,7 +142,7 @@ export class PaymentsService {
       input.automatic_payment_methods?.enabled &&
       (input.payment_method_types || input.allowed_payment_method_types)
     ) {
-      throw invalidParam(
+      throw refusedParam(
         'automatic_payment_methods',
         'automatic_payment_methods cannot be enabled together with payment_method_types.',
       );
@@ -171,28 +191,8 @@ export class PaymentsService {
     });
   }
 
-  /** Create for create-with-confirm: the row, its event and the recovery point commit together. */
-  async createForConfirm(
-    scope: Scope,
-    input: CreateInput,
-    request: RequestRef,
-    idempotency: IdempotencyHandle | undefined,
-  ): Promise<PaymentIntentRow> {
-    const row = await this.prepareCreate(scope, input);
-    return this.db.transaction().execute(async (trx) => {
-      const intent = await insertIntent(trx, row);
-      await this.events.record(trx, scope, {
-        type: 'payment_intent.created',
-        object: toPaymentIntentObject(intent),
-        request,
-      });
-      await idempotency?.checkpoint(trx, 'intent_created', { paymentIntentId: intent.id });
-      return intent;
-    });
-  }
-
   private async assertCustomer(scope: Scope, id: string): Promise<void> {
-    if (!(await this.customers.find(scope, id))) throw resourceMissing('customer', id, 'customer');
+    if (!(await this.customers.find(scope, id))) throw missingObject('customer', id, 'customer');
   }
 
   /**
@@ -203,7 +203,7 @@ export class PaymentsService {
   private async assertPaymentMethod(scope: Scope, id: string): Promise<void> {
     if (!scope.livemode && Object.hasOwn(TEST_PAYMENT_METHODS, id)) return;
     if (!(await findPaymentMethod(this.db, scope, id))) {
-      throw resourceMissing('payment_method', id, 'payment_method');
+      throw missingObject('payment_method', id, 'payment_method');
     }
   }
 
