@@ -205,6 +205,43 @@ describe('amounts and currencies', () => {
   });
 });
 
+describe('lists and search', () => {
+  it.each([
+    ['a negative page', { page: '-5' }, 'page'],
+    ['a page that is not ours', { page: 'abc' }, 'page'],
+    ['a fractional page', { page: '1.5' }, 'page'],
+    ['limit 0', { limit: 0 }, 'limit'],
+    ['limit 101', { limit: 101 }, 'limit'],
+    ['an empty query', { query: '' }, 'query'],
+    ['OR', { query: "status:'succeeded' OR status:'canceled'" }, 'query'],
+    ['an unsupported field', { query: "amount>'5'" }, 'query'],
+  ])('search refuses %s, naming %s', async (_name, params, param) => {
+    const reply = await t.merchant.get<ErrorBody>('/v1/payment_intents/search', {
+      query: "metadata['order']:'x'",
+      ...params,
+    });
+    answers.push(reply);
+    expect(reply.status, reply.text).toBe(400);
+    expect(reply.body.error).toMatchObject({ type: 'invalid_request_error', param });
+  });
+
+  it.each([
+    ['limit 0', { limit: 0 }, 'limit'],
+    ['limit 101', { limit: 101 }, 'limit'],
+    ['an unknown cursor', { starting_after: 'pi_doesnotexist' }, 'starting_after'],
+    ['both cursors', { starting_after: 'pi_a', ending_before: 'pi_b' }, 'ending_before'],
+    ['a created bound that is not a time', { created: { gt: 'soon' } }, 'created[gt]'],
+    ['an unknown filter', { status: 'succeeded' }, 'status'],
+  ])('the list refuses %s, naming %s', async (_name, params, param) => {
+    for (const path of ['/v1/payment_intents', '/v1/charges']) {
+      const reply = await t.merchant.get<ErrorBody>(path, params);
+      answers.push(reply);
+      expect(reply.status, `${path}: ${reply.text}`).toBe(400);
+      expect(reply.body.error).toMatchObject({ type: 'invalid_request_error', param });
+    }
+  });
+});
+
 describe('read-only and unknown parameters', () => {
   it.each([
     ['status', { status: 'succeeded' }],

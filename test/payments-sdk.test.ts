@@ -193,6 +193,18 @@ describe('confirming through the SDK', () => {
     },
   );
 
+  it('keeps the confirmation_method it was given', async () => {
+    const manual = await stripe.paymentIntents.create({
+      amount: 1100,
+      currency: 'usd',
+      confirmation_method: 'manual',
+    });
+    expect(manual.confirmation_method).toBe('manual');
+    expect((await stripe.paymentIntents.retrieve(manual.id)).confirmation_method).toBe('manual');
+    const automatic = await stripe.paymentIntents.create({ amount: 1100, currency: 'usd' });
+    expect(automatic.confirmation_method).toBe('automatic');
+  });
+
   it('authorizes with manual capture and captures part of it', async () => {
     const authorized = await stripe.paymentIntents.create({
       amount: 8000,
@@ -285,6 +297,12 @@ describe('listing and searching through the SDK', () => {
     const bad = await rejection(stripe.paymentIntents.search({ query: 'amount>5' }));
     expect(bad).toMatchObject({ statusCode: 400, param: 'query' });
   });
+
+  // Bug in src/http/expand.ts, reported to its owner: ExpandRegistry descends into `data` only for
+  // objects with object 'list', so GET /v1/payment_intents/search?query=...&expand[]=data.latest_charge
+  // answers 400 param expand "This property cannot be expanded (data.latest_charge)". A search_result
+  // should expand like a list (DESIGN 4: expand[] works on every retrieve and list).
+  it.todo('expands data.latest_charge on search results');
 });
 
 describe('idempotency through the SDK', () => {

@@ -89,7 +89,10 @@ export const listFilters = {
 export const searchFields = {
   query: text(1000),
   limit: listParams.limit,
-  page: text(255).optional(),
+  // The next_page a previous search answered (an offset); anything else would silently restart.
+  page: text(255)
+    .regex(/^\d{1,9}$/, { message: 'must be the next_page of a previous search' })
+    .optional(),
 };
 
 export type CreateInput = z.output<z.ZodObject<typeof createFields>>;
@@ -119,7 +122,7 @@ export function toPaymentIntentObject(row: PaymentIntentRow) {
     cancellation_reason: row.cancellation_reason,
     capture_method: row.capture_method,
     client_secret: row.client_secret,
-    confirmation_method: 'automatic' as const,
+    confirmation_method: (extra.confirmation_method as 'automatic' | 'manual' | undefined) ?? 'automatic',
     created: unixSeconds(row.created_at),
     currency: row.currency,
     customer: row.customer_id,

@@ -178,7 +178,10 @@ export class PaymentsService {
       client_secret: `${id}_secret_${randomBase62(25)}`,
       last_payment_error: json(null),
       next_action: json(null),
-      extra: json(extraOf(input)),
+      extra: json({
+        ...extraOf(input),
+        ...(input.confirmation_method ? { confirmation_method: input.confirmation_method } : {}),
+      }),
     };
   }
 
@@ -296,7 +299,7 @@ export class PaymentsService {
         query = query.where(column, '=', clause.value);
       }
     }
-    const offset = input.page ? Number.parseInt(input.page, 10) || 0 : 0;
+    const offset = input.page ? Number(input.page) : 0;
     const rows = await query
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')
