@@ -95,6 +95,19 @@ export async function buildHttpApp(options: HttpOptions): Promise<HttpApp> {
     },
   );
 
+  // Draining: answers sent after close() began ask the client to close its keep-alive connection, so
+  // server.close() is not left waiting for sockets that finished their last request (Node closes only
+  // the connections idle at the moment close() starts).
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) reply.header('Connection', 'close');
+    done(null, payload);
+  });
+
   app.addHook('onRequest', (request, reply, done) => {
     request.startedAt = process.hrtime.bigint();
     reply.header('Request-Id', request.id);

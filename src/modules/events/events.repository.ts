@@ -10,6 +10,13 @@ export async function insertEvent(db: Executor, row: Insertable<EventsTable>): P
   return db.insertInto('events').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
+/** Inserts rows in one statement and returns them in the order given (ids are not ordered). */
+export async function insertEvents(db: Executor, rows: Insertable<EventsTable>[]): Promise<EventRow[]> {
+  const inserted = await db.insertInto('events').values(rows).returningAll().execute();
+  const byId = new Map(inserted.map((row) => [row.id, row]));
+  return rows.map((row) => byId.get(row.id) as EventRow);
+}
+
 export async function findEvent(db: Executor, scope: Scope, id: string): Promise<EventRow | undefined> {
   return db.selectFrom('events').selectAll().where('id', '=', id).where(inScope(scope)).executeTakeFirst();
 }

@@ -9,7 +9,7 @@ import type { Scope } from '../../http/expand.js';
 import { type ListParams, listObject, paginate } from '../../http/pagination.js';
 import { newId } from '../../ids.js';
 import { type EventObject, type NewEvent, toEventObject } from './events.js';
-import { eventsQuery, findEvent, insertEvent } from './events.repository.js';
+import { eventsQuery, findEvent, insertEvent, insertEvents } from './events.repository.js';
 
 export type EventListener = (trx: Transaction<Database>, event: EventObject, scope: Scope) => Promise<void>;
 
@@ -44,6 +44,33 @@ export class EventsService {
     const object = toEventObject(row);
     for (const listener of this.listeners) await listener(trx, object, scope);
     return object;
+  }
+
+  /** Several events in one statement (a settlement writes two or three at once), in the given order. */
+  async recordMany(trx: Transaction<Database>, scope: Scope, events: NewEvent[]): Promise<EventObject[]> {
+    if (events.length === 0) return [];
+    if (events.length === 1) return [await this.record(trx, scope, events[0] as NewEvent)];
+    const now = this.clock.now();
+    const rows = await insertEvents(
+      trx,
+      events.map((event) => ({
+        id: newId('evt'),
+        merchant_id: scope.merchantId,
+        livemode: scope.livemode,
+        type: event.type,
+        created_at: now,
+        object_id: event.object.id,
+        data: JSON.stringify({
+          object: event.object,
+          ...(event.previousAttributes ? { previous_attributes: event.previousAttributes } : {}),
+        }),
+        request_id: event.request?.id ?? null,
+        idempotency_key: event.request?.idempotencyKey ?? null,
+      })),
+    );
+    const objects = rows.map(toEventObject);
+    for (const object of objects) for (const listener of this.listeners) await listener(trx, object, scope);
+    return objects;
   }
 
   async retrieve(scope: Scope, id: string): Promise<EventObject> {

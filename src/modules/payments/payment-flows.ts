@@ -5,7 +5,7 @@
 //   2. create the provider object with key {mode}:{attempt}:create and save its id (phase `confirming`);
 //   3. confirm with key {mode}:{attempt}:confirm; the outcome is applied by PaymentSettlement.
 // An interrupted attempt is finished by recovery.ts from the provider's own record, never by guessing.
-import type { Insertable, Kysely } from 'kysely';
+import type { Insertable, Kysely, Transaction } from 'kysely';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/schema.js';
 import { AppError, invalidParam, missingParam, resourceMissing } from '../../http/errors.js';
@@ -28,6 +28,7 @@ import {
 } from './payment-intents.js';
 import type { PaymentMetrics } from './payments.metrics.js';
 import {
+  findIntent,
   insertAttempt,
   insertIntent,
   lockAttempt,
@@ -138,6 +139,29 @@ export function previewOf(insert: Insertable<PaymentIntentsTable>): PaymentInten
     cancellation_reason: null,
     current_attempt_id: null,
   };
+}
+
+/**
+ * Locks an intent and its current attempt in the order the settlement takes them (attempt, then
+ * intent), so a capture or cancel and a concurrent webhook settlement can never deadlock.
+ */
+async function lockInSettlementOrder(
+  trx: Transaction<Database>,
+  scope: Scope,
+  id: string,
+): Promise<{ intent: PaymentIntentRow; attempt: PaymentAttemptRow | undefined }> {
+  for (let tries = 0; tries < 5; tries++) {
+    const peek = await findIntent(trx, scope, id);
+    if (!peek) throw resourceMissing('payment_intent', id, 'id');
+    const attempt = peek.current_attempt_id ? await lockAttempt(trx, peek.current_attempt_id) : undefined;
+    const intent = await lockIntent(trx, scope, id);
+    if (!intent) throw resourceMissing('payment_intent', id, 'id');
+    // A confirmation started a newer attempt in between: take the locks again for that one.
+    if (intent.current_attempt_id === peek.current_attempt_id) return { intent, attempt };
+  }
+  throw new AppError(409, 'invalid_request_error', 'lock_timeout', 'The payment intent is changing; retry.', {
+    shouldRetry: true,
+  });
 }
 
 export class PaymentFlows {
@@ -372,8 +396,7 @@ export class PaymentFlows {
   async capture(scope: Scope, id: string, input: CaptureInput, flow: FlowRequest): Promise<PaymentIntentRow> {
     const provider = this.provider();
     const attempt = await this.deps.db.transaction().execute(async (trx) => {
-      const intent = await lockIntent(trx, scope, id);
-      if (!intent) throw resourceMissing('payment_intent', id, 'id');
+      const { intent, attempt: current } = await lockInSettlementOrder(trx, scope, id);
       assertCanApply('capture', intent.status, id);
       const amount = input.amount_to_capture ?? intent.amount_capturable;
       if (amount <= 0)
@@ -389,7 +412,6 @@ export class PaymentFlows {
           'amount_too_large',
         );
       }
-      const current = await lockAttempt(trx, intent.current_attempt_id as string);
       if (!current?.provider_payment_id)
         throw new Error(`intent ${id} is requires_capture without a provider attempt`);
       await updateIntent(trx, id, {
@@ -433,12 +455,8 @@ export class PaymentFlows {
 
   async cancel(scope: Scope, id: string, input: CancelInput, flow: FlowRequest): Promise<PaymentIntentRow> {
     const intent = await this.deps.db.transaction().execute(async (trx) => {
-      const current = await lockIntent(trx, scope, id);
-      if (!current) throw resourceMissing('payment_intent', id, 'id');
+      const { intent: current, attempt } = await lockInSettlementOrder(trx, scope, id);
       assertCanApply('cancel', current.status, id);
-      const attempt = current.current_attempt_id
-        ? await lockAttempt(trx, current.current_attempt_id)
-        : undefined;
       const atProvider =
         attempt?.provider_payment_id && ['requires_action', 'requires_capture'].includes(current.status);
       if (!atProvider) {

@@ -11,6 +11,7 @@ import type { Scope } from '../../http/expand.js';
 import { newId } from '../../ids.js';
 import type { Logger } from '../../observability/logger.js';
 import type { ChargeFacts, PaymentOutcome } from '../../providers/provider.js';
+import type { NewEvent } from '../events/events.js';
 import type { EventsService } from '../events/events.service.js';
 import { chargeSucceeded, postingKey } from '../ledger/ledger.postings.js';
 import type { LedgerService } from '../ledger/ledger.service.js';
@@ -94,6 +95,7 @@ export class PaymentSettlement {
       if (!intent) throw new Error(`payment intent ${attempt.payment_intent_id} not found`);
       const context = new ApplyContext(this.deps, trx, scope, attempt, intent, card, options);
       await context.run(outcome);
+      await context.flushEvents();
       return context.result();
     });
   }
@@ -139,6 +141,7 @@ export class PaymentSettlement {
 class ApplyContext {
   private changed = false;
   private charge: ChargeRow | undefined;
+  private readonly pendingEvents: NewEvent[] = [];
 
   constructor(
     private readonly deps: SettlementDeps,
@@ -214,6 +217,7 @@ class ApplyContext {
       last_payment_error: JSON.stringify(null),
     });
     await this.finalAuthorization();
+    await this.flushEvents();
     const posted = await this.deps.ledger.post(
       this.trx,
       chargeSucceeded({
@@ -462,20 +466,16 @@ class ApplyContext {
     await this.record(eventType ?? `payment_intent.${INTENT_EVENTS[to]}`, 'intent');
   }
 
+  /** Queues an event with the object as it is now; flushEvents writes them all in one statement. */
   private async record(type: string, what: 'intent' | 'charge'): Promise<void> {
-    if (what === 'intent') {
-      await recordIntentEvent(
-        this.deps.events,
-        this.trx,
-        this.scope,
-        this.intent,
-        type,
-        this.options.request,
-      );
-      return;
-    }
-    const object = toChargeObject(this.charge as ChargeRow);
-    await this.deps.events.record(this.trx, this.scope, { type, object, request: this.options.request });
+    const object =
+      what === 'intent' ? toPaymentIntentObject(this.intent) : toChargeObject(this.charge as ChargeRow);
+    this.pendingEvents.push({ type, object, request: this.options.request });
+  }
+
+  async flushEvents(): Promise<void> {
+    const events = this.pendingEvents.splice(0);
+    await this.deps.events.recordMany(this.trx, this.scope, events);
   }
 
   /** The payment reached a final authorization result: the CVC is not needed again (DESIGN section 6). */
