@@ -55,6 +55,10 @@ describe('card payments', () => {
       amount: 2000,
       type: 'charge',
     });
+    // The provider's fee comes back with the confirmation (Stripe's 2.9% + 30 in the emulator) and is posted.
+    const bt = charge.body.balance_transaction as { fee: number; net: number };
+    expect(bt.fee).toBeGreaterThan(0);
+    expect(bt.net).toBe(2000 - bt.fee);
   });
 
   it('answers a decline with 402 card_error naming the decline code', async () => {
