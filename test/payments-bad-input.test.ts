@@ -332,6 +332,48 @@ describe('capture and state', () => {
     }
   });
 
+  it('refuses to update an intent waiting for 3DS, so the shopper cannot pay an amount it no longer has', async () => {
+    const created = await post<Intent & { next_action: { redirect_to_url: { url: string } } }>(
+      t.merchant,
+      '/v1/payment_intents',
+      {
+        amount: 1500,
+        currency: 'usd',
+        payment_method: 'pm_card_authenticationRequired',
+        confirm: 'true',
+        return_url: 'https://shop.example/r',
+      },
+    );
+    expect(created.body.status, created.text).toBe('requires_action');
+    for (const body of [{ amount: 3000 }, { payment_method: 'pm_card_visa' }, { currency: 'eur' }]) {
+      const error = await refused(() => post(t.merchant, `/v1/payment_intents/${created.body.id}`, body), {
+        status: 400,
+        code: 'payment_intent_unexpected_state',
+      });
+      expect(error.payment_intent).toMatchObject({ id: created.body.id, status: 'requires_action' });
+    }
+    // What does not change the payment may change, and the intent keeps waiting for the shopper.
+    const labeled = await post<Intent>(t.merchant, `/v1/payment_intents/${created.body.id}`, {
+      metadata: { note: 'waiting' },
+      description: 'still 3DS',
+    });
+    expect(labeled.status, labeled.text).toBe(200);
+    expect(labeled.body).toMatchObject({
+      status: 'requires_action',
+      metadata: { note: 'waiting' },
+      next_action: created.body.next_action,
+    });
+    // The shopper then authenticates the payment as it was, and it succeeds as it was.
+    const url = created.body.next_action.redirect_to_url.url;
+    const page = await fetch(`${url}${url.includes('?') ? '&' : '?'}action=approve`, { redirect: 'manual' });
+    const back = await fetch(page.headers.get('location') as string, { redirect: 'manual' });
+    expect(new URL(back.headers.get('location') as string).searchParams.get('redirect_status')).toBe(
+      'succeeded',
+    );
+    const after = await get<Intent>(t.merchant, `/v1/payment_intents/${created.body.id}`);
+    expect(after.body).toMatchObject({ status: 'succeeded', amount: 1500, amount_received: 1500 });
+  });
+
   it('refuses an unknown cancellation_reason and capture_method, naming them', async () => {
     const intent = await authorized(1000);
     await refused(

@@ -103,6 +103,34 @@ function paymentMethodTypes(
   return [...new Set(given)];
 }
 
+/** What the provider-side attempt was made with; changing any of them changes the payment itself. */
+const PAYMENT_FIELDS = [
+  'amount',
+  'currency',
+  'payment_method',
+  'payment_method_types',
+  'capture_method',
+] as const;
+
+/**
+ * An intent in requires_action has a live attempt at the provider waiting for the shopper (3DS): the
+ * shopper can still approve it, and the provider then charges what the attempt was made with. Changing
+ * the payment underneath would record a charge for an amount the intent no longer has, and let a second
+ * confirmation charge again (invariant 2). Metadata, description and the stored-only fields may change.
+ */
+function assertNoPaymentChange(input: UpdateInput, current: PaymentIntentRow): void {
+  const field = PAYMENT_FIELDS.find((name) => input[name] !== undefined);
+  if (!field) return;
+  throw new AppError(
+    400,
+    'invalid_request_error',
+    'payment_intent_unexpected_state',
+    `You cannot update ${field} while this PaymentIntent has a status of requires_action: the customer ` +
+      'is authenticating the payment as it is. Wait for the outcome, or cancel it and create another.',
+    { param: field, payment_intent: { id: current.id, status: current.status }, shouldRetry: false },
+  );
+}
+
 function extraOf(
   input: Record<string, unknown>,
   current: Record<string, unknown> = {},
@@ -238,6 +266,8 @@ export class PaymentsService {
       const current = await lockIntent(trx, scope, id);
       if (!current) throw resourceMissing('payment_intent', id, 'id');
       assertCanApply('update', current.status, id);
+      const awaitingShopper = current.status === 'requires_action';
+      if (awaitingShopper) assertNoPaymentChange(input, current);
       const amount = input.amount ?? current.amount;
       const currency = input.currency ?? current.currency;
       if (input.amount !== undefined || input.currency !== undefined) assertAmount(amount, currency);
@@ -253,8 +283,15 @@ export class PaymentsService {
         metadata: json(mergedMetadata(current.metadata, input.metadata)),
         extra: json(extraOf(input, current.extra)),
         // Stripe: changing the payment method (or having one) means the intent waits for confirmation.
-        status: paymentMethod ? 'requires_confirmation' : 'requires_payment_method',
-        next_action: json(null),
+        // An intent waiting for the shopper keeps its status and next_action: its attempt is still live.
+        ...(awaitingShopper
+          ? {}
+          : {
+              status: paymentMethod
+                ? ('requires_confirmation' as const)
+                : ('requires_payment_method' as const),
+              next_action: json(null),
+            }),
       });
       const before = toPaymentIntentObject(current);
       const after = toPaymentIntentObject(row);
