@@ -40,9 +40,12 @@ export class AppError extends Error {
     message: string,
     options: AppErrorOptions = {},
   ) {
-    super(message);
+    // Whatever a client sent may come back in a message or param (an unknown parameter's name, an id
+    // that is not found): a card number there is masked before it can reach a response, log or table.
+    super(maskCardNumbers(message));
     this.name = 'AppError';
     const { shouldRetry, headers, releasesIdempotencyKey, ...details } = options;
+    if (details.param !== undefined) details.param = maskCardNumbers(details.param);
     this.details = details;
     this.shouldRetry = shouldRetry;
     this.headers = headers ?? {};
@@ -59,6 +62,17 @@ export class AppError extends Error {
       },
     };
   }
+}
+
+/**
+ * Masks digit runs that could be card numbers (13 to 19 digits, spaces or dashes allowed between them),
+ * keeping the first 6 and last 4 digits as PCI DSS allows for display.
+ */
+export function maskCardNumbers(text: string): string {
+  return text.replace(/\d(?:[ -]?\d){12,18}/g, (run) => {
+    const digits = run.replace(/[ -]/g, '');
+    return `${digits.slice(0, 6)}${'*'.repeat(digits.length - 10)}${digits.slice(-4)}`;
+  });
 }
 
 export const invalidParam = (param: string, message: string, code = 'parameter_invalid') =>

@@ -40,7 +40,9 @@ function mostRelevantBranchIssue(branches: z.core.$ZodIssue[][]): z.core.$ZodIss
 }
 
 export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const result = schema.safeParse(input);
+  // reportInput: an issue then carries the value it refused, so a present but mistyped parameter is
+  // told apart from a missing one (the value itself never goes into the message).
+  const result = schema.safeParse(input, { reportInput: true });
   if (result.success) return result.data;
   const first = result.error.issues[0];
   throw first

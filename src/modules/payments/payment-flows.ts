@@ -28,6 +28,7 @@ import {
 } from './payment-intents.js';
 import type { PaymentMetrics } from './payments.metrics.js';
 import {
+  findAttempt,
   findIntent,
   insertAttempt,
   insertIntent,
@@ -139,6 +140,16 @@ export function previewOf(insert: Insertable<PaymentIntentsTable>): PaymentInten
     cancellation_reason: null,
     current_attempt_id: null,
   };
+}
+
+function previousStillOpen(): AppError {
+  return new AppError(
+    409,
+    'invalid_request_error',
+    'payment_intent_action_pending',
+    "The PaymentIntent's previous authentication could not be closed at the provider yet; retry in a moment.",
+    { shouldRetry: true },
+  );
 }
 
 /**
@@ -260,6 +271,7 @@ export class PaymentFlows {
   ): Promise<PaymentIntentRow> {
     const provider = this.provider();
     const { method, returnUrl, revealed } = await this.prepare(scope, intent, input);
+    if (intent.status === 'requires_action') await this.closePreviousAttempt(intent);
     const attemptId = newId('pa');
     const now = this.deps.clock.now();
     const started = await this.deps.db.transaction().execute(async (trx) => {
@@ -289,9 +301,9 @@ export class PaymentFlows {
           flow.request,
         );
       } else {
-        const current = await lockIntent(trx, scope, intent.id);
-        if (!current) throw resourceMissing('payment_intent', intent.id, 'id');
+        const { intent: current, attempt: previous } = await lockInSettlementOrder(trx, scope, intent.id);
         assertCanApply('confirm', current.status, current.id);
+        if (previous?.status === 'requires_action') throw previousStillOpen();
         await updateIntent(trx, current.id, confirming);
       }
       const attempt = await insertAttempt(trx, {
@@ -320,6 +332,27 @@ export class PaymentFlows {
     this.deps.metrics.attempts.inc({ gateway: provider.name });
     const settled = await this.run(provider, started, method, flow.request, revealed);
     return confirmAnswer(settled, { releaseKeyOnNoCharge: flow.create === undefined });
+  }
+
+  /**
+   * A confirmation while the shopper has a 3DS page open: the old provider payment is canceled first,
+   * so approving that page later cannot charge a second time. If the shopper finished it meanwhile,
+   * that outcome is recorded instead (and the confirmation then meets the intent's new state).
+   */
+  private async closePreviousAttempt(intent: PaymentIntentRow): Promise<void> {
+    const previous = intent.current_attempt_id
+      ? await findAttempt(this.deps.db, intent.current_attempt_id)
+      : undefined;
+    if (!previous?.provider_payment_id || previous.status !== 'requires_action') return;
+    const provider = this.deps.providers.get(previous.provider as 'stripe');
+    if (!provider) throw previousStillOpen();
+    const outcome = await provider.cancel(attemptContext(previous), previous.provider_payment_id);
+    if (outcome.status === 'canceled') {
+      await this.deps.settlement.retire(previous.id);
+      return;
+    }
+    if (outcome.status === 'unknown' || outcome.status === 'no_charge') throw previousStillOpen();
+    await this.deps.settlement.apply(previous.id, outcome);
   }
 
   /** Phases 2 and 3 for a started attempt; also how recovery finishes one that never reached confirm. */

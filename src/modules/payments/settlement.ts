@@ -100,6 +100,24 @@ export class PaymentSettlement {
     });
   }
 
+  /**
+   * Closes an attempt whose provider payment was canceled because a newer confirmation replaces it;
+   * the intent is left to the new attempt.
+   */
+  async retire(attemptId: string): Promise<void> {
+    await this.deps.db.transaction().execute(async (trx) => {
+      const attempt = await lockAttempt(trx, attemptId);
+      if (!attempt || attempt.status !== 'requires_action') return;
+      await updateAttempt(trx, attemptId, {
+        status: 'canceled',
+        phase: 'settled',
+        pending_operation: null,
+        settled_at: this.deps.clock.now(),
+        next_check_at: null,
+      });
+    });
+  }
+
   /** The attempt, its intent and charge as recorded, without applying anything. */
   async read(attemptId: string): Promise<Settled> {
     const db = this.deps.db;

@@ -1,0 +1,133 @@
+// Regression tests for bugs the model test and the card-data scan found: a stale 3DS page approved
+// after a re-confirmation, card numbers echoed from parameter names and ids, a mistyped parameter
+// reported as missing, and a refused create-with-confirm leaving an intent behind.
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestService, type TestService } from './support/service.js';
+import { completeThreeDSecure } from './support/three-d-secure.js';
+import { waitFor } from './support/wait.js';
+
+let t: TestService;
+beforeAll(async () => {
+  t = await startTestService();
+});
+afterAll(async () => {
+  await t.close();
+});
+
+type Intent = {
+  id: string;
+  status: string;
+  amount_received: number;
+  next_action: { redirect_to_url: { url: string } } | null;
+};
+type ErrorBody = { error: { code: string; param?: string; message: string } };
+
+async function count(table: 'payment_intents' | 'charges') {
+  const rows = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(table)}`.execute(
+    t.service.database.db,
+  );
+  return rows.rows[0]?.n ?? 0;
+}
+
+describe('a re-confirmation while a 3DS page is open', () => {
+  it.each(['pm_card_authenticationRequired', 'pm_card_visa'])(
+    'cancels the old provider payment, so approving the stale page charges nothing (re-confirm with %s)',
+    async (second) => {
+      const created = await t.merchant.post<Intent>('/v1/payment_intents', {
+        amount: 1000,
+        currency: 'usd',
+        payment_method: 'pm_card_authenticationRequired',
+        confirm: 'true',
+        return_url: 'https://shop.example/back',
+      });
+      expect(created.body.status).toBe('requires_action');
+      const stale = created.body.next_action?.redirect_to_url.url as string;
+      const again = await t.merchant.post<Intent>(`/v1/payment_intents/${created.body.id}/confirm`, {
+        payment_method: second,
+      });
+      expect(again.status, again.text).toBe(200);
+      // The first attempt's provider payment was canceled before the new attempt started.
+      const attempts = await t.service.database.db
+        .selectFrom('payment_attempts')
+        .select(['status', 'created_at'])
+        .where('payment_intent_id', '=', created.body.id)
+        .orderBy('created_at')
+        .execute();
+      expect(attempts[0]?.status).toBe('canceled');
+      // Approving the stale page now charges nothing (the emulator refuses a canceled payment).
+      await completeThreeDSecure(stale, 'approve');
+      if (again.body.status === 'requires_action') {
+        const fresh = await completeThreeDSecure(
+          again.body.next_action?.redirect_to_url.url as string,
+          'approve',
+        );
+        expect(fresh.merchantUrl?.searchParams.get('redirect_status')).toBe('succeeded');
+      }
+      const final = await waitFor('the intent to succeed', async () => {
+        const reply = await t.merchant.get<Intent>(`/v1/payment_intents/${created.body.id}`);
+        return reply.body.status === 'succeeded' ? reply.body : undefined;
+      });
+      expect(final.amount_received).toBe(1000);
+      const charges = await t.merchant.get<{ data: { status: string; captured: boolean }[] }>('/v1/charges', {
+        payment_intent: created.body.id,
+      });
+      expect(charges.body.data.filter((c) => c.captured)).toHaveLength(1);
+    },
+  );
+});
+
+describe('card numbers sent where they do not belong', () => {
+  it('are masked when a parameter name is a card number', async () => {
+    for (const name of ['4000000000000002', '4000 0000 0000 0002']) {
+      const reply = await t.merchant.post<ErrorBody>('/v1/payment_methods', { type: 'card', [name]: 'x' });
+      expect(reply.status).toBe(400);
+      expect(reply.body.error.code).toBe('parameter_unknown');
+      expect(reply.text.replace(/[ -]/g, '')).not.toContain('4000000000000002');
+    }
+  });
+
+  it('are masked, also in stored idempotent answers, when sent as an id', async () => {
+    const before = await count('payment_intents');
+    const reply = await t.merchant.post<ErrorBody>(
+      '/v1/payment_intents',
+      { amount: 1000, currency: 'usd', payment_method: '4000000000009995' },
+      { headers: { 'Idempotency-Key': 'pan-as-id' } },
+    );
+    expect(reply.status).toBe(404);
+    expect(reply.text).not.toContain('4000000000009995');
+    const lookup = await t.merchant.get('/v1/payment_methods/4000000000009995');
+    expect(lookup.status).toBe(404);
+    expect(lookup.text).not.toContain('4000000000009995');
+    const stored = await sql<{ body: unknown }>`select response_body as body from idempotency_keys`.execute(
+      t.service.database.db,
+    );
+    expect(JSON.stringify(stored.rows)).not.toContain('4000000000009995');
+    expect(await count('payment_intents')).toBe(before);
+  });
+});
+
+describe('validation', () => {
+  it('answers a mistyped parameter as invalid, not missing', async () => {
+    const reply = await t.merchant.post<ErrorBody>(
+      '/v1/payment_intents',
+      { amount: 1000, currency: 5 },
+      { as: 'json' },
+    );
+    expect(reply.status).toBe(400);
+    expect(reply.body.error).toMatchObject({ code: 'parameter_invalid', param: 'currency' });
+  });
+
+  it('leaves no intent behind when create-with-confirm is refused for a missing return_url', async () => {
+    const before = await count('payment_intents');
+    const reply = await t.merchant.post<ErrorBody>('/v1/payment_intents', {
+      amount: 1000,
+      currency: 'usd',
+      payment_method: 'pm_card_authenticationRequired',
+      confirm: 'true',
+    });
+    expect(reply.status).toBe(400);
+    expect(reply.body.error.param).toBe('return_url');
+    expect(await count('payment_intents')).toBe(before);
+  });
+});
