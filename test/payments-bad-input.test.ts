@@ -264,11 +264,18 @@ describe('read-only and unknown parameters', () => {
     });
   });
 
-  // Bug in src/http/validation.ts, reported to its owner: zod 4 issues carry no `input` unless parsed
-  // with reportInput, so issueToError reads every invalid_type as absent: {"currency": 5} (JSON) or
-  // metadata[a][b]=c answers code parameter_missing "Missing required param: currency." although the
-  // parameter was sent. Expected: parameter_invalid naming the same param.
-  it.todo('answers a wrongly typed parameter as parameter_invalid, not parameter_missing');
+  it.each([
+    ['currency', { amount: 1000, currency: 5 }],
+    ['amount', { amount: true, currency: 'usd' }],
+    ['amount', { amount: ['700'], currency: 'usd' }],
+    ['metadata[a]', { amount: 1000, currency: 'usd', metadata: { a: { b: 'c' } } }],
+  ])('answers a mistyped %s as parameter_invalid, not parameter_missing', async (param, body) => {
+    await refused(() => post(t.merchant, '/v1/payment_intents', body, { as: 'json' }), {
+      status: 400,
+      param,
+      code: 'parameter_invalid',
+    });
+  });
 });
 
 describe('capture and state', () => {
