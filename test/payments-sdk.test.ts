@@ -296,11 +296,22 @@ describe('listing and searching through the SDK', () => {
     expect(bad).toMatchObject({ statusCode: 400, param: 'query' });
   });
 
-  // Bug in src/http/expand.ts, reported to its owner: ExpandRegistry descends into `data` only for
-  // objects with object 'list', so GET /v1/payment_intents/search?query=...&expand[]=data.latest_charge
-  // answers 400 param expand "This property cannot be expanded (data.latest_charge)". A search_result
-  // should expand like a list (DESIGN 4: expand[] works on every retrieve and list).
-  it.todo('expands data.latest_charge on search results');
+  it('expands data.latest_charge on search results', async () => {
+    const order = `expand-${Date.now()}`;
+    const paid = await stripe.paymentIntents.create({
+      amount: 1300,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      metadata: { order },
+    });
+    const found = await stripe.paymentIntents.search({
+      query: `metadata['order']:'${order}'`,
+      expand: ['data.latest_charge'],
+    });
+    expect(found.data.map((p) => p.id)).toEqual([paid.id]);
+    expect(found.data[0]?.latest_charge).toMatchObject({ object: 'charge', payment_intent: paid.id });
+  });
 });
 
 describe('idempotency through the SDK', () => {

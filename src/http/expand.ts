@@ -38,7 +38,7 @@ export class ExpandRegistry {
   ): Promise<void> {
     if (value === null || typeof value !== 'object') return;
     const object = value as Record<string, unknown>;
-    if (object.object === 'list' && segments[0] === 'data') {
+    if ((object.object === 'list' || object.object === 'search_result') && segments[0] === 'data') {
       for (const item of object.data as unknown[]) {
         await this.expandPath(scope, item, segments.slice(1), fullPath);
       }

@@ -19,7 +19,7 @@ import type { EventsService } from '../events/events.service.js';
 import type { PaymentMethodsService } from '../payment-methods/payment-methods.service.js';
 import type { ResolvedPaymentMethod, RevealedCard } from '../payment-methods/resolved.js';
 import { needsAuthentication } from '../payment-methods/sandbox-cards.js';
-import { assertCanApply } from './payment-intent.states.js';
+import { assertCanApply, type Operation } from './payment-intent.states.js';
 import {
   type CancelInput,
   type CaptureInput,
@@ -154,25 +154,32 @@ function previousStillOpen(): AppError {
 
 /**
  * Locks an intent and its current attempt in the order the settlement takes them (attempt, then
- * intent), so a capture or cancel and a concurrent webhook settlement can never deadlock.
+ * intent), so a capture, cancel or confirm and a concurrent settlement can never deadlock. If another
+ * request moved the intent to a newer attempt in between, its attempt cannot be locked now (that would
+ * be intent-then-attempt): the operation is refused on the intent's new state, or retryably.
  */
 async function lockInSettlementOrder(
   trx: Transaction<Database>,
   scope: Scope,
   id: string,
+  operation: Operation,
 ): Promise<{ intent: PaymentIntentRow; attempt: PaymentAttemptRow | undefined }> {
-  for (let tries = 0; tries < 5; tries++) {
-    const peek = await findIntent(trx, scope, id);
-    if (!peek) throw resourceMissing('payment_intent', id, 'id');
-    const attempt = peek.current_attempt_id ? await lockAttempt(trx, peek.current_attempt_id) : undefined;
-    const intent = await lockIntent(trx, scope, id);
-    if (!intent) throw resourceMissing('payment_intent', id, 'id');
-    // A confirmation started a newer attempt in between: take the locks again for that one.
-    if (intent.current_attempt_id === peek.current_attempt_id) return { intent, attempt };
-  }
-  throw new AppError(409, 'invalid_request_error', 'lock_timeout', 'The payment intent is changing; retry.', {
-    shouldRetry: true,
-  });
+  const peek = await findIntent(trx, scope, id);
+  if (!peek) throw resourceMissing('payment_intent', id, 'id');
+  const attempt = peek.current_attempt_id ? await lockAttempt(trx, peek.current_attempt_id) : undefined;
+  const intent = await lockIntent(trx, scope, id);
+  if (!intent) throw resourceMissing('payment_intent', id, 'id');
+  if (intent.current_attempt_id === peek.current_attempt_id) return { intent, attempt };
+  assertCanApply(operation, intent.status, id);
+  throw new AppError(
+    409,
+    'invalid_request_error',
+    'lock_timeout',
+    'The payment intent changed meanwhile; retry.',
+    {
+      shouldRetry: true,
+    },
+  );
 }
 
 export class PaymentFlows {
@@ -301,7 +308,12 @@ export class PaymentFlows {
           flow.request,
         );
       } else {
-        const { intent: current, attempt: previous } = await lockInSettlementOrder(trx, scope, intent.id);
+        const { intent: current, attempt: previous } = await lockInSettlementOrder(
+          trx,
+          scope,
+          intent.id,
+          'confirm',
+        );
         assertCanApply('confirm', current.status, current.id);
         if (previous?.status === 'requires_action') throw previousStillOpen();
         await updateIntent(trx, current.id, confirming);
@@ -429,7 +441,7 @@ export class PaymentFlows {
   async capture(scope: Scope, id: string, input: CaptureInput, flow: FlowRequest): Promise<PaymentIntentRow> {
     const provider = this.provider();
     const attempt = await this.deps.db.transaction().execute(async (trx) => {
-      const { intent, attempt: current } = await lockInSettlementOrder(trx, scope, id);
+      const { intent, attempt: current } = await lockInSettlementOrder(trx, scope, id, 'capture');
       assertCanApply('capture', intent.status, id);
       const amount = input.amount_to_capture ?? intent.amount_capturable;
       if (amount <= 0)
@@ -488,7 +500,7 @@ export class PaymentFlows {
 
   async cancel(scope: Scope, id: string, input: CancelInput, flow: FlowRequest): Promise<PaymentIntentRow> {
     const intent = await this.deps.db.transaction().execute(async (trx) => {
-      const { intent: current, attempt } = await lockInSettlementOrder(trx, scope, id);
+      const { intent: current, attempt } = await lockInSettlementOrder(trx, scope, id, 'cancel');
       assertCanApply('cancel', current.status, id);
       const atProvider =
         attempt?.provider_payment_id && ['requires_action', 'requires_capture'].includes(current.status);

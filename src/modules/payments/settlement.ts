@@ -473,8 +473,9 @@ class ApplyContext {
       !outcome ||
       !canSettle(outcome, this.intent.status)
     ) {
-      // The intent moved on (a newer attempt, a cancel): the attempt's own record is the evidence kept.
-      this.deps.logger.warn(
+      // The intent moved on (a newer attempt, a cancel): the attempt's own record and any charge are kept
+      // as the evidence, and the mismatch is logged as an error for an operator to resolve.
+      this.deps.logger.error(
         { payment_intent: this.intent.id, attempt: this.attempt.id, status: this.intent.status, outcome: to },
         'provider outcome does not apply to the payment intent in its current state',
       );
