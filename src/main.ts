@@ -284,7 +284,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   });
   const charges = new ChargesService(db);
   const webhooks = new WebhookDispatcher();
-  webhooks.register(paymentEventHandler(db, paymentRecovery));
+  webhooks.register(paymentEventHandler(db, clock, paymentRecovery));
   runner.register(settleAttemptsJob(paymentRecovery));
   await runner.schedule(SETTLE_ATTEMPTS_JOB, SETTLE_ATTEMPTS_JOB, SETTLE_ATTEMPTS_INTERVAL_SECONDS);
   for (const endpoint of [
