@@ -77,7 +77,10 @@ export const postSchema = z.strictObject({
    * in rows written before the posting (and post last, holding balance locks briefly). A replay of the
    * key returns the first transaction's id instead.
    */
-  id: z.string().regex(/^txn_[A-Za-z0-9]{1,64}$/).optional(),
+  id: z
+    .string()
+    .regex(/^txn_[A-Za-z0-9]{1,64}$/)
+    .optional(),
   key: z.string().min(1).max(255),
   kind: z.enum(KIND_NAMES),
   source: z.strictObject({ type: z.string().min(1).max(64), id }),

@@ -107,7 +107,7 @@ export class PaymentSettlement {
   async retire(attemptId: string): Promise<void> {
     await this.deps.db.transaction().execute(async (trx) => {
       const attempt = await lockAttempt(trx, attemptId);
-      if (!attempt || attempt.status !== 'requires_action') return;
+      if (attempt?.status !== 'requires_action') return;
       await updateAttempt(trx, attemptId, {
         status: 'canceled',
         phase: 'settled',
