@@ -131,3 +131,14 @@ describe('validation', () => {
     expect(await count('payment_intents')).toBe(before);
   });
 });
+
+describe('masking', () => {
+  it('masks Luhn-valid card numbers in error text and leaves other long numbers readable', async () => {
+    const { maskCardNumbers } = await import('../src/http/errors.js');
+    expect(maskCardNumbers("No such payment_method: '4000000000009995'")).toBe(
+      "No such payment_method: '400000******9995'",
+    );
+    expect(maskCardNumbers('4242 4242 4242 4242')).toBe('424242******4242');
+    expect(maskCardNumbers('must be at most 1000000000000')).toBe('must be at most 1000000000000');
+  });
+});
