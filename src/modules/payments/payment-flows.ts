@@ -142,6 +142,11 @@ export function previewOf(insert: Insertable<PaymentIntentsTable>): PaymentInten
   };
 }
 
+/** 503 after a provider refusal that proved nothing happened: retrying later may succeed. */
+function providerUnavailable(message: string): AppError {
+  return new AppError(503, 'api_error', 'provider_unavailable', message, { shouldRetry: true });
+}
+
 function previousStillOpen(): AppError {
   return new AppError(
     409,
@@ -487,12 +492,8 @@ export class PaymentFlows {
       flow.request ? { request: flow.request } : {},
     );
     if (outcome.status === 'no_charge') {
-      throw new AppError(
-        503,
-        'api_error',
-        'provider_unavailable',
+      throw providerUnavailable(
         `The capture could not reach the provider; nothing was captured. ${outcome.message}`,
-        { shouldRetry: true },
       );
     }
     return settled.intent;
@@ -535,12 +536,8 @@ export class PaymentFlows {
       flow.request ? { request: flow.request } : {},
     );
     if (outcome.status === 'no_charge') {
-      throw new AppError(
-        503,
-        'api_error',
-        'provider_unavailable',
+      throw providerUnavailable(
         `The cancel could not reach the provider; the payment is unchanged. ${outcome.message}`,
-        { shouldRetry: true },
       );
     }
     if (settled.intent.status !== 'canceled' && outcome.status !== 'unknown') {
