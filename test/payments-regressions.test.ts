@@ -134,7 +134,7 @@ describe('validation', () => {
 
 describe('masking', () => {
   it('masks Luhn-valid card numbers in error text and leaves other long numbers readable', async () => {
-    const { maskCardNumbers } = await import('../src/http/errors.js');
+    const { maskCardNumbers } = await import('../src/pan.js');
     expect(maskCardNumbers("No such payment_method: '4000000000009995'")).toBe(
       "No such payment_method: '400000******9995'",
     );

@@ -1,6 +1,8 @@
 // One application error class with stable codes, and one map from error type to HTTP status.
 // Every failure leaves the service in Stripe's shape: { error: { type, code, message, param? } }.
 
+import { maskCardNumbers } from '../pan.js';
+
 export type ErrorType =
   | 'invalid_request_error'
   | 'authentication_error'
@@ -62,32 +64,6 @@ export class AppError extends Error {
       },
     };
   }
-}
-
-/**
- * Masks digit runs that are card numbers (13 to 19 digits passing Luhn, spaces or dashes allowed
- * between them), keeping the first 6 and last 4 digits as PCI DSS allows for display. Other long
- * numbers (limits such as 1000000000000) stay readable.
- */
-export function maskCardNumbers(text: string): string {
-  return text.replace(/\d(?:[ -]?\d){12,18}/g, (run) => {
-    const digits = run.replace(/[ -]/g, '');
-    if (!passesLuhn(digits)) return run;
-    return `${digits.slice(0, 6)}${'*'.repeat(digits.length - 10)}${digits.slice(-4)}`;
-  });
-}
-
-function passesLuhn(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let digit = Number(digits[digits.length - 1 - i]);
-    if (i % 2 === 1) {
-      digit *= 2;
-      if (digit > 9) digit -= 9;
-    }
-    sum += digit;
-  }
-  return sum % 10 === 0;
 }
 
 export const invalidParam = (param: string, message: string, code = 'parameter_invalid') =>

@@ -1,6 +1,7 @@
 // Owns structured logging: pino JSON lines with a redaction list as a second net behind the masking
 // types, so a secret or card number that reaches a log call is still printed as [REDACTED].
 import pino from 'pino';
+import { maskIfCardNumber } from '../pan.js';
 
 export type Logger = pino.Logger;
 
@@ -41,26 +42,8 @@ export interface LoggerOptions {
 const SECRET_PATTERN = /\b((?:sk|rk|pk)_(?:test|live)|whsec)_[A-Za-z0-9+/=]+/g;
 const PAN_PATTERN = /\b\d(?:[ -]?\d){12,18}\b/g;
 
-function luhnValid(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let digit = Number(digits[digits.length - 1 - i]);
-    if (i % 2 === 1) {
-      digit *= 2;
-      if (digit > 9) digit -= 9;
-    }
-    sum += digit;
-  }
-  return sum % 10 === 0;
-}
-
 export function maskSensitiveText(text: string): string {
-  return text.replace(SECRET_PATTERN, '$1_[REDACTED]').replace(PAN_PATTERN, (match) => {
-    const digits = match.replace(/\D/g, '');
-    return luhnValid(digits)
-      ? `${digits.slice(0, 6)}${'*'.repeat(digits.length - 10)}${digits.slice(-4)}`
-      : match;
-  });
+  return text.replace(SECRET_PATTERN, '$1_[REDACTED]').replace(PAN_PATTERN, maskIfCardNumber);
 }
 
 function maskStrings(value: unknown, depth = 0): unknown {

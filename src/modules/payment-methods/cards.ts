@@ -2,6 +2,7 @@
 // CVC length by brand, and expiry by the business clock. Errors name the parameter and never quote the
 // number. They keep the Idempotency-Key free: nothing was done.
 import { AppError } from '../../http/errors.js';
+import { luhnValid } from '../../pan.js';
 
 export type Brand = 'visa' | 'mastercard' | 'amex' | 'discover' | 'jcb' | 'diners' | 'unionpay';
 
@@ -70,16 +71,6 @@ const cardError = (param: string, code: string, message: string) =>
     shouldRetry: false,
     releasesIdempotencyKey: true,
   });
-
-export function luhnValid(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let digit = Number(digits[digits.length - 1 - i]);
-    if (i % 2 === 1) digit = digit * 2 > 9 ? digit * 2 - 9 : digit * 2;
-    sum += digit;
-  }
-  return sum % 10 === 0;
-}
 
 export function brandOf(digits: string): BrandRule | undefined {
   return BRANDS.find((rule) => rule.matches(digits));

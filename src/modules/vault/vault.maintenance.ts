@@ -6,6 +6,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/schema.js';
+import { luhnValid } from '../../pan.js';
 import { computeFingerprint, open, rewrap } from './vault.crypto.js';
 import type { VaultKeys } from './vault.keys.js';
 import { type EnvelopeTable, lockNotUnder, pageEntries, replaceWrappedKey } from './vault.repository.js';
@@ -110,16 +111,6 @@ export interface VerifyReport {
   failures: Failure[];
 }
 
-function luhn(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let digit = Number(digits[digits.length - 1 - i]);
-    if (i % 2 === 1) digit = digit * 2 > 9 ? digit * 2 - 9 : digit * 2;
-    sum += digit;
-  }
-  return sum % 10 === 0;
-}
-
 export async function verifyVault({ db, keys }: Deps, counted: () => void): Promise<VerifyReport> {
   const report: VerifyReport = {
     ok: true,
@@ -174,7 +165,7 @@ function checkEntry(keys: VaultKeys, row: PagedEntry, kind: 'card' | 'cvc', coun
   try {
     if (kind === 'cvc') return /^\d{3,4}$/.test(plaintext.toString('utf8')) ? undefined : 'CVC is malformed';
     const { number } = JSON.parse(plaintext.toString('utf8')) as { number?: unknown };
-    if (typeof number !== 'string' || !/^\d{12,19}$/.test(number) || !luhn(number))
+    if (typeof number !== 'string' || !/^\d{12,19}$/.test(number) || !luhnValid(number))
       return 'card number is malformed';
     if (!number.endsWith(row.card_last4)) return 'card number does not match the payment method last 4';
     const fingerprintKey = keys.fingerprintKey(row.card_fingerprint_key);
