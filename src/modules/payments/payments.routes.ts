@@ -1,7 +1,7 @@
 // HTTP surface of payment intents (/v1/payment_intents) and charges (/v1/charges). Confirm, capture and
 // create-with-confirm are resumable: a retry after a crash continues from the saved attempt instead of
 // starting a new one, and the completer stores their answer if nobody retries.
-import { AppError, type ErrorType } from '../../http/errors.js';
+import { AppError } from '../../http/errors.js';
 import type { Scope } from '../../http/expand.js';
 import type { IdempotencyHandle } from '../../http/idempotency.js';
 import { text } from '../../http/params.js';
@@ -36,11 +36,7 @@ export interface PaymentRouteDeps {
 async function resumed(deps: PaymentRouteDeps, scope: Scope, handle: IdempotencyHandle) {
   if (!handle.resumed || handle.recoveryPoint === 'started') return undefined;
   try {
-    const { status, body } = await deps.recovery.complete(handle);
-    if (status === 200) return body;
-    const error = (body as { error: { type: ErrorType; code?: string; message: string } }).error;
-    const { type, code, message, ...details } = error;
-    throw new AppError(status, type, code, message, details);
+    return await deps.recovery.answer(handle);
   } catch (error) {
     if (error instanceof AppError) throw error;
     // Still unknown at the provider: the intent says `processing` until evidence arrives.

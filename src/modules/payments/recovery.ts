@@ -14,7 +14,7 @@ import type { PaymentOutcome } from '../../providers/provider.js';
 import type { ProviderRegistry } from '../../providers/registry.js';
 import type { PaymentMethodsService } from '../payment-methods/payment-methods.service.js';
 import { attemptContext, type ConfirmRecovery, confirmAnswer, type PaymentFlows } from './payment-flows.js';
-import { toPaymentIntentObject } from './payment-intents.js';
+import { type PaymentIntentObject, toPaymentIntentObject } from './payment-intents.js';
 import { dueAttempts, findAttempt, findIntent, updateAttempt } from './payments.repository.js';
 import type { PaymentAttemptRow } from './payments.table.js';
 import { type PaymentSettlement, recheckAt, type Settled } from './settlement.js';
@@ -150,28 +150,34 @@ export class PaymentRecovery {
   }
 
   /**
-   * The idempotency completer for confirm and capture: finish the attempt, then store what the request
-   * would have answered. Throws while the outcome is still unknown, so the key waits for the next run.
+   * What an interrupted confirm or capture answers once its attempt is settled: the intent, or the
+   * AppError the request would have thrown. Throws a plain Error while the outcome is still unknown.
    */
-  async complete(handle: IdempotencyHandle): Promise<{ status: number; body: unknown }> {
+  async answer(handle: IdempotencyHandle): Promise<PaymentIntentObject> {
     const data = handle.recoveryData as ConfirmRecovery | null;
-    if (!data?.paymentIntentId) return { status: 500, body: INTERRUPTED_BODY };
+    if (!data?.paymentIntentId) throw interrupted();
+    let attempt = data.attemptId ? await findAttempt(this.deps.db, data.attemptId) : undefined;
+    if (data.attemptId && !attempt) throw interrupted();
+    if (attempt && isUnsettled(attempt)) attempt = (await this.recover(attempt)).attempt;
+    if (attempt && isUnsettled(attempt)) throw new Error(`attempt ${attempt.id} is not settled yet`);
     const intent = await findIntent(this.deps.db, handle.scope, data.paymentIntentId);
-    if (!intent) return { status: 500, body: INTERRUPTED_BODY };
-    if (!data.attemptId) return { status: 200, body: toPaymentIntentObject(intent) };
-    let attempt = await findAttempt(this.deps.db, data.attemptId);
-    if (!attempt) return { status: 500, body: INTERRUPTED_BODY };
-    if (isUnsettled(attempt)) attempt = (await this.recover(attempt)).attempt;
-    if (isUnsettled(attempt)) throw new Error(`attempt ${attempt.id} is not settled yet`);
-    const current = await findIntent(this.deps.db, handle.scope, data.paymentIntentId);
+    if (!intent) throw interrupted();
+    return toPaymentIntentObject(attempt ? confirmAnswer({ intent, attempt }) : intent);
+  }
+
+  /** The idempotency completer: the answer above as the stored status and body; retried while unknown. */
+  async complete(handle: IdempotencyHandle): Promise<{ status: number; body: unknown }> {
     try {
-      return {
-        status: 200,
-        body: toPaymentIntentObject(confirmAnswer({ intent: current ?? intent, attempt })),
-      };
+      return { status: 200, body: await this.answer(handle) };
     } catch (error) {
       if (error instanceof AppError) return { status: error.status, body: error.toBody() };
       throw error;
     }
   }
+}
+
+/** The stored answer of a request that died before anything could be finished (INTERRUPTED_BODY). */
+function interrupted(): AppError {
+  const { code, message } = INTERRUPTED_BODY.error;
+  return new AppError(500, 'api_error', code, message);
 }

@@ -23,6 +23,9 @@ import { canSettle, type PaymentIntentStatus } from './payment-intent.states.js'
 import { toPaymentIntentObject } from './payment-intents.js';
 import type { AttemptResult, PaymentMetrics } from './payments.metrics.js';
 import {
+  findAttempt,
+  findChargeByAttempt,
+  findIntent,
   insertCharge,
   lockAttempt,
   lockChargeByAttempt,
@@ -120,32 +123,18 @@ export class PaymentSettlement {
 
   /** The attempt, its intent and charge as recorded, without applying anything. */
   async read(attemptId: string): Promise<Settled> {
-    const db = this.deps.db;
-    const attempt = await db
-      .selectFrom('payment_attempts')
-      .selectAll()
-      .where('id', '=', attemptId)
-      .executeTakeFirstOrThrow();
-    const intent = await db
-      .selectFrom('payment_intents')
-      .selectAll()
-      .where('id', '=', attempt.payment_intent_id)
-      .executeTakeFirstOrThrow();
-    const charge = await db
-      .selectFrom('charges')
-      .selectAll()
-      .where('attempt_id', '=', attemptId)
-      .executeTakeFirst();
+    const attempt = await findAttempt(this.deps.db, attemptId);
+    if (!attempt) throw new Error(`payment attempt ${attemptId} not found`);
+    const scope = { merchantId: attempt.merchant_id, livemode: attempt.livemode };
+    const intent = await findIntent(this.deps.db, scope, attempt.payment_intent_id);
+    if (!intent) throw new Error(`payment intent ${attempt.payment_intent_id} not found`);
+    const charge = await findChargeByAttempt(this.deps.db, attemptId);
     return { intent, attempt, charge, changed: false };
   }
 
   /** Card display data for the charge, read before the transaction (the vault is not needed for it). */
   private async cardFor(attemptId: string): Promise<ChargeCard | null> {
-    const attempt = await this.deps.db
-      .selectFrom('payment_attempts')
-      .select(['merchant_id', 'livemode', 'payment_method_id'])
-      .where('id', '=', attemptId)
-      .executeTakeFirst();
+    const attempt = await findAttempt(this.deps.db, attemptId);
     if (!attempt?.payment_method_id) return null;
     const method = await this.deps.resolvePaymentMethod(
       { merchantId: attempt.merchant_id, livemode: attempt.livemode },
