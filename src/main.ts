@@ -39,6 +39,7 @@ import { registerOperatorRoutes } from './modules/operators/operators.routes.js'
 import { OperatorsService } from './modules/operators/operators.service.js';
 import { registerPaymentMethodRoutes } from './modules/payment-methods/payment-methods.routes.js';
 import { PaymentMethodsService } from './modules/payment-methods/payment-methods.service.js';
+import { registerAttemptRoutes } from './modules/payments/attempts.routes.js';
 import { ChargesService } from './modules/payments/charges.service.js';
 import { PaymentFlows } from './modules/payments/payment-flows.js';
 import {
@@ -79,6 +80,7 @@ import { Metrics } from './observability/metrics.js';
 import { registerSystemRoutes } from './observability/system.routes.js';
 import { Tracing } from './observability/tracing.js';
 import { buildProviders, type ProviderRegistry, validateProviderOptions } from './providers/registry.js';
+import { staticRouting } from './providers/static-routing.js';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -263,10 +265,11 @@ export async function createService(config: Config, options: ServiceOptions = {}
     logger,
     resolvePaymentMethod: (scope, id) => paymentMethods.resolvePaymentMethod(scope, id),
   });
+  const routing = staticRouting((name) => providers.get(name), config.FALLBACK_PROVIDER_ENABLED);
   const paymentFlows = new PaymentFlows({
     db,
     clock,
-    providers,
+    routing,
     paymentMethods,
     settlement,
     metrics: paymentMetrics,
@@ -276,7 +279,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   const paymentRecovery = new PaymentRecovery({
     db,
     clock,
-    providers,
+    routing,
     paymentMethods,
     flows: paymentFlows,
     settlement,
@@ -298,7 +301,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   const refunds = new RefundsService({
     db,
     clock,
-    providers,
+    providers: { get: (name) => routing.provider(name) },
     events,
     payments,
     settlement: refundSettlement,
@@ -389,11 +392,13 @@ export async function createService(config: Config, options: ServiceOptions = {}
   http.expand.register('payment_method', 'customer', (scope, id) => customers.find(scope, id));
   registerPaymentIntentRoutes(http.router, {
     payments,
+    paymentMethods,
     flows: paymentFlows,
     recovery: paymentRecovery,
     charges,
   });
   registerReturnRoutes(http.app, { db, recovery: paymentRecovery, logger });
+  registerAttemptRoutes(http.router, db);
   registerRefundRoutes(http.router, refunds);
   http.expand.register('refund', 'charge', (scope, id) => charges.find(scope, id));
   http.expand.register('refund', 'payment_intent', (scope, id) => payments.find(scope, id));

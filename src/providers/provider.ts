@@ -62,7 +62,13 @@ export interface ChargeFacts {
 export type PaymentOutcome =
   | { status: 'succeeded'; providerPaymentId: string; charge: ChargeFacts }
   | { status: 'requires_capture'; providerPaymentId: string; charge: ChargeFacts }
-  | { status: 'requires_action'; providerPaymentId: string; redirectUrl: string }
+  | {
+      status: 'requires_action';
+      providerPaymentId: string;
+      redirectUrl: string;
+      /** The shopper approved at the provider; `complete` must finish it (PayPal: capture the order). */
+      approved?: boolean | undefined;
+    }
   | {
       status: 'declined';
       providerPaymentId: string;
@@ -112,6 +118,15 @@ export interface PaymentProvider {
   ): Promise<PaymentOutcome>;
   capture(context: AttemptContext, providerPaymentId: string, amount: number): Promise<PaymentOutcome>;
   cancel(context: AttemptContext, providerPaymentId: string): Promise<PaymentOutcome>;
+  /**
+   * Finishes a payment the shopper approved at the provider (PayPal: captures or authorizes the
+   * APPROVED order, keyed {mode}:{attempt}:complete). Called only for an intent's live attempt.
+   */
+  complete?(
+    context: AttemptContext,
+    providerPaymentId: string,
+    captureMethod: 'automatic' | 'manual',
+  ): Promise<PaymentOutcome>;
   /** Reads the provider's truth about a payment: how unknown outcomes are settled. */
   retrieve(context: AttemptContext, providerPaymentId: string): Promise<PaymentOutcome>;
   refund(

@@ -9,6 +9,7 @@ import { AppError, invalidParam, missingParam, resourceMissing } from '../../htt
 import type { Scope } from '../../http/expand.js';
 import { type ListParams, listObject, paginate } from '../../http/pagination.js';
 import { initialMetadata, MetadataLimitError, mergeMetadata } from '../../http/params.js';
+import { newId } from '../../ids.js';
 import type { CustomersService } from '../customers/customers.service.js';
 import type { EventsService } from '../events/events.service.js';
 import { Secret } from '../vault/secret.js';
@@ -26,10 +27,11 @@ import {
 import {
   customerPaymentMethodsQuery,
   findPaymentMethod,
+  insertPaymentMethod,
   lockPaymentMethod,
   updatePaymentMethod,
 } from './payment-methods.repository.js';
-import type { PaymentMethodRow } from './payment-methods.table.js';
+import { isCardRow, type PaymentMethodRow } from './payment-methods.table.js';
 import { type ResolvedPaymentMethod, resolved } from './resolved.js';
 import { TEST_PAYMENT_METHODS } from './sandbox-cards.js';
 import { testPaymentMethodRow } from './test-ids.js';
@@ -68,6 +70,10 @@ export class PaymentMethodsService {
   }
 
   async create(scope: Scope, input: CreateInput): Promise<PaymentMethodObject> {
+    if (input.type === 'paypal') {
+      if (input.card) throw invalidParam('card', 'card cannot be given for a payment method of type paypal.');
+      return toPaymentMethodObject(await this.storePayPal(scope, input));
+    }
     if (!input.card) throw missingParam('card');
     const details = mergeBillingDetails(undefined, input.billing_details);
     const row = await this.db.transaction().execute((trx) =>
@@ -79,6 +85,40 @@ export class PaymentMethodsService {
       }),
     );
     return toPaymentMethodObject(row);
+  }
+
+  /**
+   * A PayPal payment method (POST /v1/payment_methods type=paypal, or a payment intent's
+   * payment_method_data[type]=paypal): no card and nothing secret; the payer approves at PayPal.
+   */
+  async storePayPal(
+    scope: Scope,
+    input: Pick<CreateInput, 'billing_details' | 'metadata' | 'allow_redisplay'>,
+  ): Promise<PaymentMethodRow> {
+    return insertPaymentMethod(this.db, {
+      id: newId('pm'),
+      merchant_id: scope.merchantId,
+      livemode: scope.livemode,
+      type: 'paypal',
+      created_at: this.clock.now(),
+      customer_id: null,
+      detached_at: null,
+      billing_details: json(mergeBillingDetails(undefined, input.billing_details)),
+      metadata: json(initialMetadata(input.metadata)),
+      allow_redisplay: input.allow_redisplay ?? 'unspecified',
+      card_brand: null,
+      card_last4: null,
+      card_exp_month: null,
+      card_exp_year: null,
+      card_fingerprint: null,
+      card_fingerprint_key: null,
+      card_funding: null,
+      card_country: null,
+      card_cvc_check: null,
+      card_address_line1_check: null,
+      card_address_postal_code_check: null,
+      paypal: json({ country: null, payer_email: null, payer_id: null }),
+    });
   }
 
   private async row(scope: Scope, id: string): Promise<PaymentMethodRow> {
@@ -112,11 +152,15 @@ export class PaymentMethodsService {
         if (error instanceof MetadataLimitError) throw invalidParam('metadata', error.message);
         throw error;
       }
+      const cardChange = input.card?.exp_month !== undefined || input.card?.exp_year !== undefined;
+      if (cardChange && !isCardRow(current)) {
+        throw invalidParam('card', `${id} is a ${current.type} payment method and has no card to update.`);
+      }
       const expiry =
-        input.card?.exp_month !== undefined || input.card?.exp_year !== undefined
+        cardChange && isCardRow(current)
           ? checkExpiry(
-              input.card.exp_month ?? current.card_exp_month,
-              input.card.exp_year ?? current.card_exp_year,
+              input.card?.exp_month ?? current.card_exp_month,
+              input.card?.exp_year ?? current.card_exp_year,
               this.clock.now(),
             )
           : undefined;
@@ -156,7 +200,7 @@ export class PaymentMethodsService {
           this.cardDeps,
           trx,
           scope,
-          { number, exp_month: test.card_exp_month, exp_year: test.card_exp_year },
+          { number, exp_month: test.card_exp_month as number, exp_year: test.card_exp_year as number },
           {
             billing_details: json(test.billing_details),
             metadata: json({}),

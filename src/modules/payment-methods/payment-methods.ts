@@ -4,7 +4,14 @@ import { z } from 'zod';
 import { unixSeconds } from '../../clock.js';
 import { listParams } from '../../http/pagination.js';
 import { clearableText, email, integer, metadata, text } from '../../http/params.js';
-import type { BillingAddress, BillingDetails, PaymentMethodRow } from './payment-methods.table.js';
+import {
+  type BillingAddress,
+  type BillingDetails,
+  type CardPaymentMethodRow,
+  isCardRow,
+  type PaymentMethodRow,
+  type PayPalDetails,
+} from './payment-methods.table.js';
 
 const addressShape = {
   city: clearableText(200).optional(),
@@ -15,7 +22,7 @@ const addressShape = {
   state: clearableText(200).optional(),
 };
 
-const billingDetails = z.strictObject({
+export const billingDetails = z.strictObject({
   address: z.union([z.literal('').transform(() => null), z.strictObject(addressShape)]).optional(),
   email: email().optional(),
   name: clearableText(256).optional(),
@@ -26,7 +33,7 @@ const allowRedisplay = z.enum(['always', 'limited', 'unspecified']);
 
 export const createFields = {
   // A string first, so an absent type is parameter_missing rather than an invalid value.
-  type: z.string().pipe(z.enum(['card'])),
+  type: z.string().pipe(z.enum(['card', 'paypal'])),
   card: z
     .strictObject({
       number: text(64),
@@ -53,7 +60,7 @@ export const listFilters = {
   ...listParams,
   // Required, as in Stripe; checked in the service so the 400 says parameter_missing with its name.
   customer: text(255).optional(),
-  type: z.enum(['card']).optional(),
+  type: z.enum(['card', 'paypal']).optional(),
 };
 
 export type CreateInput = z.output<z.ZodObject<typeof createFields>>;
@@ -90,39 +97,46 @@ export function mergeBillingDetails(current: BillingDetails | undefined, input: 
   };
 }
 
+/** Stripe's object: the type's own hash (`card` or `paypal`) beside the common fields. */
 export function toPaymentMethodObject(row: PaymentMethodRow) {
-  const brand = row.card_brand;
-  return {
+  const common = {
     id: row.id,
     object: 'payment_method' as const,
     allow_redisplay: row.allow_redisplay,
     billing_details: { ...row.billing_details, tax_id: null },
-    card: {
-      brand,
-      checks: {
-        address_line1_check: row.card_address_line1_check,
-        address_postal_code_check: row.card_address_postal_code_check,
-        cvc_check: row.card_cvc_check,
-      },
-      country: row.card_country,
-      display_brand: displayBrand(brand),
-      exp_month: row.card_exp_month,
-      exp_year: row.card_exp_year,
-      fingerprint: row.card_fingerprint,
-      funding: row.card_funding,
-      generated_from: null,
-      last4: row.card_last4,
-      networks: { available: [brand], preferred: null },
-      regulated_status: null,
-      three_d_secure_usage: { supported: true },
-      wallet: null,
-    },
     created: unixSeconds(row.created_at),
     customer: row.customer_id,
     customer_account: null,
     livemode: row.livemode,
     metadata: row.metadata,
     type: row.type,
+  };
+  type Shaped = typeof common & { card?: ReturnType<typeof cardHash>; paypal?: PayPalDetails };
+  if (isCardRow(row)) return { ...common, card: cardHash(row) } as Shaped;
+  return { ...common, paypal: row.paypal ?? { country: null, payer_email: null, payer_id: null } } as Shaped;
+}
+
+function cardHash(row: CardPaymentMethodRow) {
+  const brand = row.card_brand;
+  return {
+    brand,
+    checks: {
+      address_line1_check: row.card_address_line1_check,
+      address_postal_code_check: row.card_address_postal_code_check,
+      cvc_check: row.card_cvc_check,
+    },
+    country: row.card_country,
+    display_brand: displayBrand(brand),
+    exp_month: row.card_exp_month,
+    exp_year: row.card_exp_year,
+    fingerprint: row.card_fingerprint,
+    funding: row.card_funding,
+    generated_from: null,
+    last4: row.card_last4,
+    networks: { available: [brand], preferred: null },
+    regulated_status: null,
+    three_d_secure_usage: { supported: true },
+    wallet: null,
   };
 }
 

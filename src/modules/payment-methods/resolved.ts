@@ -3,7 +3,7 @@
 // so passing them to a logger or into an event prints a mask.
 import type { Secret } from '../vault/secret.js';
 import { type PaymentMethodObject, toPaymentMethodObject } from './payment-methods.js';
-import type { PaymentMethodRow } from './payment-methods.table.js';
+import { isCardRow, type PaymentMethodRow, type PaymentMethodType } from './payment-methods.table.js';
 
 export interface RevealedCard {
   number: Secret<string>;
@@ -15,11 +15,13 @@ export interface RevealedCard {
 
 export interface ResolvedPaymentMethod {
   id: string;
+  type: PaymentMethodType;
   /** A shared test id (pm_card_visa, ...) rather than a stored payment method. */
   testId: boolean;
   customer: string | null;
   /** Detached payment methods cannot be used for payments again (Stripe's rule). */
   detached: boolean;
+  /** Null for types without a card (PayPal). */
   card: {
     brand: string;
     last4: string;
@@ -28,7 +30,7 @@ export interface ResolvedPaymentMethod {
     fingerprint: string;
     funding: string;
     country: string | null;
-  };
+  } | null;
   object: PaymentMethodObject;
   /** Decrypts the card for the provider call; `purpose` labels vault_decryptions_total. */
   revealCard(purpose: string): Promise<RevealedCard>;
@@ -39,24 +41,29 @@ export function resolved(
   testId: boolean,
   reveal: (purpose: string) => Promise<{ number: Secret<string>; cvc: Secret<string> | null }>,
 ): ResolvedPaymentMethod {
+  const card = isCardRow(row) ? row : undefined;
   return {
     id: row.id,
+    type: row.type,
     testId,
     customer: row.customer_id,
     detached: row.detached_at !== null,
-    card: {
-      brand: row.card_brand,
-      last4: row.card_last4,
-      exp_month: row.card_exp_month,
-      exp_year: row.card_exp_year,
-      fingerprint: row.card_fingerprint,
-      funding: row.card_funding,
-      country: row.card_country,
-    },
+    card: card
+      ? {
+          brand: card.card_brand,
+          last4: card.card_last4,
+          exp_month: card.card_exp_month,
+          exp_year: card.card_exp_year,
+          fingerprint: card.card_fingerprint,
+          funding: card.card_funding,
+          country: card.card_country,
+        }
+      : null,
     object: toPaymentMethodObject(row),
     async revealCard(purpose) {
+      if (!card) throw new Error(`payment method ${row.id} is ${row.type}, not a card`);
       const secret = await reveal(purpose);
-      return { ...secret, exp_month: row.card_exp_month, exp_year: row.card_exp_year };
+      return { ...secret, exp_month: card.card_exp_month, exp_year: card.card_exp_year };
     },
   };
 }

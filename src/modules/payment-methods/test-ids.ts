@@ -42,5 +42,6 @@ export function testPaymentMethodRow(
     card_cvc_check: null,
     card_address_line1_check: null,
     card_address_postal_code_check: null,
+    paypal: null,
   };
 }

@@ -48,6 +48,16 @@ function outcomeOf(row: ChargeRow) {
   };
 }
 
+/** Stripe's paypal details; we do not keep the payer's data on the charge. */
+const PAYPAL_DETAILS = {
+  country: null,
+  payer_email: null,
+  payer_id: null,
+  payer_name: null,
+  seller_protection: null,
+  transaction_id: null,
+};
+
 export function toChargeObject(row: ChargeRow, refunds: RefundRow[] = []) {
   const card = row.card;
   const refundObjects: RefundObject[] = refunds.map(toRefundObject);
@@ -109,7 +119,9 @@ export function toChargeObject(row: ChargeRow, refunds: RefundRow[] = []) {
           },
           type: 'card' as const,
         }
-      : null,
+      : row.provider === 'paypal'
+        ? { paypal: PAYPAL_DETAILS, type: 'paypal' as const }
+        : null,
     receipt_email: null,
     receipt_number: null,
     receipt_url: null,

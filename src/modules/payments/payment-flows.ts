@@ -13,8 +13,14 @@ import type { Scope } from '../../http/expand.js';
 import type { IdempotencyHandle } from '../../http/idempotency.js';
 import { newId } from '../../ids.js';
 import { providerSupports } from '../../money/currencies.js';
-import type { AttemptContext, PaymentOutcome, PaymentProvider } from '../../providers/provider.js';
-import type { ProviderRegistry } from '../../providers/registry.js';
+import type {
+  AttemptContext,
+  PaymentOutcome,
+  PaymentProvider,
+  PaymentSource,
+  ProviderName,
+} from '../../providers/provider.js';
+import { DEFAULT_ROUTES } from '../../providers/static-routing.js';
 import type { EventsService } from '../events/events.service.js';
 import type { PaymentMethodsService } from '../payment-methods/payment-methods.service.js';
 import type { ResolvedPaymentMethod, RevealedCard } from '../payment-methods/resolved.js';
@@ -41,10 +47,30 @@ import type { PaymentAttemptRow, PaymentIntentRow, PaymentIntentsTable } from '.
 import type { PaymentSettlement, RequestRef, Settled } from './settlement.js';
 import { recheckAt, recordIntentEvent } from './settlement.js';
 
+/** What a confirmation is routed by (DESIGN sections 6 and 9). */
+export interface RouteQuery {
+  merchantId: string;
+  livemode: boolean;
+  paymentMethodType: 'card' | 'paypal' | 'wallet';
+  currency: string;
+  amount: number;
+}
+
+/**
+ * The providers as payments see them: an ordered list of candidates per payment, each behind its
+ * circuit breaker and limits, and the run-time fallback switch (src/providers/gateway.ts).
+ */
+export interface PaymentRouting {
+  route(query: RouteQuery): Promise<ProviderName[]>;
+  provider(name: ProviderName): PaymentProvider | undefined;
+  fallbackEnabled(): boolean | Promise<boolean>;
+  recordFallback(from: ProviderName, to: ProviderName): void;
+}
+
 export interface FlowDeps {
   db: Kysely<Database>;
   clock: Clock;
-  providers: ProviderRegistry;
+  routing: PaymentRouting;
   paymentMethods: PaymentMethodsService;
   settlement: PaymentSettlement;
   metrics: PaymentMetrics;
@@ -187,28 +213,39 @@ async function lockInSettlementOrder(
   );
 }
 
+/** No attempt could be made: nothing was charged, and a later retry (same key) may be routed again. */
+function noProvider(message: string): AppError {
+  return new AppError(503, 'api_error', 'provider_unavailable', message, {
+    shouldRetry: true,
+    releasesIdempotencyKey: true,
+  });
+}
+
+/** An attempt that ended proving no charge (settlement's no_charge): the only kind that falls back. */
+function provedNoCharge(settled: Settled): boolean {
+  return settled.attempt.status === 'failed' && settled.attempt.error?.type === 'api_error';
+}
+
+interface Prepared {
+  method: ResolvedPaymentMethod;
+  returnUrl: string | undefined;
+  revealed: RevealedCard | undefined;
+  /** Providers to try in order; the next one only after the previous proved no charge. */
+  candidates: ProviderName[];
+}
+
 export class PaymentFlows {
   constructor(private readonly deps: FlowDeps) {}
 
-  private provider(): PaymentProvider {
-    const stripe = this.deps.providers.stripe;
-    if (!stripe) {
-      throw new AppError(
-        503,
-        'api_error',
-        'provider_unavailable',
-        'No card payment provider is configured.',
-        {
-          shouldRetry: false,
-          releasesIdempotencyKey: true,
-        },
-      );
-    }
-    return stripe;
+  /** The provider an existing attempt was made with (capture, cancel, closing an old 3DS page). */
+  private providerOf(attempt: Pick<PaymentAttemptRow, 'provider'>): PaymentProvider {
+    const provider = this.deps.routing.provider(attempt.provider as ProviderName);
+    if (!provider) throw noProvider(`The ${attempt.provider} provider of this payment is not configured.`);
+    return provider;
   }
 
   /** Checks everything a confirmation needs before any state changes (invariant 9). */
-  private async prepare(scope: Scope, intent: PaymentIntentRow, input: ConfirmInput) {
+  private async prepare(scope: Scope, intent: PaymentIntentRow, input: ConfirmInput): Promise<Prepared> {
     assertCanApply('confirm', intent.status, intent.id);
     const paymentMethodId = input.payment_method ?? intent.payment_method_id;
     if (!paymentMethodId) {
@@ -223,21 +260,42 @@ export class PaymentFlows {
     const method = await this.deps.paymentMethods.resolvePaymentMethod(scope, paymentMethodId);
     if (!method) throw resourceMissing('payment_method', paymentMethodId, 'payment_method');
     this.checkMethod(intent, method);
-    const returnUrl = input.return_url ?? intent.return_url;
+    const returnUrl = input.return_url ?? intent.return_url ?? undefined;
     let revealed: RevealedCard | undefined;
-    if (!returnUrl && !scope.livemode) {
+    if (method.type === 'paypal' && !returnUrl) {
+      // The payer approves at PayPal and comes back through our return hop to this URL.
+      throw missingParam('return_url');
+    }
+    if (method.type === 'card' && !returnUrl && !scope.livemode) {
       // Revealed once here and reused for the provider call.
       revealed = await method.revealCard('payment_confirm');
       if (needsAuthentication(revealed.number.reveal())) throw missingParam('return_url');
     }
-    if (!providerSupports('stripe', intent.currency, intent.amount)) {
-      throw invalidParam(
-        'currency',
-        `No configured provider takes ${intent.amount} ${intent.currency.toUpperCase()}.`,
-        'currency_not_supported',
+    const candidates = await this.deps.routing.route({
+      merchantId: scope.merchantId,
+      livemode: scope.livemode,
+      paymentMethodType: method.type,
+      currency: intent.currency,
+      amount: intent.amount,
+    });
+    if (candidates.length === 0) {
+      // No candidate because the currency cannot be taken this way (400), or because no provider
+      // that could is configured or eligible here (503, nothing charged).
+      const anyTakesIt = DEFAULT_ROUTES[method.type].some((name) =>
+        providerSupports(name, intent.currency, intent.amount),
+      );
+      if (!anyTakesIt) {
+        throw invalidParam(
+          'currency',
+          `No configured provider takes ${intent.amount} ${intent.currency.toUpperCase()} by ${method.type}.`,
+          'currency_not_supported',
+        );
+      }
+      throw noProvider(
+        `No ${method.type} payment provider is configured for this payment; nothing was charged.`,
       );
     }
-    return { method, returnUrl, revealed };
+    return { method, returnUrl, revealed, candidates };
   }
 
   private checkMethod(intent: PaymentIntentRow, method: ResolvedPaymentMethod): void {
@@ -253,12 +311,13 @@ export class PaymentFlows {
         'The PaymentMethod belongs to another customer than this PaymentIntent.',
       );
     }
-    if (!(intent.payment_method_types as string[]).includes('card')) {
+    if (!(intent.payment_method_types as string[]).includes(method.type)) {
       throw invalidParam(
         'payment_method',
-        "The PaymentMethod type card is not in this PaymentIntent's payment_method_types.",
+        `The PaymentMethod type ${method.type} is not in this PaymentIntent's payment_method_types.`,
       );
     }
+    if (!method.card) return;
     const now = this.deps.clock.now();
     const { exp_year: year, exp_month: month } = method.card;
     if (year < now.getUTCFullYear() || (year === now.getUTCFullYear() && month < now.getUTCMonth() + 1)) {
@@ -274,6 +333,10 @@ export class PaymentFlows {
    * Confirms `intent`. With `flow.create` the intent is new (create-with-confirm): it is inserted in
    * the same transaction as its first attempt, and its stored answer keeps its idempotency key (a retry
    * must not create a second intent); a plain confirm that proved no charge frees its key.
+   *
+   * Candidates are tried in routing order. The next provider gets its own attempt only when the last
+   * one proved that no money moved (connection refused, circuit open, 401/403, 429, 400) and the
+   * fallback switch is on; a decline or an unknown outcome ends the confirmation (invariant 2).
    */
   async confirm(
     scope: Scope,
@@ -281,12 +344,42 @@ export class PaymentFlows {
     input: ConfirmInput,
     flow: FlowRequest & { create?: Insertable<PaymentIntentsTable> },
   ): Promise<PaymentIntentRow> {
-    const provider = this.provider();
-    const { method, returnUrl, revealed } = await this.prepare(scope, intent, input);
+    const prepared = await this.prepare(scope, intent, input);
     if (intent.status === 'requires_action') await this.closePreviousAttempt(intent);
+    const { candidates } = prepared;
+    let settled: Settled | undefined;
+    for (const [index, name] of candidates.entries()) {
+      const provider = this.deps.routing.provider(name);
+      if (!provider) continue;
+      const started = await this.startAttempt(scope, intent, input, flow, prepared, {
+        provider: name,
+        insertIntent: index === 0 ? flow.create : undefined,
+      });
+      settled = await this.run(provider, started, prepared.method, flow.request, prepared.revealed);
+      const next = candidates[index + 1];
+      if (!next || !provedNoCharge(settled) || !(await this.deps.routing.fallbackEnabled())) break;
+      this.deps.routing.recordFallback(name, next);
+    }
+    if (!settled)
+      throw noProvider('No payment provider is configured for this payment; nothing was charged.');
+    // One confirmation is one attempt in the metrics (DESIGN section 9), whatever fell back inside it.
+    this.deps.metrics.attempts.inc({ gateway: settled.attempt.provider });
+    return confirmAnswer(settled, { releaseKeyOnNoCharge: flow.create === undefined });
+  }
+
+  /** Phase 1, one transaction: the intent moves to processing with a new attempt on `provider`. */
+  private async startAttempt(
+    scope: Scope,
+    intent: PaymentIntentRow,
+    input: ConfirmInput,
+    flow: FlowRequest,
+    prepared: Prepared,
+    options: { provider: ProviderName; insertIntent: Insertable<PaymentIntentsTable> | undefined },
+  ): Promise<PaymentAttemptRow> {
+    const { method, returnUrl } = prepared;
     const attemptId = newId('pa');
     const now = this.deps.clock.now();
-    const started = await this.deps.db.transaction().execute(async (trx) => {
+    return this.deps.db.transaction().execute(async (trx) => {
       const captureMethod = input.capture_method ?? intent.capture_method;
       const confirming = {
         status: 'processing' as const,
@@ -297,8 +390,8 @@ export class PaymentFlows {
         last_payment_error: json(null),
         next_action: json(null),
       };
-      if (flow.create) {
-        const inserted = await insertIntent(trx, { ...flow.create, ...confirming });
+      if (options.insertIntent) {
+        const inserted = await insertIntent(trx, { ...options.insertIntent, ...confirming });
         await recordIntentEvent(
           this.deps.events,
           trx,
@@ -328,7 +421,7 @@ export class PaymentFlows {
         payment_intent_id: intent.id,
         merchant_id: scope.merchantId,
         livemode: scope.livemode,
-        provider: provider.name,
+        provider: options.provider,
         payment_method_id: method.id,
         amount: intent.amount,
         currency: intent.currency,
@@ -346,9 +439,6 @@ export class PaymentFlows {
       } satisfies ConfirmRecovery);
       return attempt;
     });
-    this.deps.metrics.attempts.inc({ gateway: provider.name });
-    const settled = await this.run(provider, started, method, flow.request, revealed);
-    return confirmAnswer(settled, { releaseKeyOnNoCharge: flow.create === undefined });
   }
 
   /**
@@ -361,7 +451,7 @@ export class PaymentFlows {
       ? await findAttempt(this.deps.db, intent.current_attempt_id)
       : undefined;
     if (!previous?.provider_payment_id || previous.status !== 'requires_action') return;
-    const provider = this.deps.providers.get(previous.provider as 'stripe');
+    const provider = this.deps.routing.provider(previous.provider as ProviderName);
     if (!provider) throw previousStillOpen();
     const outcome = await provider.cancel(attemptContext(previous), previous.provider_payment_id);
     if (outcome.status === 'canceled') {
@@ -402,23 +492,25 @@ export class PaymentFlows {
         provider_payment_id: providerPaymentId,
       });
     }
-    const revealed = revealedCard ?? (await method.revealCard('payment_confirm'));
-    const outcome = await provider.confirm(
-      context,
-      providerPaymentId,
-      {
-        kind: 'card',
-        card: {
-          number: revealed.number.reveal(),
-          expMonth: revealed.exp_month,
-          expYear: revealed.exp_year,
-          cvc: revealed.cvc?.reveal(),
-        },
-      },
-      this.returnHop(attempt),
-    );
+    const source = await this.sourceOf(method, revealedCard);
+    const outcome = await provider.confirm(context, providerPaymentId, source, this.returnHop(attempt));
     this.countError(provider.name, outcome);
     return this.deps.settlement.apply(attempt.id, outcome, { request, startedAt, method });
+  }
+
+  /** What the provider is given: the card from the vault, or nothing (the payer approves at PayPal). */
+  private async sourceOf(method: ResolvedPaymentMethod, revealedCard?: RevealedCard): Promise<PaymentSource> {
+    if (method.type === 'paypal') return { kind: 'redirect_wallet' };
+    const revealed = revealedCard ?? (await method.revealCard('payment_confirm'));
+    return {
+      kind: 'card',
+      card: {
+        number: revealed.number.reveal(),
+        expMonth: revealed.exp_month,
+        expYear: revealed.exp_year,
+        cvc: revealed.cvc?.reveal(),
+      },
+    };
   }
 
   private returnHop(attempt: PaymentAttemptRow): string {
@@ -444,7 +536,6 @@ export class PaymentFlows {
   }
 
   async capture(scope: Scope, id: string, input: CaptureInput, flow: FlowRequest): Promise<PaymentIntentRow> {
-    const provider = this.provider();
     const attempt = await this.deps.db.transaction().execute(async (trx) => {
       const { intent, attempt: current } = await lockInSettlementOrder(trx, scope, id, 'capture');
       assertCanApply('capture', intent.status, id);
@@ -474,12 +565,14 @@ export class PaymentFlows {
         paymentIntentId: id,
         attemptId: current.id,
       } satisfies ConfirmRecovery);
+      this.providerOf(current);
       return updateAttempt(trx, current.id, {
         pending_operation: 'capture',
         capture_amount: amount,
         next_check_at: recheckAt(this.deps.clock.now()),
       });
     });
+    const provider = this.providerOf(attempt);
     const outcome = await provider.capture(
       attemptContext(attempt),
       attempt.provider_payment_id as string,
@@ -524,7 +617,7 @@ export class PaymentFlows {
     });
     if (!intent.attempt) return intent.row;
     // The provider object must be canceled too, or the shopper could still complete 3DS and be charged.
-    const provider = this.provider();
+    const provider = this.providerOf(intent.attempt);
     const outcome = await provider.cancel(
       attemptContext(intent.attempt),
       intent.attempt.provider_payment_id as string,

@@ -5,9 +5,10 @@ import { z } from 'zod';
 import { unixSeconds } from '../../clock.js';
 import { listParams } from '../../http/pagination.js';
 import { boolean, clearableText, email, integer, metadata, text } from '../../http/params.js';
+import { billingDetails } from '../payment-methods/payment-methods.js';
 import type { PaymentIntentRow, StoredNextAction } from './payments.table.js';
 
-export const PAYMENT_METHOD_TYPES = ['card'] as const;
+export const PAYMENT_METHOD_TYPES = ['card', 'paypal'] as const;
 
 const captureMethod = z.enum(['automatic', 'automatic_async', 'manual']);
 const currency = z
@@ -18,6 +19,15 @@ const methodTypes = z.array(text(64)).max(20);
 const url = text(2048).refine((value) => /^https?:\/\/[^\s]+$/.test(value), {
   message: 'must be an absolute http(s) URL',
 });
+
+/** A payment method made with the intent (Stripe's payment_method_data); PayPal's needs nothing else. */
+const paymentMethodData = z.strictObject({
+  type: z.string().pipe(z.enum(['paypal'])),
+  billing_details: billingDetails.optional(),
+  metadata: metadata().optional(),
+});
+
+export type PaymentMethodData = z.output<typeof paymentMethodData>;
 
 /** Stripe parameters we accept and store but do not act on yet (DESIGN section 4). */
 const storedOnly = {
@@ -37,6 +47,7 @@ export const createFields = {
   currency,
   customer: text(255).optional(),
   payment_method: text(255).optional(),
+  payment_method_data: paymentMethodData.optional(),
   payment_method_types: methodTypes.optional(),
   allowed_payment_method_types: methodTypes.optional(),
   automatic_payment_methods: z
@@ -65,6 +76,7 @@ export const updateFields = {
 
 export const confirmFields = {
   payment_method: text(255).optional(),
+  payment_method_data: paymentMethodData.optional(),
   return_url: url.optional(),
   capture_method: captureMethod.optional(),
   ...storedOnly,

@@ -1,11 +1,12 @@
 // HTTP surface of payment intents (/v1/payment_intents) and charges (/v1/charges). Confirm, capture and
 // create-with-confirm are resumable: a retry after a crash continues from the saved attempt instead of
 // starting a new one, and the completer stores their answer if nobody retries.
-import { AppError } from '../../http/errors.js';
+import { AppError, invalidParam } from '../../http/errors.js';
 import type { Scope } from '../../http/expand.js';
 import type { IdempotencyHandle } from '../../http/idempotency.js';
 import { text } from '../../http/params.js';
 import type { Router } from '../../http/route.js';
+import type { PaymentMethodsService } from '../payment-methods/payment-methods.service.js';
 import { chargeListFilters } from './charges.js';
 import type { ChargesService } from './charges.service.js';
 import { type PaymentFlows, previewOf } from './payment-flows.js';
@@ -15,6 +16,7 @@ import {
   confirmFields,
   createFields,
   listFilters,
+  type PaymentMethodData,
   searchFields,
   toPaymentIntentObject,
   updateFields,
@@ -27,9 +29,26 @@ const tags = ['Payment intents'];
 
 export interface PaymentRouteDeps {
   payments: PaymentsService;
+  paymentMethods: Pick<PaymentMethodsService, 'storePayPal'>;
   flows: PaymentFlows;
   recovery: PaymentRecovery;
   charges: ChargesService;
+}
+
+/**
+ * payment_method_data: the payment method is made for this intent (PayPal's has nothing to check), once
+ * everything else about the request has passed its checks.
+ */
+async function inlinePaymentMethod(
+  deps: PaymentRouteDeps,
+  scope: Scope,
+  input: { payment_method?: string | undefined; payment_method_data?: PaymentMethodData | undefined },
+): Promise<string | undefined> {
+  if (!input.payment_method_data) return input.payment_method;
+  if (input.payment_method) {
+    throw invalidParam('payment_method_data', 'Pass payment_method or payment_method_data, not both.');
+  }
+  return (await deps.paymentMethods.storePayPal(scope, input.payment_method_data)).id;
 }
 
 /** A retried request whose first execution died: answer from the attempt it started, if any. */
@@ -63,7 +82,17 @@ export function registerPaymentIntentRoutes(router: Router, deps: PaymentRouteDe
         if (answer) return answer;
       }
       const request = { id: info.requestId, idempotencyKey: idempotency?.key };
-      const { confirm, ...fields } = input;
+      const { confirm, payment_method_data, ...checked } = input;
+      if (payment_method_data) {
+        if (checked.payment_method) {
+          throw invalidParam('payment_method_data', 'Pass payment_method or payment_method_data, not both.');
+        }
+        await payments.prepareCreate(merchant, checked);
+      }
+      const fields = {
+        ...checked,
+        payment_method: await inlinePaymentMethod(deps, merchant, { ...checked, payment_method_data }),
+      };
       if (!confirm) return payments.create(merchant, fields, request);
       if (!fields.payment_method) {
         throw new AppError(
@@ -141,7 +170,14 @@ export function registerPaymentIntentRoutes(router: Router, deps: PaymentRouteDe
       }
       const intent = await payments.row(merchant, params.id);
       const request = { id: info.requestId, idempotencyKey: idempotency?.key };
-      const confirmed = await flows.confirm(merchant, intent, input, { request, idempotency });
+      const { payment_method_data, ...rest } = input;
+      const paymentMethod = await inlinePaymentMethod(deps, merchant, input);
+      const confirmed = await flows.confirm(
+        merchant,
+        intent,
+        { ...rest, ...(paymentMethod ? { payment_method: paymentMethod } : {}) },
+        { request, idempotency },
+      );
       return toPaymentIntentObject(confirmed);
     },
   });

@@ -29,7 +29,22 @@ export function paymentEventHandler(
   recovery: PaymentRecovery,
 ): ProviderEventHandler {
   return {
-    types: ['payment_intent.', 'charge.succeeded', 'charge.failed', 'charge.captured', 'charge.expired'],
+    types: [
+      // Stripe
+      'payment_intent.',
+      'charge.succeeded',
+      'charge.failed',
+      'charge.captured',
+      'charge.expired',
+      // PayPal: an approval to complete, a capture or authorization decided
+      'CHECKOUT.ORDER.APPROVED',
+      'CHECKOUT.ORDER.COMPLETED',
+      'PAYMENT.CAPTURE.COMPLETED',
+      'PAYMENT.CAPTURE.DENIED',
+      'PAYMENT.CAPTURE.PENDING',
+      'PAYMENT.AUTHORIZATION.CREATED',
+      'PAYMENT.AUTHORIZATION.VOIDED',
+    ],
     async handle(provider: ProviderName, event: ProviderEvent) {
       if (!event.providerPaymentId) return;
       let attempt = await findAttemptByProviderId(db, provider, event.providerPaymentId);

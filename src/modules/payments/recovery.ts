@@ -10,10 +10,15 @@ import { AppError } from '../../http/errors.js';
 import type { IdempotencyHandle } from '../../http/idempotency.js';
 import { INTERRUPTED_BODY } from '../../http/idempotency.js';
 import type { Logger } from '../../observability/logger.js';
-import type { PaymentOutcome } from '../../providers/provider.js';
-import type { ProviderRegistry } from '../../providers/registry.js';
+import type { PaymentOutcome, PaymentProvider, ProviderName } from '../../providers/provider.js';
 import type { PaymentMethodsService } from '../payment-methods/payment-methods.service.js';
-import { attemptContext, type ConfirmRecovery, confirmAnswer, type PaymentFlows } from './payment-flows.js';
+import {
+  attemptContext,
+  type ConfirmRecovery,
+  confirmAnswer,
+  type PaymentFlows,
+  type PaymentRouting,
+} from './payment-flows.js';
 import { type PaymentIntentObject, toPaymentIntentObject } from './payment-intents.js';
 import { dueAttempts, findAttempt, findIntent, updateAttempt } from './payments.repository.js';
 import type { PaymentAttemptRow } from './payments.table.js';
@@ -32,7 +37,7 @@ export const IN_FLIGHT_MS = 150_000;
 export interface RecoveryDeps {
   db: Kysely<Database>;
   clock: Clock;
-  providers: ProviderRegistry;
+  routing: Pick<PaymentRouting, 'provider'>;
   paymentMethods: PaymentMethodsService;
   flows: PaymentFlows;
   settlement: PaymentSettlement;
@@ -46,20 +51,67 @@ export function isUnsettled(attempt: PaymentAttemptRow): boolean {
 export class PaymentRecovery {
   constructor(private readonly deps: RecoveryDeps) {}
 
-  private provider(attempt: PaymentAttemptRow) {
-    const provider = this.deps.providers.get(attempt.provider as 'stripe');
+  private provider(attempt: PaymentAttemptRow): PaymentProvider {
+    const provider = this.deps.routing.provider(attempt.provider as ProviderName);
     if (!provider)
       throw new Error(`provider ${attempt.provider} is not configured; attempt ${attempt.id} waits`);
     return provider;
   }
 
+  /**
+   * The provider's record of the attempt. A read refused before it reached the provider (circuit
+   * open, connection refused, 429) is no evidence of anything: it reads as unknown, never as no charge.
+   */
+  private async read(provider: PaymentProvider, attempt: PaymentAttemptRow): Promise<PaymentOutcome> {
+    const outcome = await provider.retrieve(attemptContext(attempt), attempt.provider_payment_id as string);
+    if (outcome.status !== 'no_charge') return outcome;
+    return { status: 'unknown', message: `The provider could not be read: ${outcome.message}` };
+  }
+
+  /**
+   * A shopper approved at the provider (PayPal): the attempt is finished there with its own key, but
+   * only while it is still the intent's live attempt waiting for that approval; an attempt retired by
+   * a newer confirmation or canceled is never completed, so approving a stale page charges nothing.
+   */
+  private async completeApproved(
+    provider: PaymentProvider,
+    attempt: PaymentAttemptRow,
+    outcome: PaymentOutcome,
+  ): Promise<PaymentOutcome> {
+    if (outcome.status !== 'requires_action' || !outcome.approved || !provider.complete) return outcome;
+    if (attempt.status !== 'requires_action' && attempt.status !== 'pending') return outcome;
+    if (attempt.pending_operation) return outcome;
+    const scope = { merchantId: attempt.merchant_id, livemode: attempt.livemode };
+    const intent = await findIntent(this.deps.db, scope, attempt.payment_intent_id);
+    if (intent?.current_attempt_id !== attempt.id || intent.status === 'canceled') return outcome;
+    const captureMethod = attempt.capture_method === 'manual' ? 'manual' : 'automatic';
+    return provider.complete(attemptContext(attempt), outcome.providerPaymentId, captureMethod);
+  }
+
+  /**
+   * The shopper turned back at the provider's approval page (PayPal's cancel_url). Unless the provider
+   * shows the payment approved after all (then it is completed, above), the attempt fails as a failed
+   * authentication does on Stripe, and the object is canceled there so no late approval can charge.
+   */
+  async abandonApproval(attempt: PaymentAttemptRow): Promise<Settled> {
+    const settled = await this.settleFromProvider(attempt);
+    if (settled.attempt.status !== 'requires_action' || !attempt.provider_payment_id) return settled;
+    const provider = this.provider(attempt);
+    const canceled = await provider.cancel(attemptContext(attempt), attempt.provider_payment_id);
+    if (canceled.status !== 'canceled') return this.deps.settlement.apply(attempt.id, canceled);
+    return this.deps.settlement.apply(attempt.id, {
+      status: 'declined',
+      providerPaymentId: attempt.provider_payment_id,
+      code: 'payment_intent_authentication_failure',
+      message: 'The customer did not approve the payment at the provider.',
+    });
+  }
+
   /** Reads the provider's record of the attempt and applies it (webhooks, the return hop). */
   async settleFromProvider(attempt: PaymentAttemptRow): Promise<Settled> {
     if (!attempt.provider_payment_id) return this.recover(attempt);
-    const outcome = await this.provider(attempt).retrieve(
-      attemptContext(attempt),
-      attempt.provider_payment_id,
-    );
+    const provider = this.provider(attempt);
+    const outcome = await this.completeApproved(provider, attempt, await this.read(provider, attempt));
     if (outcome.status === 'unknown' || isUnsettled(attempt)) return this.recover(attempt, outcome);
     return this.deps.settlement.apply(attempt.id, outcome);
   }
@@ -87,7 +139,8 @@ export class PaymentRecovery {
     }
 
     const providerId = attempt.provider_payment_id;
-    let outcome = known ?? (await provider.retrieve(context, providerId));
+    let outcome =
+      known ?? (await this.completeApproved(provider, attempt, await this.read(provider, attempt)));
     if (age < IN_FLIGHT_MS && (outcome.status === 'unknown' || attempt.pending_operation)) {
       if (
         outcome.status === 'unknown' ||

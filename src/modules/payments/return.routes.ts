@@ -21,7 +21,7 @@ export function registerReturnRoutes(
   app: FastifyInstance,
   deps: { db: Kysely<Database>; recovery: PaymentRecovery; logger: Logger },
 ): void {
-  app.get<{ Params: { provider: string; attempt: string } }>(
+  app.get<{ Params: { provider: string; attempt: string }; Querystring: { canceled?: string } }>(
     '/return/:provider/:attempt',
     { schema: { hide: true } },
     async (request, reply) => {
@@ -30,7 +30,10 @@ export function registerReturnRoutes(
         return reply.code(404).type('text/html').send('<p>This payment link is not known.</p>');
       }
       try {
-        await deps.recovery.settleFromProvider(attempt);
+        // PayPal sends a payer who turned back to the cancel URL (?canceled=true); the provider's own
+        // record is still read first, so a forged parameter can at most fail a payment never approved.
+        if (request.query.canceled === 'true') await deps.recovery.abandonApproval(attempt);
+        else await deps.recovery.settleFromProvider(attempt);
       } catch (error) {
         // The shopper is sent on regardless; the settlement job and webhooks finish the attempt.
         deps.logger.warn({ err: error, attempt: attempt.id }, 'return hop could not read the provider');

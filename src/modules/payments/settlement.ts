@@ -531,11 +531,13 @@ const INTENT_EVENTS: Partial<Record<PaymentIntentStatus, string>> = {
   canceled: 'canceled',
 };
 
-function chargeCardOf(method: ResolvedPaymentMethod): ChargeCard {
+/** A charge's card details; null for payment methods without a card (PayPal's wallet). */
+function chargeCardOf(method: ResolvedPaymentMethod): ChargeCard | null {
+  if (!method.card) return null;
   return {
     ...method.card,
     billing_details: method.object.billing_details,
-    cvc_check: method.object.card.checks?.cvc_check ?? null,
+    cvc_check: method.object.card?.checks?.cvc_check ?? null,
   };
 }
 

@@ -15,8 +15,7 @@ import type { IdempotencyHandle } from '../../http/idempotency.js';
 import { type ListParams, listObject, paginate } from '../../http/pagination.js';
 import { initialMetadata, MetadataLimitError, mergeMetadata } from '../../http/params.js';
 import { newId } from '../../ids.js';
-import type { ProviderName, RefundOutcome } from '../../providers/provider.js';
-import type { ProviderRegistry } from '../../providers/registry.js';
+import type { PaymentProvider, ProviderName, RefundOutcome } from '../../providers/provider.js';
 import type { EventsService } from '../events/events.service.js';
 import { attemptContext } from '../payments/payment-flows.js';
 import { findAttempt } from '../payments/payments.repository.js';
@@ -40,7 +39,8 @@ import {
 export interface RefundsDeps {
   db: Kysely<Database>;
   clock: Clock;
-  providers: ProviderRegistry;
+  /** The providers behind their circuit breakers and limits (the gateway), by name. */
+  providers: { get(name: ProviderName): PaymentProvider | undefined };
   events: EventsService;
   payments: PaymentsService;
   settlement: RefundSettlement;

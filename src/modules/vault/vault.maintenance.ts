@@ -167,6 +167,7 @@ function checkEntry(keys: VaultKeys, row: PagedEntry, kind: 'card' | 'cvc', coun
     const { number } = JSON.parse(plaintext.toString('utf8')) as { number?: unknown };
     if (typeof number !== 'string' || !/^\d{12,19}$/.test(number) || !luhnValid(number))
       return 'card number is malformed';
+    if (!row.card_last4 || !row.card_fingerprint_key) return 'the payment method of this entry is not a card';
     if (!number.endsWith(row.card_last4)) return 'card number does not match the payment method last 4';
     const fingerprintKey = keys.fingerprintKey(row.card_fingerprint_key);
     if (
