@@ -85,6 +85,37 @@ describe('an answer lost after the charge', () => {
     },
   );
 
+  it("a provider that refuses the settlement's GET (429) is no evidence: the charged payment stays processing", async () => {
+    // Regression: recovery applied the refused read's no_charge, failing an attempt that had charged.
+    await emulator.post(
+      '/_emulator/webhook_target',
+      { url: 'http://127.0.0.1:9/nowhere', secret: 'whsec_x' },
+      { as: 'json' },
+    );
+    try {
+      await faults({ mode: 'drop_after_charge' });
+      const answer = await pay();
+      expect(answer.body.status).toBe('processing');
+      // A 429 proves the GET was not served, so it reads as no_charge at the connector's edge.
+      await faults({ error_rate: 1, status: 429 });
+      await advanceClock(900);
+      const refused = await t.service.services.paymentRecovery.runDue();
+      expect(refused.checked).toBeGreaterThanOrEqual(1);
+      const during = await t.merchant.get<Intent>(`/v1/payment_intents/${answer.body.id}`);
+      expect(during.body.status).toBe('processing');
+      const [attempt] = await attemptsOf(answer.body.id);
+      expect(attempt?.status).toBe('pending');
+      await emulator.delete('/_emulator/faults');
+      await advanceClock(3600);
+      await t.service.services.paymentRecovery.runDue();
+      const after = await t.merchant.get<Intent>(`/v1/payment_intents/${answer.body.id}`);
+      expect(after.body.status).toBe('succeeded');
+      expect(await providerCharges(answer.body.id)).toHaveLength(1);
+    } finally {
+      t.service.providers.listening(t.url);
+    }
+  });
+
   it('without webhooks, the settlement job settles it by a GET', async () => {
     const webhooks = t.service.providers.emulators.stripe;
     await emulator.post(
