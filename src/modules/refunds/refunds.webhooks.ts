@@ -32,6 +32,28 @@ function refundsIn(payload: unknown): ProviderRefund[] {
   return [];
 }
 
+/** PayPal's refund events carry the refund as `resource`, ours in custom_id; mapped to Stripe's words. */
+function paypalRefundsIn(payload: unknown): ProviderRefund[] {
+  const resource = (payload as { resource?: { id?: string; status?: string; custom_id?: string } } | null)
+    ?.resource;
+  if (!resource?.id) return [];
+  const status =
+    resource.status === 'COMPLETED'
+      ? 'succeeded'
+      : resource.status === 'FAILED' || resource.status === 'CANCELLED'
+        ? 'failed'
+        : 'pending';
+  return [
+    {
+      id: resource.id,
+      object: 'refund',
+      status,
+      failure_reason: status === 'failed' ? 'declined' : null,
+      metadata: resource.custom_id ? { refund_id: resource.custom_id } : null,
+    },
+  ];
+}
+
 export function observe(refund: ProviderRefund): RefundObservation {
   switch (refund.status) {
     case 'succeeded':
@@ -51,9 +73,16 @@ export function refundEventHandler(
   logger: Logger,
 ): ProviderEventHandler {
   return {
-    types: ['charge.refunded', 'charge.refund.updated', 'refund.'],
-    async handle(_provider: ProviderName, event: ProviderEvent) {
-      for (const refund of refundsIn(event.payload)) {
+    types: [
+      'charge.refunded',
+      'charge.refund.updated',
+      'refund.',
+      'PAYMENT.CAPTURE.REFUNDED',
+      'PAYMENT.REFUND.',
+    ],
+    async handle(provider: ProviderName, event: ProviderEvent) {
+      const refunds = provider === 'paypal' ? paypalRefundsIn(event.payload) : refundsIn(event.payload);
+      for (const refund of refunds) {
         const ourId = refund.metadata?.refund_id;
         const ours =
           (ourId ? await findRefundById(db, ourId) : undefined) ??
