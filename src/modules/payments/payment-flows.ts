@@ -353,7 +353,8 @@ export class PaymentFlows {
       if (!provider) continue;
       const started = await this.startAttempt(scope, intent, input, flow, prepared, {
         provider: name,
-        insertIntent: index === 0 ? flow.create : undefined,
+        // Create-with-confirm inserts the intent with its first attempt, whichever provider that is.
+        insertIntent: settled === undefined ? flow.create : undefined,
       });
       settled = await this.run(provider, started, prepared.method, flow.request, prepared.revealed);
       const next = candidates[index + 1];
