@@ -51,6 +51,58 @@ const url = (protocols: string[]) =>
     { message: `must be a URL (${protocols.join(' or ')})` },
   );
 
+/** A ratio strictly between 0 and 1 (cockatiel's SamplingBreaker refuses 0 and 1). */
+const openRatio = (fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return fallback;
+      const parsed = Number(value.trim());
+      if (!Number.isFinite(parsed) || parsed <= 0 || parsed >= 1) {
+        ctx.addIssue({ code: 'custom', message: `must be a ratio above 0 and below 1 (got "${value}")` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const ROUTED_PROVIDERS = ['stripe', 'paypal', 'wallet'] as const;
+const routingDefaultsSchema = z
+  .object({
+    card: z.array(z.enum(ROUTED_PROVIDERS)),
+    paypal: z.array(z.enum(ROUTED_PROVIDERS)),
+    wallet: z.array(z.enum(ROUTED_PROVIDERS)),
+  })
+  .partial()
+  .strict();
+export const DEFAULT_ROUTING = Object.freeze({
+  card: ['stripe', 'paypal'],
+  paypal: ['paypal'],
+  wallet: ['wallet'],
+}) as Readonly<Record<'card' | 'paypal' | 'wallet', readonly (typeof ROUTED_PROVIDERS)[number][]>>;
+
+/** ROUTING_DEFAULTS: ordered providers per payment method type, as JSON; types left out keep the default. */
+const routingDefaults = optionalString.transform((value, ctx) => {
+  if (value === undefined) return DEFAULT_ROUTING;
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be JSON such as {"card":["stripe","paypal"]}' });
+    return z.NEVER;
+  }
+  const parsed = routingDefaultsSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    ctx.addIssue({
+      code: 'custom',
+      message: `${issue?.path.join('.') || 'value'}: ${issue?.message ?? 'invalid'} (payment method types card, paypal, wallet; providers stripe, paypal, wallet)`,
+    });
+    return z.NEVER;
+  }
+  return Object.freeze({ ...DEFAULT_ROUTING, ...parsed.data });
+});
+
 const csv = optionalString.transform((value) =>
   value === undefined
     ? []
@@ -99,6 +151,20 @@ const envSchema = z.object({
   TEST_CLOCK: bool(false),
   CIRCUIT_BREAKER_ENABLED: bool(true),
   FALLBACK_PROVIDER_ENABLED: bool(true),
+  /** Share of failed provider calls in the window above which a provider's circuit opens. */
+  CIRCUIT_BREAKER_FAILURE_RATIO: openRatio(0.5),
+  CIRCUIT_BREAKER_WINDOW_MS: int(30_000, 100, 3_600_000),
+  /** Calls the window must hold before the ratio can open the circuit. */
+  CIRCUIT_BREAKER_MIN_CALLS: int(10, 1, 1_000_000),
+  /** How long an open circuit waits before letting one probe call through (half-open). */
+  CIRCUIT_BREAKER_HALF_OPEN_AFTER_MS: int(30_000, 10, 3_600_000),
+  /** Concurrent calls per provider; more wait in a queue of PROVIDER_MAX_QUEUE, beyond it no_charge. */
+  PROVIDER_MAX_CONCURRENCY: int(512, 1, 100_000),
+  PROVIDER_MAX_QUEUE: int(2048, 0, 1_000_000),
+  /** Calls per second per provider (0 = unlimited); a call waits up to PROVIDER_RATE_LIMIT_MAX_WAIT_MS. */
+  PROVIDER_RATE_LIMIT_PER_SECOND: int(0, 0, 1_000_000),
+  PROVIDER_RATE_LIMIT_MAX_WAIT_MS: int(1_000, 0, 60_000),
+  ROUTING_DEFAULTS: routingDefaults,
   ENHANCED_MONITORING: bool(false),
   OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']),
   OTEL_TRACES_SAMPLER_ARG: z

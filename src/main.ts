@@ -54,6 +54,8 @@ import { paymentEventHandler } from './modules/payments/payments.webhooks.js';
 import { PaymentRecovery } from './modules/payments/recovery.js';
 import { registerReturnRoutes } from './modules/payments/return.routes.js';
 import { PaymentSettlement } from './modules/payments/settlement.js';
+import { registerProviderControlRoutes } from './modules/provider-controls/provider-controls.routes.js';
+import { ProviderControlsService } from './modules/provider-controls/provider-controls.service.js';
 import { RefundSettlement } from './modules/refunds/refund-settlement.js';
 import {
   SETTLE_REFUNDS_INTERVAL_SECONDS,
@@ -64,6 +66,8 @@ import { RefundRecovery } from './modules/refunds/refunds.recovery.js';
 import { registerRefundRoutes } from './modules/refunds/refunds.routes.js';
 import { RefundsService } from './modules/refunds/refunds.service.js';
 import { refundEventHandler } from './modules/refunds/refunds.webhooks.js';
+import { registerRoutingRoutes } from './modules/routing/routing.routes.js';
+import { RoutingService } from './modules/routing/routing.service.js';
 import {
   PURGE_CVCS_INTERVAL_SECONDS,
   PURGE_CVCS_JOB,
@@ -79,8 +83,8 @@ import { createLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { registerSystemRoutes } from './observability/system.routes.js';
 import { Tracing } from './observability/tracing.js';
+import { guardSettingsFrom, ProviderGateway } from './providers/gateway.js';
 import { buildProviders, type ProviderRegistry, validateProviderOptions } from './providers/registry.js';
-import { staticRouting } from './providers/static-routing.js';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -151,6 +155,8 @@ export interface Service {
   runner: JobRunner;
   health: HealthService;
   providers: ProviderRegistry;
+  /** Routing, guarded providers (breakers, back-pressure), the fallback switch: what payments call. */
+  gateway: ProviderGateway;
   services: {
     keys: KeysService;
     merchants: MerchantsService;
@@ -170,6 +176,8 @@ export interface Service {
     refunds: RefundsService;
     refundRecovery: RefundRecovery;
     webhooks: WebhookDispatcher;
+    providerControls: ProviderControlsService;
+    routing: RoutingService;
   };
   http: Awaited<ReturnType<typeof buildHttpApp>>;
   /** Listens on PORT (0 picks a free port) and starts the job runner for worker roles. */
@@ -251,6 +259,28 @@ export async function createService(config: Config, options: ServiceOptions = {}
 
   const health = new HealthService();
   const providers = await buildProviders(config, { clock, logger, health, inMemory: options.inMemoryPglite });
+  const providerControls = new ProviderControlsService({
+    db,
+    clock,
+    audit,
+    logger,
+    defaults: {
+      circuit_breaker_enabled: config.CIRCUIT_BREAKER_ENABLED,
+      fallback_provider_enabled: config.FALLBACK_PROVIDER_ENABLED,
+    },
+  });
+  const routing = new RoutingService({ db, clock, audit, logger });
+  // Stripe's adapter bounds its own calls (STRIPE_TIMEOUT_MS), so it gets no second deadline here.
+  const gateway = new ProviderGateway({
+    providers,
+    controls: providerControls,
+    rules: routing,
+    defaults: config.ROUTING_DEFAULTS,
+    settings: guardSettingsFrom(config),
+    registry: metrics.registry,
+    clock,
+  });
+  health.register({ name: 'provider_circuits', critical: false, run: () => gateway.healthCheck() });
   // Filled in by start(): the service's own URL is known only once it listens (PORT=0 in tests).
   let listeningUrl = config.PUBLIC_URL ?? `http://127.0.0.1:${config.PORT}`;
   const paymentMetrics = new PaymentMetrics(metrics.registry);
@@ -265,11 +295,10 @@ export async function createService(config: Config, options: ServiceOptions = {}
     logger,
     resolvePaymentMethod: (scope, id) => paymentMethods.resolvePaymentMethod(scope, id),
   });
-  const routing = staticRouting((name) => providers.get(name), config.FALLBACK_PROVIDER_ENABLED);
   const paymentFlows = new PaymentFlows({
     db,
     clock,
-    routing,
+    routing: gateway,
     paymentMethods,
     settlement,
     metrics: paymentMetrics,
@@ -279,7 +308,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   const paymentRecovery = new PaymentRecovery({
     db,
     clock,
-    routing,
+    routing: gateway,
     paymentMethods,
     flows: paymentFlows,
     settlement,
@@ -301,7 +330,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   const refunds = new RefundsService({
     db,
     clock,
-    providers: { get: (name) => routing.provider(name) },
+    providers: { get: (name) => gateway.provider(name) },
     events,
     payments,
     settlement: refundSettlement,
@@ -424,6 +453,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
   registerOperatorRoutes(http.router, operators, audit, config.publicUrl.startsWith('https:'));
   registerKeyRoutes(http.router, { keys, merchants, audit, clock });
   registerMerchantRoutes(http.router, merchants, audit);
+  registerProviderControlRoutes(http.router, { controls: providerControls, gateway });
+  registerRoutingRoutes(http.router, { routing, gateway });
   if (config.TEST_CLOCK && clock instanceof AdjustableClock) registerTestClock(http.router, clock);
 
   const bootstrap =
@@ -445,6 +476,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     runner,
     health,
     providers,
+    gateway,
     services: {
       keys,
       merchants,
@@ -464,6 +496,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
       refunds,
       refundRecovery,
       webhooks,
+      providerControls,
+      routing,
     },
     http,
     async start() {

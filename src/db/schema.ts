@@ -26,6 +26,11 @@ import type {
   PaymentIntentsTable,
   RefundsTable,
 } from '../modules/payments/payments.table.js';
+import type {
+  ProviderControlsTable,
+  RuntimeSwitchesTable,
+} from '../modules/provider-controls/provider-controls.table.js';
+import type { RoutingRulesTable } from '../modules/routing/routing.table.js';
 import type { VaultCardsTable, VaultCvcsTable, VaultKeysTable } from '../modules/vault/vault.table.js';
 import type { ServiceSecretsTable } from './service-secrets.js';
 
@@ -56,4 +61,7 @@ export interface Database {
   charges: ChargesTable;
   refunds: RefundsTable;
   disputes: DisputesTable;
+  provider_controls: ProviderControlsTable;
+  runtime_switches: RuntimeSwitchesTable;
+  routing_rules: RoutingRulesTable;
 }

@@ -11,6 +11,7 @@ import * as m0008 from './0008_audit_no_truncate.js';
 import * as m0009 from './0009_service_secrets.js';
 import * as m0010 from './0010_payments.js';
 import * as m0011 from './0011_refunds_disputes.js';
+import * as m0012 from './0012_routing_controls.js';
 import * as m0013 from './0013_paypal_payment_methods.js';
 
 export const migrations: Record<string, Migration> = {
@@ -25,5 +26,6 @@ export const migrations: Record<string, Migration> = {
   '0009_service_secrets': m0009,
   '0010_payments': m0010,
   '0011_refunds_disputes': m0011,
+  '0012_routing_controls': m0012,
   '0013_paypal_payment_methods': m0013,
 };

@@ -11,14 +11,23 @@ export const PERMISSIONS = [
   'payment:write',
   'payment:refund',
   'payment:configure',
+  /** Incident controls: force a provider circuit, flip the run-time switches. */
+  'provider:operate',
   'audit:read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 /** Runbook 003, "Role-Based Access Control". */
 export const ROLE_PERMISSIONS: Record<OperatorRole, readonly Permission[]> = {
-  'payment-admin': ['payment:read', 'payment:write', 'payment:refund', 'payment:configure', 'audit:read'],
-  'payment-operator': ['payment:read', 'payment:refund', 'audit:read'],
+  'payment-admin': [
+    'payment:read',
+    'payment:write',
+    'payment:refund',
+    'payment:configure',
+    'provider:operate',
+    'audit:read',
+  ],
+  'payment-operator': ['payment:read', 'payment:refund', 'provider:operate', 'audit:read'],
   'payment-viewer': ['payment:read', 'audit:read'],
 };
 

@@ -7,6 +7,7 @@
 // An interrupted attempt is finished by recovery.ts from the provider's own record, never by guessing.
 import type { Insertable, Kysely, Transaction } from 'kysely';
 import type { Clock } from '../../clock.js';
+import { DEFAULT_ROUTING } from '../../config.js';
 import type { Database } from '../../db/schema.js';
 import { AppError, invalidParam, missingParam, resourceMissing } from '../../http/errors.js';
 import type { Scope } from '../../http/expand.js';
@@ -20,7 +21,6 @@ import type {
   PaymentSource,
   ProviderName,
 } from '../../providers/provider.js';
-import { DEFAULT_ROUTES } from '../../providers/static-routing.js';
 import type { EventsService } from '../events/events.service.js';
 import type { PaymentMethodsService } from '../payment-methods/payment-methods.service.js';
 import type { ResolvedPaymentMethod, RevealedCard } from '../payment-methods/resolved.js';
@@ -281,7 +281,7 @@ export class PaymentFlows {
     if (candidates.length === 0) {
       // No candidate because the currency cannot be taken this way (400), or because no provider
       // that could is configured or eligible here (503, nothing charged).
-      const anyTakesIt = DEFAULT_ROUTES[method.type].some((name) =>
+      const anyTakesIt = DEFAULT_ROUTING[method.type].some((name) =>
         providerSupports(name, intent.currency, intent.amount),
       );
       if (!anyTakesIt) {
