@@ -1,7 +1,7 @@
 // Owns the guards around every provider call (DESIGN section 6), in the order a call meets them:
 //   1. an operator's forced state (open: refuse; closed: skip the breaker), read from PostgreSQL
 //      through a short cache so every replica obeys it within seconds;
-//   2. a provider's own back-off after it answered 429 (until Retry-After, default 1 s);
+//   2. a provider's own back-off after it answered 429 with Retry-After (until then);
 //   3. a bulkhead (cockatiel): PROVIDER_MAX_CONCURRENCY calls in flight, PROVIDER_MAX_QUEUE waiting;
 //   4. a token bucket (PROVIDER_RATE_LIMIT_PER_SECOND), waiting a bounded time for a token;
 //   5. the circuit breaker (cockatiel SamplingBreaker: a failure ratio over a time window), unless the
@@ -397,11 +397,15 @@ export class ProviderGuard {
     return refusal;
   }
 
-  /** A provider 429 holds every call back until its Retry-After (1 s when it gave none). */
+  /**
+   * A provider 429 with Retry-After holds every call back until then. Without one (Stripe and PayPal
+   * usually send none) nothing is held: the 429 counts against the breaker, which opens on a run of them.
+   */
   private afterAnswer(result: unknown): void {
     if (!isLocalRefusal(result) && isRateLimited(result)) {
       const after = (result as { retryAfterMs?: number }).retryAfterMs;
-      const waitMs = typeof after === 'number' && after >= 0 ? after : 1_000;
+      if (typeof after !== 'number' || after <= 0) return;
+      const waitMs = after;
       this.backoffUntil = performance.now() + waitMs;
       this.backoffUntilDate = new Date(this.clock.now().getTime() + waitMs);
     }
