@@ -120,7 +120,9 @@ export function searchTransactions(
     );
   }
   if (end - start > MAX_WINDOW_MS) {
-    throw invalidRequest('INVALID_REQUEST', 'Date range is greater than 31 days', 'start_date', 'query');
+    // PayPal puts the sentence itself in `issue` here, not an upper-case code.
+    const issue = 'Date range is greater than 31 days';
+    throw new PayPalApiError(400, [{ field: 'start_date', location: 'query', issue, description: issue }]);
   }
   const pageSize = intParam(query, 'page_size', 100, MAX_PAGE_SIZE);
   const page = intParam(query, 'page', 1, 1_000_000);
