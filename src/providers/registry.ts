@@ -252,6 +252,11 @@ async function buildPayPal(
   if (usesEmbeddedPayPal(config)) {
     // Persisted exactly when the embedded Stripe emulator is (see above for why).
     const persist = !deps.inMemory && config.databaseKind === 'pglite';
+    if (!persist && !deps.inMemory) {
+      deps.logger.warn(
+        'the embedded PayPal emulator keeps its state in memory with PostgreSQL; to keep it across restarts run `payctl emulator paypal --data-dir DIR` and set PAYPAL_API_BASE',
+      );
+    }
     emulator = await startPayPalEmulator({
       port: 0,
       host: '127.0.0.1',
