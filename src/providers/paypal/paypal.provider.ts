@@ -158,7 +158,14 @@ export class PayPalProvider implements PaymentProvider {
       confirmed.outcome.approved &&
       source.kind === 'card'
     ) {
-      return this.charge(context, orderId, confirmed.order?.intent, 'confirm');
+      let intent = confirmed.order?.intent;
+      if (intent !== 'CAPTURE' && intent !== 'AUTHORIZE') {
+        // Capturing an order meant to be authorized (or the reverse) would be wrong either way: read it.
+        const read = await this.order(orderId, this.getOrder(orderId));
+        intent = read.order?.intent;
+        if (intent !== 'CAPTURE' && intent !== 'AUTHORIZE') return read.outcome;
+      }
+      return this.charge(context, orderId, intent, 'confirm');
     }
     return confirmed.outcome;
   }

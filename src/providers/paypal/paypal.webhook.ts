@@ -160,6 +160,25 @@ export class PayPalWebhookVerifier {
   }
 }
 
+/** Reads at most `max` bytes of a body; a longer one is refused without buffering the rest. */
+async function readBounded(response: Response, max: number): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      refuse('the certificate is too large');
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 async function fetchCertificate(url: string): Promise<X509Certificate> {
   let text: string;
   try {
@@ -167,15 +186,15 @@ async function fetchCertificate(url: string): Promise<X509Certificate> {
       redirect: 'error',
       signal: AbortSignal.timeout(CERT_FETCH_TIMEOUT_MS),
     });
-    if (!response.ok) refuse(`fetching the certificate answered ${response.status}`);
-    const declared = Number(response.headers.get('content-length') ?? 0);
-    if (declared > CERT_MAX_BYTES) refuse('the certificate is too large');
-    text = await response.text();
+    if (!response.ok) {
+      await response.body?.cancel();
+      refuse(`fetching the certificate answered ${response.status}`);
+    }
+    text = await readBounded(response, CERT_MAX_BYTES);
   } catch (error) {
     if (error instanceof WebhookVerificationError) throw error;
     refuse(`the certificate could not be fetched: ${(error as Error).message}`);
   }
-  if (text.length > CERT_MAX_BYTES) refuse('the certificate is too large');
   try {
     return new X509Certificate(text);
   } catch {
