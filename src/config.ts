@@ -143,6 +143,14 @@ const envSchema = z.object({
   PAYPAL_CLIENT_SECRET: optionalString,
   PAYPAL_API_BASE: url(['http:', 'https:']),
   PAYPAL_WEBHOOK_ID: optionalString,
+  /** Deadline of one PayPal call; a call past it may have charged and is settled later (unknown). */
+  PAYPAL_TIMEOUT_MS: int(10_000, 100, 120_000),
+  /** Hosts (`host` or `host:port`) besides PayPal's own that webhook certificates may be fetched from. */
+  PAYPAL_CERT_HOSTS: csv,
+  /** The merchant's PayPal account id (payer id), whose advanced-card (ACDC) capability is checked at start. */
+  PAYPAL_MERCHANT_ID: optionalString,
+  /** The partner the merchant integrations are read through; the merchant itself when unset. */
+  PAYPAL_PARTNER_ID: optionalString,
   EMULATORS: z.enum(['embedded', 'off']).optional(),
   VAULT_KEYS_FILE: optionalString,
   TRUSTED_PROXIES: csv,
@@ -228,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...parsed,
     STRIPE_WEBHOOK_SECRET: Object.freeze([...parsed.STRIPE_WEBHOOK_SECRET]) as string[],
     TRUSTED_PROXIES: Object.freeze([...parsed.TRUSTED_PROXIES]) as string[],
+    PAYPAL_CERT_HOSTS: Object.freeze([...parsed.PAYPAL_CERT_HOSTS]) as string[],
     databaseKind: parsed.DATABASE_URL ? 'postgres' : 'pglite',
     emulators,
     publicUrl: parsed.PUBLIC_URL ?? `http://127.0.0.1:${parsed.PORT}`,

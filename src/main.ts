@@ -76,6 +76,7 @@ import {
 import { resolveKeysFile, VaultKeys } from './modules/vault/vault.keys.js';
 import { registerVaultRoutes } from './modules/vault/vault.routes.js';
 import { VaultService } from './modules/vault/vault.service.js';
+import { registerPayPalWebhookRoutes } from './modules/webhooks-in/paypal.routes.js';
 import { registerStripeWebhookRoutes } from './modules/webhooks-in/stripe.routes.js';
 import { WebhookDispatcher } from './modules/webhooks-in/webhooks-in.js';
 import { HealthService } from './observability/health.js';
@@ -436,6 +437,12 @@ export async function createService(config: Config, options: ServiceOptions = {}
     balance.findTransaction(scope, id),
   );
   registerStripeWebhookRoutes(http.app, {
+    providers,
+    dispatcher: webhooks,
+    logger,
+    registry: metrics.registry,
+  });
+  registerPayPalWebhookRoutes(http.app, {
     providers,
     dispatcher: webhooks,
     logger,

@@ -346,7 +346,7 @@ describe('the wrapper', () => {
     expect(wrapped.cardsEnabled).toBe(false);
     inner.cardsEnabled = undefined;
     expect(wrapped.cardsEnabled).toBeUndefined();
-    expect(wrapped.parseWebhook(Buffer.from(''), {}).payload).toEqual({ raw: true });
+    expect((await wrapped.parseWebhook(Buffer.from(''), {})).payload).toEqual({ raw: true });
     expect(wrapped.name).toBe('stripe');
     expect(resilienceOf(provider)?.inner).toBe(inner);
     expect(await provider.createPayment({} as never)).toEqual({ providerPaymentId: 'pp_1' });

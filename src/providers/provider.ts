@@ -118,15 +118,6 @@ export interface PaymentProvider {
   ): Promise<PaymentOutcome>;
   capture(context: AttemptContext, providerPaymentId: string, amount: number): Promise<PaymentOutcome>;
   cancel(context: AttemptContext, providerPaymentId: string): Promise<PaymentOutcome>;
-  /**
-   * Finishes a payment the shopper approved at the provider (PayPal: captures or authorizes the
-   * APPROVED order, keyed {mode}:{attempt}:complete). Called only for an intent's live attempt.
-   */
-  complete?(
-    context: AttemptContext,
-    providerPaymentId: string,
-    captureMethod: 'automatic' | 'manual',
-  ): Promise<PaymentOutcome>;
   /** Reads the provider's truth about a payment: how unknown outcomes are settled. */
   retrieve(context: AttemptContext, providerPaymentId: string): Promise<PaymentOutcome>;
   refund(
@@ -134,11 +125,35 @@ export interface PaymentProvider {
     providerPaymentId: string,
     amount: number,
   ): Promise<RefundOutcome>;
-  /** Verifies the raw body against the configured secrets; throws when it does not verify. */
-  parseWebhook(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): ProviderEvent;
+  /**
+   * Finishes a payment the shopper approved at the provider (`requires_action` with `approved: true`):
+   * PayPal captures or authorizes the approved order, keyed {mode}:{attempt}:complete. Called only for
+   * an intent's live attempt. Providers whose redirects finish on their own (Stripe's 3DS) lack it.
+   */
+  complete?(
+    context: AttemptContext,
+    providerPaymentId: string,
+    captureMethod: 'automatic' | 'manual',
+  ): Promise<PaymentOutcome>;
+  /**
+   * Verifies the raw body (against configured secrets, or a provider's certificate, which may need
+   * fetching) before anything is written; throws, or rejects, when it does not verify.
+   */
+  parseWebhook(
+    rawBody: Buffer,
+    headers: Record<string, string | string[] | undefined>,
+  ): ProviderEvent | Promise<ProviderEvent>;
 }
 
 /** The provider idempotency key of DESIGN section 6: merchants sharing an account never collide. */
 export function providerIdempotencyKey(context: AttemptContext, operation: string): string {
   return `${context.livemode ? 'live' : 'test'}:${context.attemptId}:${operation}`;
+}
+
+/** A webhook that does not verify (signature, certificate, age, body): answered 400, nothing written. */
+export class WebhookVerificationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WebhookVerificationError';
+  }
 }

@@ -5,9 +5,10 @@ import type { FastifyInstance } from 'fastify';
 import client from 'prom-client';
 import { AppError } from '../../http/errors.js';
 import type { Logger } from '../../observability/logger.js';
+import type { ProviderEvent } from '../../providers/provider.js';
 import type { ProviderRegistry } from '../../providers/registry.js';
 import { WebhookVerificationError } from '../../providers/stripe/stripe.webhook.js';
-import type { WebhookDispatcher } from './webhooks-in.js';
+import { type WebhookDispatcher, webhooksReceivedCounter } from './webhooks-in.js';
 
 export const STRIPE_WEBHOOK_PATHS = ['/webhooks/stripe', '/api/webhooks/stripe'];
 
@@ -27,12 +28,7 @@ export function registerStripeWebhookRoutes(
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [deps.registry],
   });
-  const received = new client.Counter({
-    name: 'webhooks_received_total',
-    help: 'Inbound provider webhooks by provider and outcome',
-    labelNames: ['provider', 'outcome'],
-    registers: [deps.registry],
-  });
+  const received = webhooksReceivedCounter(deps.registry);
 
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
@@ -45,9 +41,9 @@ export function registerStripeWebhookRoutes(
           throw new AppError(503, 'api_error', 'provider_not_configured', 'Stripe is not configured here.');
         }
         const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-        let event: ReturnType<typeof stripe.parseWebhook>;
+        let event: ProviderEvent;
         try {
-          event = stripe.parseWebhook(raw, request.headers);
+          event = await stripe.parseWebhook(raw, request.headers);
         } catch (error) {
           if (!(error instanceof WebhookVerificationError)) throw error;
           received.inc({ provider: 'stripe', outcome: 'signature_invalid' });

@@ -1,7 +1,22 @@
 // Inbound provider webhooks, first version (DESIGN section 7): verify the signature on the raw body,
 // then hand the event to the modules that own its subject. Handlers settle from the provider's record
 // and are idempotent, so a duplicate or out-of-order delivery changes nothing twice.
+import client from 'prom-client';
 import type { ProviderEvent, ProviderName } from '../../providers/provider.js';
+
+const RECEIVED_METRIC = 'webhooks_received_total';
+
+/** `webhooks_received_total{provider,outcome}`: one counter for every provider's inbound route. */
+export function webhooksReceivedCounter(registry: client.Registry): client.Counter<'provider' | 'outcome'> {
+  const existing = registry.getSingleMetric(RECEIVED_METRIC);
+  if (existing) return existing as client.Counter<'provider' | 'outcome'>;
+  return new client.Counter({
+    name: RECEIVED_METRIC,
+    help: 'Inbound provider webhooks by provider and outcome',
+    labelNames: ['provider', 'outcome'],
+    registers: [registry],
+  });
+}
 
 export interface ProviderEventHandler {
   /** Event types (exact, or a prefix ending in `.`) this handler owns. */

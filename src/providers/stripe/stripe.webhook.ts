@@ -3,18 +3,14 @@
 // tolerance; we try each configured secret in turn so secrets can be rotated with an overlap.
 import Stripe from 'stripe';
 import type { Clock } from '../../clock.js';
-import type { ProviderEvent } from '../provider.js';
+import { type ProviderEvent, WebhookVerificationError } from '../provider.js';
 import { toProviderEvent } from './stripe.transformers.js';
 
 /** Stripe's own default: an event signed more than five minutes ago is refused as a possible replay. */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
-export class WebhookVerificationError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'WebhookVerificationError';
-  }
-}
+// One error class for every provider's webhook verification, so the inbound routes check one type.
+export { WebhookVerificationError };
 
 function headerValue(headers: Record<string, string | string[] | undefined>, name: string) {
   const found = Object.entries(headers).find(([key]) => key.toLowerCase() === name);
