@@ -25,6 +25,8 @@ beforeAll(async () => {
   t = await startTestService({
     env: {
       ...stripe.env,
+      // Stripe is the test's own process; PayPal stays the embedded emulator.
+      EMULATORS: 'embedded',
       CIRCUIT_BREAKER_MIN_CALLS: '3',
       CIRCUIT_BREAKER_FAILURE_RATIO: '0.5',
       CIRCUIT_BREAKER_WINDOW_MS: '60000',
