@@ -115,7 +115,11 @@ describe('the Stripe circuit in the running service', () => {
       queue_depth: 0,
       last_transition: { to: 'open' },
     });
-    expect(providers.body.data.find((p) => p.provider === 'paypal')).toMatchObject({ configured: false });
+    expect(providers.body.data.find((p) => p.provider === 'paypal')).toMatchObject({
+      configured: true,
+      state: 'closed',
+    });
+    expect(providers.body.data.find((p) => p.provider === 'wallet')).toMatchObject({ configured: false });
 
     await emulator.delete('/_emulator/faults');
     await new Promise((resolve) => setTimeout(resolve, 350));
@@ -216,6 +220,17 @@ describe('the Stripe circuit in the running service', () => {
     expect((await t.admin.post<Json>('/admin/switches/kill_everything', { enabled: true })).status).toBe(400);
   });
 
+  it("serves runbook 003's POST /actuator/circuit-breaker/enable (and disable), operators only", async () => {
+    expect((await t.api.post('/actuator/circuit-breaker/enable')).status).toBe(401);
+    const off = await t.admin.post<Json>('/actuator/circuit-breaker/disable');
+    expect(off.status, off.text).toBe(200);
+    expect(off.body).toMatchObject({ name: 'circuit_breaker_enabled', enabled: false });
+    expect(t.service.gateway.circuitStates().stripe).toMatchObject({ breaker_enabled: false });
+    const on = await t.admin.post<Json>('/actuator/circuit-breaker/enable');
+    expect(on.body).toMatchObject({ name: 'circuit_breaker_enabled', enabled: true });
+    expect(t.service.gateway.circuitStates().stripe).toMatchObject({ breaker_enabled: true });
+  });
+
   it('lets a viewer read provider state but not change it', async () => {
     const created = await t.admin.post('/admin/operators', {
       email: 'viewer-resilience@example.test',
@@ -254,10 +269,11 @@ describe('routing rules through the admin API', () => {
     ).body;
 
   it('routes by the defaults, then by the most specific rule, and audits every change', async () => {
-    expect(await preview({})).toMatchObject({
+    expect(await preview({})).toMatchObject({ providers: ['stripe', 'paypal'], rule: null, skipped: [] });
+    // PayPal takes no KWD (the currency table's provider override).
+    expect(await preview({ currency: 'kwd', amount: 10_000 })).toMatchObject({
       providers: ['stripe'],
-      rule: null,
-      skipped: [{ provider: 'paypal', reason: 'not_configured' }],
+      skipped: [{ provider: 'paypal' }],
     });
     const global = await t.admin.post<Json>(
       '/admin/routing/rules',
@@ -278,7 +294,10 @@ describe('routing rules through the admin API', () => {
     expect(mine.status).toBe(200);
     // The merchant's rule covers 5000 and up only; below it the global rule decides.
     expect(await preview({ amount: 6000 })).toMatchObject({ rule: mine.body.id, providers: ['stripe'] });
-    expect(await preview({ amount: 1000 })).toMatchObject({ rule: global.body.id, providers: ['stripe'] });
+    expect(await preview({ amount: 1000 })).toMatchObject({
+      rule: global.body.id,
+      providers: ['paypal', 'stripe'],
+    });
     expect(
       await t.service.gateway.route({
         merchantId: t.merchantId,

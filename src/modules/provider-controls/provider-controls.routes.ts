@@ -75,4 +75,25 @@ export function registerProviderControlRoutes(router: Router, { controls, gatewa
         originOf(info),
       ),
   });
+  // Runbook 003's emergency step, `curl -X POST .../actuator/circuit-breaker/enable`, served as
+  // written (operator auth, audited like the switch it sets); `disable` is its undo.
+  for (const [action, enabled] of [
+    ['enable', true],
+    ['disable', false],
+  ] as const) {
+    router.operator({
+      method: 'POST',
+      url: `/actuator/circuit-breaker/${action}`,
+      summary: `Turn circuit breaking ${enabled ? 'on' : 'off'} on every replica (runbook 003)`,
+      tags,
+      permission: 'provider:operate',
+      handler: async ({ operator, info }) =>
+        controls.setSwitch(
+          'circuit_breaker_enabled',
+          enabled,
+          { type: 'operator', id: operator.operatorId },
+          originOf(info),
+        ),
+    });
+  }
 }
