@@ -3,6 +3,7 @@
 // reported as missing, and a refused create-with-confirm leaving an intent behind.
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Api } from './support/http.js';
 import { startTestService, type TestService } from './support/service.js';
 import { completeThreeDSecure } from './support/three-d-secure.js';
 import { waitFor } from './support/wait.js';
@@ -140,5 +141,51 @@ describe('masking', () => {
     );
     expect(maskCardNumbers('4242 4242 4242 4242')).toBe('424242******4242');
     expect(maskCardNumbers('must be at most 1000000000000')).toBe('must be at most 1000000000000');
+  });
+});
+
+describe('two recoveries of one attempt at once (the settlement job on two replicas)', () => {
+  it('the later one never undoes the settlement the earlier one wrote', async () => {
+    const emulator = new Api(t.service.providers.emulators.stripe?.url as string);
+    const faults = (body: Record<string, unknown>) =>
+      emulator.post('/_emulator/faults', body, { as: 'json' });
+    // The provider object's creation fails before anything is done: the attempt stays `started`.
+    await faults({ error_rate: 1, status: 500 });
+    const answer = await t.merchant.post<Intent>('/v1/payment_intents', {
+      amount: 1700,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      confirm: 'true',
+    });
+    expect(answer.body.status).toBe('processing');
+    const db = t.service.database.db;
+    const stale = await db
+      .selectFrom('payment_attempts')
+      .selectAll()
+      .where('payment_intent_id', '=', answer.body.id)
+      .executeTakeFirstOrThrow();
+    expect(stale.phase).toBe('started');
+    await t.api.post('/_test/clock', { advance_seconds: 600 });
+    // Slow provider: the second recovery (holding the same stale row) replays the creation after the
+    // first has already confirmed and settled the attempt.
+    await faults({ latency_ms: 150 });
+    try {
+      const recovery = t.service.services.paymentRecovery;
+      const first = recovery.recover(stale);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      const second = recovery.recover(stale);
+      await Promise.all([first, second]);
+    } finally {
+      await emulator.delete('/_emulator/faults');
+    }
+    const attempt = await db
+      .selectFrom('payment_attempts')
+      .selectAll()
+      .where('id', '=', stale.id)
+      .executeTakeFirstOrThrow();
+    expect([attempt.status, attempt.phase]).toEqual(['succeeded', 'settled']);
+    const intent = await t.merchant.get<Intent>(`/v1/payment_intents/${answer.body.id}`);
+    expect(intent.body.status).toBe('succeeded');
+    expect(await count('charges')).toBeGreaterThan(0);
   });
 });

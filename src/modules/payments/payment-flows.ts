@@ -40,6 +40,7 @@ import {
   insertIntent,
   lockAttempt,
   lockIntent,
+  markConfirming,
   updateAttempt,
   updateIntent,
 } from './payments.repository.js';
@@ -488,10 +489,15 @@ export class PaymentFlows {
         return this.deps.settlement.apply(attempt.id, created, { request, startedAt, method });
       }
       providerPaymentId = created.providerPaymentId;
-      await updateAttempt(this.deps.db, attempt.id, {
-        phase: 'confirming',
-        provider_payment_id: providerPaymentId,
-      });
+      const marked = await markConfirming(this.deps.db, attempt.id, providerPaymentId);
+      if (!marked) {
+        // Another run of this phase (recovery, a retried request) got there first: its record stands,
+        // and confirming again with the same key could only replay what it did.
+        const current = await findAttempt(this.deps.db, attempt.id);
+        if (current?.provider_payment_id !== providerPaymentId || current.phase !== 'confirming') {
+          return this.deps.settlement.read(attempt.id);
+        }
+      }
     }
     const source = await this.sourceOf(method, revealedCard);
     const outcome = await provider.confirm(context, providerPaymentId, source, this.returnHop(attempt));

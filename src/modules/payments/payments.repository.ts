@@ -108,6 +108,26 @@ export async function updateAttempt(
     .executeTakeFirstOrThrow();
 }
 
+/**
+ * Saves the provider object's id and moves a `started` attempt to `confirming`, only if it is still
+ * `started`: a recovery and a request (or two recoveries) may run phase 2 of one attempt at once, and
+ * the later one must not undo a settlement the earlier one has already written. Undefined when the
+ * attempt had moved on.
+ */
+export async function markConfirming(
+  db: Executor,
+  id: string,
+  providerPaymentId: string,
+): Promise<PaymentAttemptRow | undefined> {
+  return db
+    .updateTable('payment_attempts')
+    .set({ phase: 'confirming', provider_payment_id: providerPaymentId })
+    .where('id', '=', id)
+    .where('phase', '=', 'started')
+    .returningAll()
+    .executeTakeFirst();
+}
+
 /** Attempts waiting for evidence (unknown outcome, interrupted phase, capture or cancel in flight). */
 export async function dueAttempts(db: Executor, now: Date, limit: number): Promise<PaymentAttemptRow[]> {
   return db
