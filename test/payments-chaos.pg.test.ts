@@ -18,9 +18,10 @@ let stripe: Api;
 let paypal: Api;
 beforeAll(async () => {
   t = await startTestService({
-    // Failure ratio 30% stays under the breaker's threshold most of the time; when a burst opens it,
-    // payments fall back to the other provider, which is part of what this test checks.
-    env: { STRIPE_TIMEOUT_MS: '3000', PAYPAL_TIMEOUT_MS: '3000' },
+    // The breaker stays on, with its threshold above the faults' 30% so that bursts do not open both
+    // circuits and turn the run into 503s; when one opens anyway, payments fall back, which is part
+    // of what this test checks.
+    env: { STRIPE_TIMEOUT_MS: '3000', PAYPAL_TIMEOUT_MS: '3000', CIRCUIT_BREAKER_FAILURE_RATIO: '0.8' },
   });
   stripe = new Api(t.service.providers.emulators.stripe?.url as string);
   paypal = paypalControl(t);
@@ -112,8 +113,15 @@ describe('chaos: both providers at 30% errors and 200 ms latency (PostgreSQL)', 
       ),
     );
     // Every request is answered: success, processing (unknown outcome), or a clean 503 (nothing charged).
+    const tally = new Map<string, number>();
+    for (const a of answers) {
+      const key = `${a.status} ${a.body.status ?? a.body.error?.code}`;
+      tally.set(key, (tally.get(key) ?? 0) + 1);
+    }
     for (const answer of answers) expect([200, 503], answer.text).toContain(answer.status);
-    expect(answers.filter((a) => a.status === 200).length).toBeGreaterThan(PAYMENTS / 3);
+    // The faults bite: many answers are `processing` (an unknown outcome), some succeed at once.
+    expect(tally.get('200 processing') ?? 0, JSON.stringify([...tally])).toBeGreaterThan(PAYMENTS / 10);
+    expect(tally.get('200 succeeded') ?? 0).toBeGreaterThan(PAYMENTS / 10);
 
     for (const control of [stripe, paypal]) await control.delete('/_emulator/faults');
     // Recovery to the end: past the in-flight window and the unconfirmed grace, the settlement job
@@ -122,7 +130,13 @@ describe('chaos: both providers at 30% errors and 200 ms latency (PostgreSQL)', 
       await t.api.post('/_test/clock', { advance_seconds: 900 });
       await t.service.services.paymentRecovery.runDue(1000);
     }
-    expect(await unsettledCount()).toBe(0);
+    const open = await t.service.database.db
+      .selectFrom('payment_attempts')
+      .select(['id', 'provider', 'phase', 'status', 'pending_operation'])
+      .where((eb) => eb.or([eb('phase', '!=', 'settled'), eb('pending_operation', 'is not', null)]))
+      .limit(5)
+      .execute();
+    expect(open, 'attempts left unsettled').toEqual([]);
 
     const db = t.service.database.db;
     const intents = await db.selectFrom('payment_intents').select(['id', 'status']).execute();
