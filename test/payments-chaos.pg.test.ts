@@ -136,6 +136,15 @@ describe('chaos: both providers at 30% errors and 200 ms latency (PostgreSQL)', 
       .where((eb) => eb.or([eb('phase', '!=', 'settled'), eb('pending_operation', 'is not', null)]))
       .limit(5)
       .execute();
+    for (const o of open) {
+      const row = await t.service.database.db.selectFrom('payment_attempts').selectAll().where('id', '=', o.id).executeTakeFirstOrThrow();
+      const pi = row.provider_payment_id ? (await stripe.get('/_emulator/state', { types: 'payment_intents' })).body : null;
+      const mine = (pi as { payment_intents?: { id: string }[] } | null)?.payment_intents?.find((p) => p.id === row.provider_payment_id);
+      console.log('DEBUG', JSON.stringify(row), JSON.stringify(mine));
+      const res = await t.service.services.paymentRecovery.recover(row).catch((e) => String(e));
+      console.log('DEBUG-RECOVER', JSON.stringify(res).slice(0, 800));
+      console.log('DEBUG-LOGS', JSON.stringify(t.logs.filter((l) => JSON.stringify(l).includes(o.id)).slice(-5)));
+    }
     expect(open, 'attempts left unsettled').toEqual([]);
 
     const db = t.service.database.db;
