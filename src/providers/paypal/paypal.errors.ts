@@ -5,25 +5,11 @@
 // settled later by reading the order back, never by a second POST). When in doubt, `unknown`.
 import { maskCardNumbers } from '../../pan.js';
 import type { NoChargeReason, PaymentOutcome, RefundOutcome } from '../provider.js';
+import { neverSentReason, retryAfterFrom, socketCodesOf } from '../transport-errors.js';
 import { PayPalCallError, PayPalHttpError } from './paypal.client.js';
 import { declineCodeOfIssues } from './paypal.transformers.js';
 
 type NoCharge = Extract<PaymentOutcome, { status: 'no_charge' }>;
-
-/** Socket errors that prove no request bytes reached the server. */
-const BEFORE_SEND: Readonly<Record<string, NoChargeReason>> = {
-  ECONNREFUSED: 'connection_refused',
-  ENOTFOUND: 'dns',
-  EAI_AGAIN: 'dns',
-  // TLS verification fails during the handshake, before the HTTP request is written.
-  CERT_HAS_EXPIRED: 'tls',
-  CERT_NOT_YET_VALID: 'tls',
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'tls',
-  SELF_SIGNED_CERT_IN_CHAIN: 'tls',
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'tls',
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'tls',
-  ERR_TLS_CERT_ALTNAME_INVALID: 'tls',
-};
 
 /**
  * 422 issues that say the order or authorization is already past this step (or not there yet): the
@@ -48,33 +34,18 @@ const STATE_ISSUES = new Set([
   'DUPLICATE_REQUEST_ID',
 ]);
 
-/** The socket error codes under a fetch failure (undici nests them: cause, AggregateError). */
-function codesOf(error: unknown, depth = 0): string[] {
-  if (!error || typeof error !== 'object' || depth > 4) return [];
-  const node = error as { code?: unknown; cause?: unknown; errors?: unknown };
-  const own = typeof node.code === 'string' ? [node.code] : [];
-  const nested = [node.cause, ...(Array.isArray(node.errors) ? node.errors : [])];
-  return [...own, ...nested.flatMap((inner) => codesOf(inner, depth + 1))];
-}
-
 function beforeSendReason(error: unknown): NoChargeReason | null {
-  const reasons = new Set(codesOf(error).map((code) => BEFORE_SEND[code]));
-  if (reasons.size !== 1 || reasons.has(undefined)) return null;
-  return [...reasons][0] ?? null;
+  return neverSentReason(error);
 }
 
 /** Retry-After is seconds or an HTTP date; milliseconds from `nowMs`, or undefined when absent. */
 export function retryAfterMs(headers: Headers, nowMs: number): number | undefined {
-  const text = headers.get('retry-after')?.trim();
-  if (!text) return undefined;
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+  return retryAfterFrom(headers.get('retry-after'), nowMs);
 }
 
 function describe(error: unknown): string {
   if (error instanceof PayPalCallError) {
-    const codes = codesOf(error.cause);
+    const codes = socketCodesOf(error.cause);
     return `${error.message}${codes.length ? ` (${codes.join(', ')})` : ''}`;
   }
   return error instanceof Error ? error.message : String(error);

@@ -5,41 +5,14 @@
 import Stripe from 'stripe';
 import type { NoChargeReason, PaymentOutcome, RefundOutcome } from '../provider.js';
 import { DeadlineExceededError } from '../resilience.js';
+import { neverSentReason, retryAfterFrom } from '../transport-errors.js';
 import { chargeFromDecline, maskCardNumbers, toPaymentOutcome } from './stripe.transformers.js';
 
 type Failure = PaymentOutcome;
 
-/** Errors from the socket layer that prove no request bytes reached the server. */
-const BEFORE_SEND: Readonly<Record<string, NoChargeReason>> = {
-  ECONNREFUSED: 'connection_refused',
-  ENOTFOUND: 'dns',
-  EAI_AGAIN: 'dns',
-  // TLS verification fails during the handshake, before the HTTP request is written.
-  CERT_HAS_EXPIRED: 'tls',
-  CERT_NOT_YET_VALID: 'tls',
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'tls',
-  SELF_SIGNED_CERT_IN_CHAIN: 'tls',
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'tls',
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'tls',
-  ERR_TLS_CERT_ALTNAME_INVALID: 'tls',
-};
-
-/** The socket error codes under a connection error (Node nests them: detail, cause, AggregateError). */
-function codesOf(error: unknown, depth = 0): string[] {
-  if (!error || typeof error !== 'object' || depth > 4) return [];
-  const node = error as { code?: unknown; cause?: unknown; exception?: unknown; errors?: unknown };
-  const own = typeof node.code === 'string' ? [node.code] : [];
-  const nested = [node.cause, node.exception, ...(Array.isArray(node.errors) ? node.errors : [])];
-  return [...own, ...nested.flatMap((inner) => codesOf(inner, depth + 1))];
-}
-
 /** A no-charge reason only when every code found says the request was never sent. */
 export function connectionNoChargeReason(error: Stripe.errors.StripeConnectionError): NoChargeReason | null {
-  const codes = codesOf(error.detail);
-  if (codes.length === 0) return null;
-  const reasons = new Set(codes.map((code) => BEFORE_SEND[code]));
-  if (reasons.has(undefined) || reasons.size !== 1) return null;
-  return [...reasons][0] ?? null;
+  return neverSentReason(error.detail);
 }
 
 /** Retry-After is seconds or an HTTP date; milliseconds from `nowMs`, or undefined when absent. */
@@ -49,10 +22,7 @@ export function retryAfterMs(
 ): number | undefined {
   const value = headers?.['retry-after'];
   const text = Array.isArray(value) ? value[0] : value;
-  if (typeof text !== 'string' || text.trim() === '') return undefined;
-  if (/^\d+(\.\d+)?$/.test(text.trim())) return Math.round(Number(text.trim()) * 1000);
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+  return retryAfterFrom(typeof text === 'string' ? text : undefined, nowMs);
 }
 
 function noChargeOf(error: unknown, nowMs: number): Extract<PaymentOutcome, { status: 'no_charge' }> | null {
