@@ -14,7 +14,8 @@ export interface MetricSources {
  */
 const SOURCE_TIMEOUT_MS = 1_000;
 
-async function within<T>(read: () => Promise<T>): Promise<T | undefined> {
+/** A live-state read for a scrape, bounded: a busy or unreachable database never holds /metrics. */
+export async function within<T>(read: () => Promise<T>): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<undefined>((resolve) => {
     timer = setTimeout(() => resolve(undefined), SOURCE_TIMEOUT_MS);

@@ -6,6 +6,7 @@ import client from 'prom-client';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { CheckResult } from '../observability/health.js';
+import { within } from '../observability/metrics.js';
 import type { PaymentProvider, ProviderName } from './provider.js';
 import {
   type ControlsSource,
@@ -141,8 +142,10 @@ export class ProviderGateway {
 
   private registerGauges(registry: client.Registry): void {
     const gateway = this;
+    // Forced states may have changed on another replica; the read is bounded so that an exhausted
+    // pool or a database outage never holds the scrape (the last known states are reported).
     const fresh = async () => {
-      await gateway.options.controls.snapshot().catch(() => undefined);
+      await within(() => gateway.options.controls.snapshot());
     };
     new client.Gauge({
       name: 'payment_provider_circuit_state',
