@@ -46,11 +46,16 @@ describe('health endpoints', () => {
     expect(Object.keys(checks).sort()).toEqual([
       'database',
       'feature_flag',
+      'paypal_api',
+      'provider_circuits',
       'redis',
       'stripe_api',
       'webhook_endpoint',
     ]);
     expect(checks.database).toBe('connected');
+    expect(checks.stripe_api).toBe('connected');
+    expect(checks.paypal_api).toBe('connected');
+    expect(checks.provider_circuits).toBe('closed');
     expect(checks.redis).toBe('connected');
     for (const value of Object.values(checks)) expect(typeof value).toBe('string');
     const metrics = reply.body.metrics as Json;

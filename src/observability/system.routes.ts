@@ -46,6 +46,9 @@ export function registerSystemRoutes(app: FastifyInstance, deps: SystemRouteDeps
       timestamp: new Date().toISOString(),
       checks: {
         stripe_api: checks.stripe_api?.state ?? 'not_configured',
+        paypal_api: checks.paypal_api?.state ?? 'not_configured',
+        // 'closed', or which providers' circuits are open (runbook 000's first look in an outage).
+        provider_circuits: checks.provider_circuits?.state ?? 'not_configured',
         webhook_endpoint: checks.webhook_endpoint?.state ?? 'not_configured',
         database: checks.database?.state ?? 'unknown',
         redis: checks.redis?.state ?? 'not_configured',
