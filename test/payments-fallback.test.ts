@@ -142,8 +142,20 @@ describe('Stripe refusing connections', () => {
     expect(attempts[0]?.error?.message).toMatch(/circuit/i);
 
     await stripe.start();
+    // A slow Stripe holds the probe in flight long enough to see the half-open state.
+    await stripe.control.post('/_emulator/faults', { latency_ms: 1500 }, { as: 'json' });
     await new Promise((resolve) => setTimeout(resolve, HALF_OPEN_AFTER_MS + 100));
-    const probed = await pay();
+    const probing = pay();
+    try {
+      await waitFor('the Stripe circuit to half-open', async () => {
+        return (await metricValue(t, 'payment_provider_circuit_state', { gateway: 'stripe' })) === 2;
+      });
+      const halfOpen = await t.api.get('/health/detailed');
+      expect(halfOpen.text).toMatch(/"stripe"[^}]*"state":"half_open"/);
+    } finally {
+      await stripe.control.delete('/_emulator/faults');
+    }
+    const probed = await probing;
     expect(probed.body.status).toBe('succeeded');
     expect((await attemptsOf(t, probed.body.id)).map((a) => [a.provider, a.status])).toEqual([
       ['stripe', 'succeeded'],
