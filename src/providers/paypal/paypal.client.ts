@@ -8,6 +8,10 @@
 import type { Clock } from '../../clock.js';
 import { withDeadline } from '../resilience.js';
 
+/** Token requests retried after a 5xx or a broken connection, and the pause before the first retry. */
+const TOKEN_RETRIES = 2;
+const TOKEN_RETRY_DELAY_MS = 50;
+
 /** Refresh this long before PayPal's `expires_in` runs out, so a token never expires mid-call. */
 const TOKEN_EARLY_REFRESH_MS = 60_000;
 /** Responses larger than this are not PayPal's answer to anything we ask; refuse to buffer them. */
@@ -200,7 +204,25 @@ export class PayPalClient {
     return this.refreshing;
   }
 
+  /**
+   * One shared refresh serves every waiting call, so a single failed token request would fail them all
+   * (and count against the circuit as many failures). A token request moves no money and may be sent
+   * again: a 5xx or a broken connection is retried twice, briefly, within the call's timeout.
+   */
   private async fetchToken(): Promise<string> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.fetchTokenOnce();
+      } catch (error) {
+        const transient =
+          error instanceof PayPalCallError || (error instanceof PayPalHttpError && error.status >= 500);
+        if (!transient || attempt >= TOKEN_RETRIES) throw error;
+        await new Promise((resolve) => setTimeout(resolve, TOKEN_RETRY_DELAY_MS * (attempt + 1)));
+      }
+    }
+  }
+
+  private async fetchTokenOnce(): Promise<string> {
     const { clientId, clientSecret } = this.options;
     const basic = Buffer.from(`${clientId}:${clientSecret}`).toString('base64');
     let response: Response;
