@@ -18,11 +18,12 @@ let stripe: Api;
 let paypal: Api;
 beforeAll(async () => {
   t = await startTestService({
-    // The breaker stays on, with its threshold above the faults' 30% so that bursts do not open both
-    // circuits and turn the run into 503s; when one opens anyway, payments fall back, which is part
-    // of what this test checks.
-    // An open circuit refuses the settlement job's reads too (they read as unknown), so it half-opens
-    // after 300 ms here and the recovery rounds below give it real time to probe and close.
+    // The breaker stays on. The emulators answer their 500s at once but make every success wait
+    // 200 ms, so the first moments of the run look like nothing but failures and a circuit may open;
+    // payments then fall back, which is part of what this test checks. The threshold sits above the
+    // faults' 30% and an open circuit half-opens after 300 ms, so the run is not all 503s. An open
+    // circuit refuses the settlement job's reads too (they read as unknown); the recovery rounds
+    // below give it real time to probe and close.
     env: {
       STRIPE_TIMEOUT_MS: '3000',
       PAYPAL_TIMEOUT_MS: '3000',
@@ -126,9 +127,11 @@ describe('chaos: both providers at 30% errors and 200 ms latency (PostgreSQL)', 
       tally.set(key, (tally.get(key) ?? 0) + 1);
     }
     for (const answer of answers) expect([200, 503], answer.text).toContain(answer.status);
-    // The faults bite: many answers are `processing` (an unknown outcome), some succeed at once.
-    expect(tally.get('200 processing') ?? 0, JSON.stringify([...tally])).toBeGreaterThan(PAYMENTS / 10);
-    expect(tally.get('200 succeeded') ?? 0).toBeGreaterThan(PAYMENTS / 10);
+    // The faults bite (many answers are `processing`: an unknown outcome), yet most payments were
+    // attempted at all: an open circuit half-opens within 300 ms here, so 503s stay a minority.
+    const attempted = (tally.get('200 processing') ?? 0) + (tally.get('200 succeeded') ?? 0);
+    expect(tally.get('200 processing') ?? 0, JSON.stringify([...tally])).toBeGreaterThan(0);
+    expect(attempted, JSON.stringify([...tally])).toBeGreaterThan(PAYMENTS / 2);
 
     for (const control of [stripe, paypal]) await control.delete('/_emulator/faults');
     // Recovery to the end: past the in-flight window and the unconfirmed grace, the settlement job
