@@ -21,6 +21,7 @@ import type {
   PaymentSource,
   ProviderName,
 } from '../../providers/provider.js';
+import type { RouteQuery } from '../../providers/routing.js';
 import type { EventsService } from '../events/events.service.js';
 import type { PaymentMethodsService } from '../payment-methods/payment-methods.service.js';
 import type { ResolvedPaymentMethod, RevealedCard } from '../payment-methods/resolved.js';
@@ -47,15 +48,6 @@ import {
 import type { PaymentAttemptRow, PaymentIntentRow, PaymentIntentsTable } from './payments.table.js';
 import type { PaymentSettlement, RequestRef, Settled } from './settlement.js';
 import { recheckAt, recordIntentEvent } from './settlement.js';
-
-/** What a confirmation is routed by (DESIGN sections 6 and 9). */
-export interface RouteQuery {
-  merchantId: string;
-  livemode: boolean;
-  paymentMethodType: 'card' | 'paypal' | 'wallet';
-  currency: string;
-  amount: number;
-}
 
 /**
  * The providers as payments see them: an ordered list of candidates per payment, each behind its
@@ -543,7 +535,7 @@ export class PaymentFlows {
   }
 
   async capture(scope: Scope, id: string, input: CaptureInput, flow: FlowRequest): Promise<PaymentIntentRow> {
-    const attempt = await this.deps.db.transaction().execute(async (trx) => {
+    const { attempt, provider } = await this.deps.db.transaction().execute(async (trx) => {
       const { intent, attempt: current } = await lockInSettlementOrder(trx, scope, id, 'capture');
       assertCanApply('capture', intent.status, id);
       const amount = input.amount_to_capture ?? intent.amount_capturable;
@@ -562,6 +554,8 @@ export class PaymentFlows {
       }
       if (!current?.provider_payment_id)
         throw new Error(`intent ${id} is requires_capture without a provider attempt`);
+      // Resolved before anything is written: an unconfigured provider changes nothing (503).
+      const provider = this.providerOf(current);
       await updateIntent(trx, id, {
         status: 'processing',
         ...(input.metadata !== undefined
@@ -572,14 +566,13 @@ export class PaymentFlows {
         paymentIntentId: id,
         attemptId: current.id,
       } satisfies ConfirmRecovery);
-      this.providerOf(current);
-      return updateAttempt(trx, current.id, {
+      const pending = await updateAttempt(trx, current.id, {
         pending_operation: 'capture',
         capture_amount: amount,
         next_check_at: recheckAt(this.deps.clock.now()),
       });
+      return { attempt: pending, provider };
     });
-    const provider = this.providerOf(attempt);
     const outcome = await provider.capture(
       attemptContext(attempt),
       attempt.provider_payment_id as string,

@@ -83,12 +83,8 @@ export function registerPaymentIntentRoutes(router: Router, deps: PaymentRouteDe
       }
       const request = { id: info.requestId, idempotencyKey: idempotency?.key };
       const { confirm, payment_method_data, ...checked } = input;
-      if (payment_method_data) {
-        if (checked.payment_method) {
-          throw invalidParam('payment_method_data', 'Pass payment_method or payment_method_data, not both.');
-        }
-        await payments.prepareCreate(merchant, checked);
-      }
+      // The rest of the request is checked before the payment method is made, so a refusal stores nothing.
+      if (payment_method_data) await payments.prepareCreate(merchant, checked);
       const fields = {
         ...checked,
         payment_method: await inlinePaymentMethod(deps, merchant, { ...checked, payment_method_data }),
