@@ -2,6 +2,7 @@
 // live gauges runbooks 000 and 003 alert on (pool usage, job queue depth, Redis memory).
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { metricValue as sample } from './support/jobs.js';
 import { startTestService, type TestService, testDatabaseKind } from './support/service.js';
 
 let t: TestService;
@@ -11,20 +12,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
 });
-
-/** The value of the first sample whose name and labels match, or undefined. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#')) continue;
-    const match = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const body = match[2] ?? '';
-    if (Object.entries(labels).every(([key, value]) => body.includes(`${key}="${value}"`))) {
-      return Number(match[3]);
-    }
-  }
-  return undefined;
-}
 
 describe('/metrics', () => {
   it('is Prometheus text with process metrics', async () => {

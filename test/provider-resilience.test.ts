@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreatePaymentRequest } from '../src/providers/provider.js';
 import { Api } from './support/http.js';
+import { metricValue as sample } from './support/jobs.js';
 import { startTestService, type TestService } from './support/service.js';
 
 type Json = Record<string, unknown>;
@@ -42,16 +43,6 @@ const stripe = () => {
   return provider;
 };
 
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (!match || match[1] !== name) continue;
-    if (Object.entries(labels).every(([k, v]) => (match[2] ?? '').includes(`${k}="${v}"`))) {
-      return Number(match[3]);
-    }
-  }
-  return undefined;
-}
 const metrics = async () => (await t.api.get('/metrics')).text;
 const emulatorIntents = async () =>
   ((await emulator.get<{ payment_intents?: unknown[] }>('/_emulator/state')).body.payment_intents ?? [])

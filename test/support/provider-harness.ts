@@ -9,6 +9,7 @@ import path from 'node:path';
 import { AdjustableClock } from '../../src/clock.js';
 import { type StripeEmulator, startStripeEmulator } from '../../src/emulators/stripe/index.js';
 import { Api } from './http.js';
+import { metricValue as sampleOf } from './jobs.js';
 import type { TestService } from './service.js';
 
 async function freePort(): Promise<number> {
@@ -93,12 +94,5 @@ export async function attemptsOf(t: TestService, intentId: string) {
 
 /** A metric sample's value from /metrics, or undefined when absent. */
 export async function metricValue(t: TestService, name: string, labels: Record<string, string>) {
-  const reply = await t.api.get<string>('/metrics');
-  const text = typeof reply.body === 'string' ? reply.body : reply.text;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    const matches = Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`));
-    if (matches) return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return undefined;
+  return sampleOf((await t.api.get('/metrics')).text, name, labels);
 }
