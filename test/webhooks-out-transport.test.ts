@@ -10,11 +10,12 @@ import {
   type HostLookup,
   isPublicAddress,
   UnsafeWebhookUrlError,
+  type UrlGuardOptions,
 } from '../src/modules/webhooks-out/url-guard.js';
 
 const strict = { livemode: false, allowPrivate: false };
 
-async function refusal(url: string, options = strict): Promise<UnsafeWebhookUrlError> {
+async function refusal(url: string, options: UrlGuardOptions = strict): Promise<UnsafeWebhookUrlError> {
   const error = await checkWebhookUrl(url, options).then(
     () => undefined,
     (caught: unknown) => caught,
