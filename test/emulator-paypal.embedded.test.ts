@@ -299,8 +299,8 @@ describe('authorizations and refunds', () => {
 });
 
 describe('disputes', () => {
-  async function disputedCapture() {
-    const created = await approvedCardOrder('4000000000000259');
+  async function disputedCapture(card = '4000000000000259') {
+    const created = await approvedCardOrder(card);
     const captured = await h.call('POST', `/v2/checkout/orders/${created.id}/capture`);
     const captureId = captured.body.purchase_units[0].payments.captures[0].id as string;
     expect(captured.body.purchase_units[0].payments.captures[0].status).toBe('COMPLETED');
@@ -337,5 +337,31 @@ describe('disputes', () => {
     expect((await h.call('GET', `/v1/customer/disputes/${accepted}`)).body.dispute_outcome.outcome_code).toBe(
       'RESOLVED_BUYER_FAVOUR',
     );
+  });
+
+  it('opens an inquiry on the inquiry card; losing evidence escalates it to a chargeback', async () => {
+    const won = await disputedCapture('4000000000001976');
+    expect((await h.call('GET', `/v1/customer/disputes/${won}`)).body).toMatchObject({
+      status: 'WAITING_FOR_SELLER_RESPONSE',
+      dispute_life_cycle_stage: 'INQUIRY',
+    });
+    await h.call('POST', `/v1/customer/disputes/${won}/provide-evidence`, {
+      body: { notes: 'winning_evidence' },
+    });
+    expect((await h.call('GET', `/v1/customer/disputes/${won}`)).body).toMatchObject({
+      status: 'RESOLVED',
+      dispute_life_cycle_stage: 'INQUIRY',
+      dispute_outcome: { outcome_code: 'RESOLVED_SELLER_FAVOUR' },
+    });
+    const escalated = await disputedCapture('4000000000001976');
+    await h.call('POST', `/v1/customer/disputes/${escalated}/provide-evidence`, {
+      body: { notes: 'losing_evidence' },
+    });
+    const after = (await h.call('GET', `/v1/customer/disputes/${escalated}`)).body;
+    expect(after).toMatchObject({
+      status: 'WAITING_FOR_SELLER_RESPONSE',
+      dispute_life_cycle_stage: 'CHARGEBACK',
+    });
+    expect(after.dispute_outcome).toBeUndefined();
   });
 });

@@ -109,11 +109,11 @@ describe('webhooks', () => {
 });
 
 describe('disputes', () => {
-  async function disputedPayment() {
+  async function disputedPayment(paymentMethod = 'pm_card_createDispute') {
     const pi = await h.stripe.paymentIntents.create({
       amount: 3000,
       currency: 'usd',
-      payment_method: 'pm_card_createDispute',
+      payment_method: paymentMethod,
       confirm: true,
       capture_method: 'automatic',
     });
@@ -126,7 +126,12 @@ describe('disputes', () => {
       ),
     );
     const dispute = created.data.object as Stripe.Dispute;
-    expect(dispute).toMatchObject({ status: 'needs_response', amount: 3000 });
+    const inquiry = paymentMethod === 'pm_card_createDisputeInquiry';
+    expect(dispute).toMatchObject({
+      status: inquiry ? 'warning_needs_response' : 'needs_response',
+      amount: 3000,
+      payment_method_details: { card: { case_type: inquiry ? 'inquiry' : 'chargeback' } },
+    });
     const charge = await h.stripe.charges.retrieve(pi.latest_charge as string);
     expect(charge.disputed).toBe(true);
     return { pi, dispute };
@@ -161,6 +166,45 @@ describe('disputes', () => {
     expect(updated.status).toBe('lost');
     const closedAgain = await h.stripe.disputes.close(dispute.id).catch((e: unknown) => e);
     expect(closedAgain).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+  });
+
+  it('the inquiry card opens an inquiry that moves no money; winning evidence closes it', async () => {
+    const { dispute } = await disputedPayment('pm_card_createDisputeInquiry');
+    expect(dispute.balance_transactions).toEqual([]);
+    expect(dispute.is_charge_refundable).toBe(true);
+    const updated = await h.stripe.disputes.update(dispute.id, {
+      evidence: { uncategorized_text: 'winning_evidence' },
+    });
+    expect(updated).toMatchObject({ status: 'warning_closed', balance_transactions: [] });
+    await eventually(eventFor('charge.dispute.closed', dispute.id));
+    expect(
+      verified().some(
+        (e) =>
+          e.type === 'charge.dispute.funds_withdrawn' && (e.data.object as Stripe.Dispute).id === dispute.id,
+      ),
+    ).toBe(false);
+  });
+
+  it('an inquiry answered with losing evidence escalates to a chargeback that withdraws the funds', async () => {
+    const { dispute } = await disputedPayment('pm_card_createDisputeInquiry');
+    const escalated = await h.stripe.disputes.update(dispute.id, {
+      evidence: { uncategorized_text: 'losing_evidence' },
+    });
+    expect(escalated).toMatchObject({
+      status: 'needs_response',
+      payment_method_details: { card: { case_type: 'chargeback' } },
+    });
+    expect(escalated.balance_transactions.map((t) => t.amount)).toEqual([-3000]);
+    await eventually(eventFor('charge.dispute.funds_withdrawn', dispute.id));
+    expect((await h.stripe.disputes.close(dispute.id)).status).toBe('lost');
+  });
+
+  it('closing an inquiry closes it with no money moved', async () => {
+    const { dispute } = await disputedPayment('pm_card_createDisputeInquiry');
+    expect(await h.stripe.disputes.close(dispute.id)).toMatchObject({
+      status: 'warning_closed',
+      balance_transactions: [],
+    });
   });
 
   it('staged evidence is decided when the clock passes due_by; closing concedes', async () => {

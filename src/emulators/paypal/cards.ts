@@ -10,6 +10,7 @@ const SCENARIOS: Record<string, CardScenario> = {
   '4000002500003155': 'three_ds',
   '4000000000000119': 'processing_error',
   '4000000000000259': 'dispute',
+  '4000000000001976': 'inquiry',
 };
 
 function luhnValid(number: string): boolean {

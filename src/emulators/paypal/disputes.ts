@@ -1,7 +1,9 @@
-// Owns disputes: the dispute card (4000000000000259) opens a chargeback on capture; evidence
-// containing `winning_evidence` wins and `losing_evidence` loses when provided (as the Stripe
-// emulator decides on submission); other evidence leaves it UNDER_REVIEW until the response due date,
-// when an undecided dispute is lost, as is one whose claim the seller accepts.
+// Owns disputes: the dispute card (4000000000000259) opens a chargeback on capture, the inquiry card
+// (4000000000001976) an inquiry; evidence containing `winning_evidence` wins and `losing_evidence`
+// loses when provided (as the Stripe emulator decides on submission; an inquiry escalates to a
+// chargeback instead); other evidence leaves it UNDER_REVIEW until the response due date, when an
+// undecided dispute is lost, as is one whose claim the seller accepts (PayPal then refunds the buyer,
+// at either stage).
 import type { Ctx } from './context.js';
 import { unprocessable } from './errors.js';
 import type { CaptureRecord, DisputeRecord } from './records.js';
@@ -20,18 +22,22 @@ function announce(ctx: Ctx, dispute: DisputeRecord, type: string, summary: strin
   });
 }
 
-export function openDispute(ctx: Ctx, capture: CaptureRecord): DisputeRecord {
+export function openDispute(
+  ctx: Ctx,
+  capture: CaptureRecord,
+  stage: DisputeRecord['stage'] = 'CHARGEBACK',
+): DisputeRecord {
   const now = isoTime(ctx.now);
   const dispute = ctx.store.insert<DisputeRecord>({
     kind: 'dispute',
     id: `PP-D-${capture.id.slice(0, 8)}`,
     account: capture.account,
     capture_id: capture.id,
-    reason: 'UNAUTHORISED',
+    reason: stage === 'INQUIRY' ? 'MERCHANDISE_OR_SERVICE_NOT_RECEIVED' : 'UNAUTHORISED',
     status: 'WAITING_FOR_SELLER_RESPONSE',
     outcome: null,
     amount: capture.amount,
-    stage: 'CHARGEBACK',
+    stage,
     evidence: [],
     seller_response_due_date: isoTime(new Date(ctx.now.getTime() + RESPONSE_DAYS * 86_400_000)),
     create_time: now,
@@ -80,8 +86,21 @@ export function provideEvidence(
   });
   announce(ctx, updated, 'CUSTOMER.DISPUTE.UPDATED', 'A dispute was updated');
   if (text.includes('winning_evidence')) return resolve(ctx, updated, true);
-  if (text.includes('losing_evidence')) return resolve(ctx, updated, false);
+  if (text.includes('losing_evidence'))
+    return updated.stage === 'INQUIRY' ? escalate(ctx, updated) : resolve(ctx, updated, false);
   return updated;
+}
+
+/** An inquiry the seller's evidence does not settle becomes a chargeback with a new response window. */
+function escalate(ctx: Ctx, dispute: DisputeRecord): DisputeRecord {
+  const escalated = ctx.store.update(dispute, {
+    stage: 'CHARGEBACK',
+    status: 'WAITING_FOR_SELLER_RESPONSE',
+    seller_response_due_date: isoTime(new Date(ctx.now.getTime() + RESPONSE_DAYS * 86_400_000)),
+    update_time: isoTime(ctx.now),
+  });
+  announce(ctx, escalated, 'CUSTOMER.DISPUTE.UPDATED', 'A dispute was escalated to a chargeback');
+  return escalated;
 }
 
 export function acceptClaim(ctx: Ctx, dispute: DisputeRecord): DisputeRecord {

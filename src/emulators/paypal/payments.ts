@@ -84,8 +84,9 @@ function announceCapture(ctx: Ctx, order: OrderRecord, capture: CaptureRecord): 
     summary: `Payment ${completed ? 'completed' : 'denied'} for ${capture.amount.minor} minor units of ${capture.amount.currency}`,
     resource: renderCapture(ctx.render, capture),
   });
-  if (completed && order.source?.type === 'card' && order.source.scenario === 'dispute')
-    openDispute(ctx, capture);
+  const scenario = order.source?.type === 'card' ? order.source.scenario : undefined;
+  if (completed && (scenario === 'dispute' || scenario === 'inquiry'))
+    openDispute(ctx, capture, scenario === 'inquiry' ? 'INQUIRY' : 'CHARGEBACK');
 }
 
 /** POST /v2/checkout/orders/:id/capture. A card decline is a 201 with the capture DECLINED. */

@@ -9,7 +9,9 @@ export type CardScenario =
   | 'insufficient_funds'
   | 'three_ds'
   | 'processing_error'
-  | 'dispute';
+  | 'dispute'
+  /** 4000000000001976: an inquiry opens on capture (stage INQUIRY). */
+  | 'inquiry';
 
 export interface CardSource {
   type: 'card';

@@ -37,7 +37,8 @@ export function captureIntent(
   store.emit('charge.captured', captured, ctx, charge);
   store.emit('payment_intent.succeeded', pi, ctx, previous);
   const pm = store.get('payment_method', charge.payment_method);
-  if (pm?.scenario === 'dispute') openDispute(store, ctx, charge.id);
+  if (pm?.scenario === 'dispute' || pm?.scenario === 'inquiry')
+    openDispute(store, ctx, charge.id, pm.scenario);
   return pi;
 }
 

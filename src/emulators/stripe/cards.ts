@@ -27,6 +27,7 @@ const SCENARIOS: Record<string, CardScenario> = {
   '4000000000003220': 'three_ds',
   '4000000000000119': 'processing_error',
   '4000000000000259': 'dispute',
+  '4000000000001976': 'inquiry',
   '4000000000000069': 'expired_card',
   '4000000000000127': 'incorrect_cvc',
   '4000000000009987': 'lost_card',
@@ -55,6 +56,7 @@ export const TEST_PAYMENT_METHODS: Record<string, string> = {
   pm_card_authenticationRequired: '4000002500003155',
   pm_card_threeDSecure2Required: '4000000000003220',
   pm_card_createDispute: '4000000000000259',
+  pm_card_createDisputeInquiry: '4000000000001976',
   pm_card_refundFail: '4000000000005126',
 };
 

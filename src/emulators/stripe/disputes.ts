@@ -1,7 +1,9 @@
-// Owns the dispute lifecycle. The dispute card opens one right after its charge is captured; evidence
-// containing `winning_evidence` wins and `losing_evidence` loses once submitted, and whatever is still
-// open when the clock passes `due_by` is decided on the evidence saved by then (none: lost), as Stripe
-// submits saved evidence at the deadline.
+// Owns the dispute lifecycle. The dispute card opens a chargeback right after its charge is captured,
+// the inquiry card (4000000000001976) an inquiry; evidence containing `winning_evidence` wins and
+// `losing_evidence` loses once submitted (an inquiry then escalates to a chargeback), and whatever is
+// still open when the clock passes `due_by` is decided on the evidence saved by then (none: lost), as
+// Stripe submits saved evidence at the deadline. Closing (accepting) loses a chargeback and closes an
+// inquiry.
 import { DISPUTE_FEE, recordBalanceTransaction } from './balance.js';
 import { invalidRequest } from './errors.js';
 import { type Metadata, mergeMetadata } from './params.js';
@@ -11,18 +13,15 @@ import type { Ctx, StripeStore } from './store.js';
 
 const RESPONSE_WINDOW_SECONDS = 7 * 24 * 60 * 60;
 
-export function openDispute(store: StripeStore, ctx: Ctx, chargeId: string): DisputeRecord {
+export function openDispute(
+  store: StripeStore,
+  ctx: Ctx,
+  chargeId: string,
+  kind: 'dispute' | 'inquiry' = 'dispute',
+): DisputeRecord {
   const charge = store.get('charge', chargeId)!;
   const id = store.newId('dispute');
-  const withdrawal = recordBalanceTransaction(store, ctx, {
-    amount: -charge.amount_captured,
-    currency: charge.currency,
-    fee: DISPUTE_FEE,
-    type: 'adjustment',
-    reporting_category: 'dispute',
-    source: id,
-    description: `Chargeback withdrawal for ${charge.id}`,
-  });
+  const inquiry = kind === 'inquiry';
   const dispute = store.insert<DisputeRecord>({
     object: 'dispute',
     id,
@@ -32,19 +31,56 @@ export function openDispute(store: StripeStore, ctx: Ctx, chargeId: string): Dis
     currency: charge.currency,
     charge: charge.id,
     payment_intent: charge.payment_intent,
-    reason: 'fraudulent',
-    status: 'needs_response',
+    reason: inquiry ? 'general' : 'fraudulent',
+    status: inquiry ? 'warning_needs_response' : 'needs_response',
+    case_type: inquiry ? 'inquiry' : 'chargeback',
     evidence: {},
     due_by: ctx.now + RESPONSE_WINDOW_SECONDS,
     submission_count: 0,
-    balance_transaction_ids: [withdrawal.id],
+    balance_transaction_ids: [],
     metadata: {},
     brand: charge.card.brand,
   });
   const updated = store.update(charge, { dispute: dispute.id });
   store.emit('charge.dispute.created', dispute, ctx);
-  store.emit('charge.dispute.funds_withdrawn', dispute, ctx);
+  // An inquiry takes no money; a chargeback takes the amount and the dispute fee at once.
+  const opened = inquiry ? dispute : withdraw(store, ctx, dispute);
+  if (!inquiry) store.emit('charge.dispute.funds_withdrawn', opened, ctx);
   store.emit('charge.updated', updated, ctx, charge);
+  return opened;
+}
+
+function withdraw(store: StripeStore, ctx: Ctx, dispute: DisputeRecord): DisputeRecord {
+  const withdrawal = recordBalanceTransaction(store, ctx, {
+    amount: -dispute.amount,
+    currency: dispute.currency,
+    fee: DISPUTE_FEE,
+    type: 'adjustment',
+    reporting_category: 'dispute',
+    source: dispute.id,
+    description: `Chargeback withdrawal for ${dispute.charge}`,
+  });
+  return store.update(dispute, {
+    balance_transaction_ids: [...dispute.balance_transaction_ids, withdrawal.id],
+  });
+}
+
+/**
+ * An inquiry answered with losing evidence becomes a chargeback: the funds are withdrawn and the
+ * merchant has a new window to respond, as when a card network escalates a retrieval request.
+ */
+function escalate(store: StripeStore, ctx: Ctx, dispute: DisputeRecord): DisputeRecord {
+  const previous = dispute;
+  dispute = withdraw(store, ctx, dispute);
+  dispute = store.update(dispute, {
+    status: 'needs_response',
+    case_type: 'chargeback',
+    reason: 'fraudulent',
+    evidence: {},
+    due_by: ctx.now + RESPONSE_WINDOW_SECONDS,
+  });
+  store.emit('charge.dispute.funds_withdrawn', dispute, ctx, previous);
+  store.emit('charge.dispute.updated', dispute, ctx, previous);
   return dispute;
 }
 
@@ -78,7 +114,11 @@ export function updateDispute(
     evidence: changes.evidence ? { ...dispute.evidence, ...changes.evidence } : dispute.evidence,
     metadata: mergeMetadata(dispute.metadata, changes.metadata),
     ...(!metadataOnly && submit
-      ? { status: 'under_review' as const, submission_count: dispute.submission_count + 1 }
+      ? {
+          status:
+            dispute.case_type === 'inquiry' ? ('warning_under_review' as const) : ('under_review' as const),
+          submission_count: dispute.submission_count + 1,
+        }
       : {}),
   });
   store.emit('charge.dispute.updated', dispute, ctx, previous);
@@ -89,7 +129,7 @@ export function updateDispute(
   return dispute;
 }
 
-/** Accepting a dispute: the merchant concedes, so it is lost now. */
+/** Accepting a dispute: the merchant concedes, so a chargeback is lost now; an inquiry just closes. */
 export function closeDispute(store: StripeStore, ctx: Ctx, dispute: DisputeRecord): DisputeRecord {
   assertOpen(dispute);
   return decide(store, ctx, dispute, 'lost');
@@ -101,6 +141,7 @@ function decide(
   dispute: DisputeRecord,
   outcome: 'won' | 'lost',
 ): DisputeRecord {
+  if (dispute.case_type === 'inquiry') return decideInquiry(store, ctx, dispute, outcome);
   const previous = dispute;
   let balanceTransactionIds = dispute.balance_transaction_ids;
   if (outcome === 'won') {
@@ -117,6 +158,23 @@ function decide(
   }
   dispute = store.update(dispute, { status: outcome, balance_transaction_ids: balanceTransactionIds });
   if (outcome === 'won') store.emit('charge.dispute.funds_reinstated', dispute, ctx, previous);
+  store.emit('charge.dispute.closed', dispute, ctx, previous);
+  return dispute;
+}
+
+/**
+ * An inquiry won, accepted or left unanswered closes as `warning_closed` with no money moved; one
+ * answered with losing evidence escalates to a chargeback.
+ */
+function decideInquiry(
+  store: StripeStore,
+  ctx: Ctx,
+  dispute: DisputeRecord,
+  outcome: 'won' | 'lost',
+): DisputeRecord {
+  if (outcome === 'lost' && verdict(dispute.evidence) === 'lost') return escalate(store, ctx, dispute);
+  const previous = dispute;
+  dispute = store.update(dispute, { status: 'warning_closed' });
   store.emit('charge.dispute.closed', dispute, ctx, previous);
   return dispute;
 }

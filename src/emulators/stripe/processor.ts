@@ -214,6 +214,6 @@ function attempt(
       store.emit('charge.updated', settled, ctx, current);
     });
   }
-  if (pm.scenario === 'dispute') openDispute(store, ctx, charge.id);
+  if (pm.scenario === 'dispute' || pm.scenario === 'inquiry') openDispute(store, ctx, charge.id, pm.scenario);
   return { pi, failure: null };
 }

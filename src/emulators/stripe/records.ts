@@ -11,6 +11,8 @@ export type CardScenario =
   | 'three_ds'
   | 'processing_error'
   | 'dispute'
+  /** Stripe's 4000000000001976: an inquiry (a retrieval request) opens after capture; no money moves. */
+  | 'inquiry'
   | 'expired_card'
   | 'incorrect_cvc'
   | 'lost_card'
@@ -145,6 +147,7 @@ export interface DisputeRecord extends Base {
   payment_intent: string;
   reason: string;
   status: DisputeStatus;
+  case_type: 'chargeback' | 'inquiry';
   evidence: Record<string, string | null>;
   due_by: number;
   submission_count: number;

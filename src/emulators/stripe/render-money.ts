@@ -105,14 +105,15 @@ export function renderDispute(dispute: DisputeRecord, context: RenderContext) {
       past_due: disputeIsOpen(dispute) && context.now > dispute.due_by,
       submission_count: dispute.submission_count,
     },
-    is_charge_refundable: false,
+    // An inquiry leaves the charge refundable (a refund is one way to answer it); a chargeback does not.
+    is_charge_refundable: dispute.case_type === 'inquiry' && disputeIsOpen(dispute),
     livemode: false,
     metadata: dispute.metadata,
     payment_intent: dispute.payment_intent,
     payment_method_details: {
       card: {
         brand: dispute.brand,
-        case_type: 'chargeback',
+        case_type: dispute.case_type ?? 'chargeback',
         network_reason_code: '10.4',
         network: dispute.brand,
       },
