@@ -24,6 +24,8 @@ import { AuditService } from './modules/audit/audit.service.js';
 import { registerCustomerRoutes } from './modules/customers/customers.routes.js';
 import { CustomersService } from './modules/customers/customers.service.js';
 import { DisputeSettlement } from './modules/disputes/dispute-settlement.js';
+import { registerDisputeRoutes } from './modules/disputes/disputes.routes.js';
+import { DisputesService } from './modules/disputes/disputes.service.js';
 import { disputeEventHandler } from './modules/disputes/disputes.webhooks.js';
 import { registerEventRoutes } from './modules/events/events.routes.js';
 import { EventsService } from './modules/events/events.service.js';
@@ -340,6 +342,9 @@ export async function createService(config: Config, options: ServiceOptions = {}
   webhooks.register(refundEventHandler(db, refundSettlement, logger));
   const disputeSettlement = new DisputeSettlement({ db, clock, ledger, events, logger });
   webhooks.register(disputeEventHandler(db, disputeSettlement, paymentRecovery));
+  // Evidence and closing go to the provider itself, not through the payment circuits: they are rare and
+  // must not be refused because card traffic tripped a breaker.
+  const disputes = new DisputesService(db, clock, providers, disputeSettlement);
   runner.register(settleRefundsJob(refundRecovery));
   await runner.schedule(SETTLE_REFUNDS_JOB, SETTLE_REFUNDS_JOB, SETTLE_REFUNDS_INTERVAL_SECONDS);
   completers.set('POST /v1/refunds', (handle) => refundRecovery.complete(handle));
@@ -430,6 +435,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   registerReturnRoutes(http.app, { db, recovery: paymentRecovery, logger });
   registerAttemptRoutes(http.router, db);
   registerRefundRoutes(http.router, refunds);
+  registerDisputeRoutes(http.router, disputes);
   http.expand.register('refund', 'charge', (scope, id) => charges.find(scope, id));
   http.expand.register('refund', 'payment_intent', (scope, id) => payments.find(scope, id));
   http.expand.register('refund', 'balance_transaction', (scope, id) => balance.findTransaction(scope, id));

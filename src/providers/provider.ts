@@ -95,6 +95,54 @@ export type RefundOutcome =
   | { status: 'no_charge'; reason: NoChargeReason; message: string }
   | { status: 'unknown'; message: string };
 
+/** Dispute statuses in Stripe's words; PayPal's are mapped onto them. `warning_*` are inquiries. */
+export type ProviderDisputeStatus =
+  | 'warning_needs_response'
+  | 'warning_under_review'
+  | 'warning_closed'
+  | 'needs_response'
+  | 'under_review'
+  | 'won'
+  | 'lost';
+
+/** A provider's dispute as its API or webhook shows it, mapped to one shape. */
+export interface ProviderDispute {
+  providerDisputeId: string;
+  /** The provider's charge (Stripe) or capture (PayPal) id. */
+  providerChargeId: string;
+  amount: number;
+  currency: string;
+  status: ProviderDisputeStatus;
+  reason: string | null;
+  /** The dispute fee taken with the withdrawal (0 if none reported). */
+  fee: number;
+  /** The last moment evidence is accepted; null when the provider names none. */
+  dueBy: Date | null;
+}
+
+/** Why a dispute action failed: the provider refused it (closed, past due) or could not be reached. */
+export class DisputeActionError extends Error {
+  constructor(
+    readonly kind: 'refused' | 'unavailable',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DisputeActionError';
+  }
+}
+
+/** What providers that open disputes (Stripe, PayPal; not the wallet) let a merchant do about one. */
+export interface DisputeOperations {
+  /** Saves evidence (text fields) and, when `submit`, submits it for a decision. */
+  submitDisputeEvidence(
+    providerDisputeId: string,
+    evidence: Record<string, string>,
+    submit: boolean,
+  ): Promise<ProviderDispute>;
+  /** Accepts the dispute (concedes a chargeback, closes an inquiry). */
+  closeDispute(providerDisputeId: string): Promise<ProviderDispute>;
+}
+
 /** A provider event, verified and mapped, for the inbound webhook inbox. */
 export interface ProviderEvent {
   providerEventId: string;
@@ -156,4 +204,11 @@ export class WebhookVerificationError extends Error {
     super(message);
     this.name = 'WebhookVerificationError';
   }
+}
+
+export function handlesDisputes<P extends object>(provider: P): provider is P & DisputeOperations {
+  const candidate = provider as Partial<DisputeOperations>;
+  return (
+    typeof candidate.submitDisputeEvidence === 'function' && typeof candidate.closeDispute === 'function'
+  );
 }

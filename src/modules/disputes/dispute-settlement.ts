@@ -13,14 +13,16 @@ import type { Database } from '../../db/schema.js';
 import type { Scope } from '../../http/expand.js';
 import { newId } from '../../ids.js';
 import type { Logger } from '../../observability/logger.js';
+import type { ProviderDispute } from '../../providers/provider.js';
 import type { EventsService } from '../events/events.service.js';
 import { disputeLost, disputeOpened, disputeWon, postingKey } from '../ledger/ledger.postings.js';
 import type { LedgerService } from '../ledger/ledger.service.js';
 import type { ChargeRow } from '../payments/payments.table.js';
-import { toDisputeObject } from './dispute-object.js';
+import { isClosed, renderDispute } from './dispute-object.js';
 import {
   addLost,
   findDisputeByProviderId,
+  findDisputeForUpdate,
   insertDispute,
   lockChargeById,
   updateCharge,
@@ -28,15 +30,15 @@ import {
 } from './disputes.repository.js';
 import type { DisputeRow, DisputeStatus } from './disputes.table.js';
 
-/** A provider's dispute, as its webhook describes it. */
-export interface ObservedDispute {
-  providerDisputeId: string;
-  amount: number;
-  currency: string;
-  status: DisputeStatus;
-  reason: string | null;
-  /** The dispute fee taken with the withdrawal (0 if none reported). */
-  fee: number;
+/** A provider's dispute, as its webhook or its API answer describes it. */
+export type ObservedDispute = Omit<ProviderDispute, 'providerChargeId'>;
+
+/** What the merchant changed through the API, applied with the provider's answer in one transaction. */
+export interface MerchantDisputeChange {
+  evidence?: Record<string, string> | undefined;
+  metadata?: Record<string, string> | undefined;
+  /** The evidence was submitted to the provider (not only saved). */
+  submitted?: boolean | undefined;
 }
 
 export interface DisputeSettlementDeps {
@@ -47,7 +49,6 @@ export interface DisputeSettlementDeps {
   logger: Logger;
 }
 
-const CLOSED: ReadonlySet<DisputeStatus> = new Set(['won', 'lost', 'warning_closed']);
 /** Inquiries (warning_*) withdraw nothing; every other status means the funds were taken. */
 const isInquiry = (status: DisputeStatus) => status.startsWith('warning_');
 
@@ -60,12 +61,23 @@ export class DisputeSettlement {
     chargeId: string,
     provider: string,
     observed: ObservedDispute,
+    merchant: MerchantDisputeChange = {},
   ): Promise<DisputeRow | undefined> {
     return this.deps.db.transaction().execute(async (trx) => {
       const charge = await lockChargeById(trx, chargeId);
       if (!charge) return undefined;
       const change = new DisputeChange(this.deps, trx, charge);
-      return change.run(provider, observed);
+      return change.run(provider, observed, merchant);
+    });
+  }
+
+  /** A metadata-only update: nothing goes to the provider. */
+  async updateMetadata(dispute: DisputeRow, metadata: Record<string, string>): Promise<DisputeRow> {
+    return this.deps.db.transaction().execute(async (trx) => {
+      const charge = await lockChargeById(trx, dispute.charge_id);
+      if (!charge) throw new Error(`dispute ${dispute.id}: charge ${dispute.charge_id} is missing`);
+      const change = new DisputeChange(this.deps, trx, charge);
+      return change.changeMetadata(dispute.id, metadata);
     });
   }
 }
@@ -81,19 +93,71 @@ class DisputeChange {
     this.scope = { merchantId: charge.merchant_id, livemode: charge.livemode };
   }
 
-  async run(provider: string, observed: ObservedDispute): Promise<DisputeRow> {
+  async run(
+    provider: string,
+    observed: ObservedDispute,
+    merchant: MerchantDisputeChange,
+  ): Promise<DisputeRow> {
     let dispute = await findDisputeByProviderId(this.trx, provider, observed.providerDisputeId);
     if (!dispute) dispute = await this.open(provider, observed);
-    if (CLOSED.has(dispute.status)) return dispute;
+    const before = dispute;
+    dispute = await this.merchantChange(dispute, merchant);
+    if (isClosed(dispute.status)) {
+      // A closed dispute never reopens; only what the merchant changed (metadata) is news.
+      if (dispute !== before)
+        await this.record('charge.dispute.updated', dispute, this.changed(before, dispute));
+      return dispute;
+    }
     if (!isInquiry(observed.status) && !dispute.balance_transaction_id) {
       dispute = await this.withdraw(dispute, observed.fee);
     }
-    if (CLOSED.has(observed.status)) return this.close(dispute, observed.status);
-    if (observed.status !== dispute.status) {
-      dispute = await updateDispute(this.trx, dispute.id, { status: observed.status });
+    if (isClosed(observed.status)) return this.close(dispute, observed.status);
+    const dueBy = observed.dueBy ?? dispute.due_by;
+    if (observed.status !== dispute.status || dueBy?.getTime() !== dispute.due_by?.getTime()) {
+      dispute = await updateDispute(this.trx, dispute.id, { status: observed.status, due_by: dueBy });
       await updateCharge(this.trx, this.charge.id, { dispute_status: observed.status });
     }
+    const previous = this.changed(before, dispute);
+    if (Object.keys(previous).length > 0) await this.record('charge.dispute.updated', dispute, previous);
     return dispute;
+  }
+
+  async changeMetadata(id: string, metadata: Record<string, string>): Promise<DisputeRow> {
+    const before = await findDisputeForUpdate(this.trx, id);
+    const after = await this.merchantChange(before, { metadata });
+    if (after !== before) await this.record('charge.dispute.updated', after, this.changed(before, after));
+    return after;
+  }
+
+  private async merchantChange(dispute: DisputeRow, merchant: MerchantDisputeChange): Promise<DisputeRow> {
+    const changes: Parameters<typeof updateDispute>[2] = {};
+    if (merchant.evidence) changes.evidence = JSON.stringify({ ...dispute.evidence, ...merchant.evidence });
+    if (merchant.metadata) changes.metadata = JSON.stringify(merchant.metadata);
+    if (merchant.submitted) changes.evidence_submission_count = dispute.evidence_submission_count + 1;
+    if (Object.keys(changes).length === 0) return dispute;
+    return updateDispute(this.trx, dispute.id, changes);
+  }
+
+  /** Stripe's `previous_attributes` for a `charge.dispute.updated`: the fields whose values changed. */
+  private changed(before: DisputeRow, after: DisputeRow): Record<string, unknown> {
+    const previous: Record<string, unknown> = {};
+    if (before.status !== after.status) previous['status'] = before.status;
+    if (JSON.stringify(before.evidence) !== JSON.stringify(after.evidence))
+      previous['evidence'] = before.evidence;
+    if (JSON.stringify(before.metadata) !== JSON.stringify(after.metadata))
+      previous['metadata'] = before.metadata;
+    if (before.evidence_submission_count !== after.evidence_submission_count) {
+      previous['evidence_details'] = { submission_count: before.evidence_submission_count };
+    }
+    if (before.due_by?.getTime() !== after.due_by?.getTime()) {
+      previous['evidence_details'] = {
+        ...(previous['evidence_details'] as object | undefined),
+        due_by: before.due_by ? Math.floor(before.due_by.getTime() / 1000) : null,
+      };
+    }
+    if (before.case_type !== after.case_type)
+      previous['payment_method_details'] = { case_type: before.case_type };
+    return previous;
   }
 
   private get common() {
@@ -105,7 +169,7 @@ class DisputeChange {
 
   private async open(provider: string, observed: ObservedDispute): Promise<DisputeRow> {
     // First seen already closed (webhooks out of order): it is recorded open first, then closed.
-    const status: DisputeStatus = CLOSED.has(observed.status)
+    const status: DisputeStatus = isClosed(observed.status)
       ? isInquiry(observed.status)
         ? 'warning_needs_response'
         : 'needs_response'
@@ -125,6 +189,8 @@ class DisputeChange {
       fee: 0,
       status,
       reason: observed.reason,
+      due_by: observed.dueBy,
+      case_type: isInquiry(status) ? 'inquiry' : 'chargeback',
     });
     this.charge = await updateCharge(this.trx, this.charge.id, { disputed: true, dispute_status: status });
     await this.record('charge.dispute.created', dispute);
@@ -145,7 +211,14 @@ class DisputeChange {
         description: `Chargeback withdrawal for ${dispute.charge_id}`,
       }),
     );
-    return updateDispute(this.trx, dispute.id, { balance_transaction_id: posted.id, fee });
+    // An inquiry that escalated is a chargeback from here on.
+    const withdrawn = await updateDispute(this.trx, dispute.id, {
+      balance_transaction_id: posted.id,
+      fee,
+      case_type: 'chargeback',
+    });
+    await this.record('charge.dispute.funds_withdrawn', withdrawn);
+    return withdrawn;
   }
 
   private async close(dispute: DisputeRow, status: DisputeStatus): Promise<DisputeRow> {
@@ -180,7 +253,10 @@ class DisputeChange {
     }
     const closed = await updateDispute(this.trx, dispute.id, { status, closed_at: this.deps.clock.now() });
     this.charge = await updateCharge(this.trx, this.charge.id, { dispute_status: status });
-    await this.record('charge.dispute.closed', closed);
+    if (status === 'won' && withdrawn) {
+      await this.record('charge.dispute.funds_reinstated', closed, { status: dispute.status });
+    }
+    await this.record('charge.dispute.closed', closed, { status: dispute.status });
     return closed;
   }
 
@@ -201,7 +277,17 @@ class DisputeChange {
     return lost > 0 ? addLost(this.trx, charge.id, lost) : charge;
   }
 
-  private async record(type: string, dispute: DisputeRow): Promise<void> {
-    await this.deps.events.record(this.trx, this.scope, { type, object: toDisputeObject(dispute) });
+  private async record(type: string, dispute: DisputeRow, previous?: Record<string, unknown>): Promise<void> {
+    const object = await renderDispute(
+      this.trx,
+      dispute,
+      this.charge.card?.brand ?? null,
+      this.deps.clock.now(),
+    );
+    await this.deps.events.record(this.trx, this.scope, {
+      type,
+      object,
+      ...(previous && Object.keys(previous).length > 0 ? { previousAttributes: previous } : {}),
+    });
   }
 }

@@ -1,8 +1,9 @@
 // SQL for disputes and the charge columns they change (disputed, dispute_status, amount lost). Disputes
 // arrive from provider webhooks, so they are found by the provider's ids and then written within the
 // charge's own merchant and mode.
-import type { Insertable, Kysely, Transaction, Updateable } from 'kysely';
+import { type Insertable, type Kysely, sql, type Transaction, type Updateable } from 'kysely';
 import type { Database } from '../../db/schema.js';
+import type { Scope } from '../../http/expand.js';
 import type { ChargeRow, ChargesTable } from '../payments/payments.table.js';
 import type { DisputeRow, DisputesTable } from './disputes.table.js';
 
@@ -80,4 +81,37 @@ export async function updateDispute(
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirstOrThrow();
+}
+
+export async function findDisputeForUpdate(trx: Transaction<Database>, id: string): Promise<DisputeRow> {
+  return trx.selectFrom('disputes').selectAll().where('id', '=', id).forUpdate().executeTakeFirstOrThrow();
+}
+
+export async function findDispute(db: Executor, scope: Scope, id: string) {
+  return db
+    .selectFrom('disputes')
+    .innerJoin('charges', 'charges.id', 'disputes.charge_id')
+    .selectAll('disputes')
+    .select(sql<string | null>`charges.card->>'brand'`.as('card_brand'))
+    .where('disputes.merchant_id', '=', scope.merchantId)
+    .where('disputes.livemode', '=', scope.livemode)
+    .where('disputes.id', '=', id)
+    .executeTakeFirst();
+}
+
+export function disputesQuery(
+  db: Executor,
+  scope: Scope,
+  filters: { charge?: string | undefined; paymentIntent?: string | undefined },
+) {
+  let query = db
+    .selectFrom('disputes')
+    .innerJoin('charges', 'charges.id', 'disputes.charge_id')
+    .selectAll('disputes')
+    .select(sql<string | null>`charges.card->>'brand'`.as('card_brand'))
+    .where('disputes.merchant_id', '=', scope.merchantId)
+    .where('disputes.livemode', '=', scope.livemode);
+  if (filters.charge) query = query.where('disputes.charge_id', '=', filters.charge);
+  if (filters.paymentIntent) query = query.where('disputes.payment_intent_id', '=', filters.paymentIntent);
+  return query;
 }

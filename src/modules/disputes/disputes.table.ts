@@ -1,15 +1,11 @@
 import type { ColumnType, Selectable } from 'kysely';
+import type { ProviderDisputeStatus } from '../../providers/provider.js';
+
+type Json<T> = ColumnType<T, string | undefined, string>;
 
 type CreatedAt = ColumnType<Date, Date, never>;
 
-export type DisputeStatus =
-  | 'warning_needs_response'
-  | 'warning_under_review'
-  | 'warning_closed'
-  | 'needs_response'
-  | 'under_review'
-  | 'won'
-  | 'lost';
+export type DisputeStatus = ProviderDisputeStatus;
 
 export interface DisputesTable {
   id: string;
@@ -28,6 +24,16 @@ export interface DisputesTable {
   reason: string | null;
   balance_transaction_id: string | null;
   closed_at: Date | null;
+  due_by: Date | null;
+  /** Text evidence by Stripe's field names, as the merchant last saved it. */
+  evidence: Json<Record<string, string>>;
+  evidence_submission_count: ColumnType<number, number | undefined, number>;
+  metadata: Json<Record<string, string>>;
+  case_type: ColumnType<
+    'inquiry' | 'chargeback',
+    'inquiry' | 'chargeback' | undefined,
+    'inquiry' | 'chargeback'
+  >;
 }
 
 export type DisputeRow = Selectable<DisputesTable>;

@@ -9,15 +9,19 @@ import { providerSupports } from '../../money/currencies.js';
 import {
   type AttemptContext,
   type CreatePaymentRequest,
+  DisputeActionError,
+  type DisputeOperations,
   type PaymentOutcome,
   type PaymentProvider,
   type PaymentSource,
+  type ProviderDispute,
   type ProviderEvent,
   providerIdempotencyKey,
   type RefundOutcome,
 } from '../provider.js';
 import { DEFAULT_PROVIDER_TIMEOUT_MS } from '../resilience.js';
-import { PayPalClient, type PayPalRequest } from './paypal.client.js';
+import { PayPalClient, PayPalHttpError, type PayPalRequest } from './paypal.client.js';
+import { paypalDispute } from './paypal.disputes.js';
 import { paymentFailure, refundFailure } from './paypal.errors.js';
 import {
   captureOutcome,
@@ -60,7 +64,7 @@ type CreateResult = Awaited<ReturnType<PaymentProvider['createPayment']>>;
 
 const CARD_CAPABILITY = 'CUSTOM_CARD_PROCESSING';
 
-export class PayPalProvider implements PaymentProvider {
+export class PayPalProvider implements PaymentProvider, DisputeOperations {
   readonly name = 'paypal' as const;
   readonly livemode: boolean;
   /**
@@ -275,6 +279,64 @@ export class PayPalProvider implements PaymentProvider {
       return refundOutcome(body ?? {});
     } catch (error) {
       return refundFailure(error, this.now());
+    }
+  }
+
+  /**
+   * PayPal has no staged evidence: with `submit` false nothing is sent (the evidence stays with us);
+   * otherwise the fields go as one OTHER evidence with notes, and the dispute is read back.
+   */
+  async submitDisputeEvidence(
+    providerDisputeId: string,
+    evidence: Record<string, string>,
+    submit: boolean,
+  ): Promise<ProviderDispute> {
+    const path = `/v1/customer/disputes/${encodeURIComponent(providerDisputeId)}`;
+    if (submit) {
+      const notes = Object.entries(evidence)
+        .map(([field, value]) => `${field}: ${value}`)
+        .join('\n');
+      await this.disputeCall({
+        method: 'POST',
+        path: `${path}/provide-evidence`,
+        body: { evidences: [{ evidence_type: 'OTHER', notes }] },
+        operation: 'provide dispute evidence',
+      });
+    }
+    return this.readDispute(path);
+  }
+
+  async closeDispute(providerDisputeId: string): Promise<ProviderDispute> {
+    const path = `/v1/customer/disputes/${encodeURIComponent(providerDisputeId)}`;
+    await this.disputeCall({
+      method: 'POST',
+      path: `${path}/accept-claim`,
+      body: { note: 'The merchant accepts the claim.' },
+      operation: 'accept dispute claim',
+    });
+    return this.readDispute(path);
+  }
+
+  private async readDispute(path: string): Promise<ProviderDispute> {
+    const body = await this.disputeCall({ method: 'GET', path, operation: 'get dispute' });
+    const mapped = paypalDispute(body);
+    if (!mapped) throw new DisputeActionError('unavailable', 'PayPal answered an unreadable dispute');
+    return mapped;
+  }
+
+  private async disputeCall(request: PayPalRequest): Promise<unknown> {
+    try {
+      return (await this.client.request<unknown>(request)).body;
+    } catch (error) {
+      if (
+        error instanceof PayPalHttpError &&
+        error.status >= 400 &&
+        error.status < 500 &&
+        !error.duringToken
+      ) {
+        throw new DisputeActionError('refused', error.message);
+      }
+      throw new DisputeActionError('unavailable', `PayPal ${request.operation}: ${(error as Error).message}`);
     }
   }
 

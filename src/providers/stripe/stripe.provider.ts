@@ -9,14 +9,18 @@ import { providerSupports } from '../../money/currencies.js';
 import {
   type AttemptContext,
   type CreatePaymentRequest,
+  DisputeActionError,
+  type DisputeOperations,
   type PaymentOutcome,
   type PaymentProvider,
   type PaymentSource,
+  type ProviderDispute,
   type ProviderEvent,
   providerIdempotencyKey,
   type RefundOutcome,
 } from '../provider.js';
 import { DEFAULT_PROVIDER_TIMEOUT_MS, withDeadline } from '../resilience.js';
+import { stripeDispute } from './stripe.disputes.js';
 import { needsStateReadBack, paymentFailure, refundFailure } from './stripe.errors.js';
 import {
   CHARGE_EXPAND,
@@ -51,7 +55,7 @@ export function stripeClient(secretKey: string, apiBase: string | undefined, tim
   });
 }
 
-export class StripeProvider implements PaymentProvider {
+export class StripeProvider implements PaymentProvider, DisputeOperations {
   readonly name = 'stripe' as const;
   readonly livemode: boolean;
   private readonly stripe: Stripe;
@@ -157,6 +161,38 @@ export class StripeProvider implements PaymentProvider {
     } catch (error) {
       return refundFailure(error, this.now());
     }
+  }
+
+  submitDisputeEvidence(
+    providerDisputeId: string,
+    evidence: Record<string, string>,
+    submit: boolean,
+  ): Promise<ProviderDispute> {
+    return this.dispute('submit dispute evidence', () =>
+      this.stripe.disputes.update(providerDisputeId, { evidence, submit }),
+    );
+  }
+
+  closeDispute(providerDisputeId: string): Promise<ProviderDispute> {
+    return this.dispute('close dispute', () => this.stripe.disputes.close(providerDisputeId));
+  }
+
+  private async dispute(operation: string, run: () => Promise<Stripe.Dispute>): Promise<ProviderDispute> {
+    let answer: Stripe.Dispute;
+    try {
+      answer = await this.call(operation, run);
+    } catch (error) {
+      // A 4xx is Stripe refusing the action (closed, past due); anything else leaves it undone or unknown,
+      // and both calls are safe to repeat.
+      if (error instanceof Stripe.errors.StripeInvalidRequestError) {
+        throw new DisputeActionError('refused', error.message);
+      }
+      throw new DisputeActionError('unavailable', `Stripe ${operation}: ${(error as Error).message}`);
+    }
+    const mapped = stripeDispute(answer);
+    if (!mapped)
+      throw new DisputeActionError('unavailable', `Stripe ${operation}: unreadable dispute in answer`);
+    return mapped;
   }
 
   parseWebhook(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): ProviderEvent {
