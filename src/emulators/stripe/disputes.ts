@@ -42,9 +42,10 @@ export function openDispute(
     brand: charge.card.brand,
   });
   const updated = store.update(charge, { dispute: dispute.id });
-  store.emit('charge.dispute.created', dispute, ctx);
-  // An inquiry takes no money; a chargeback takes the amount and the dispute fee at once.
+  // An inquiry takes no money; a chargeback takes the amount and the dispute fee at once, so its
+  // `charge.dispute.created` already lists the withdrawal, as at Stripe.
   const opened = inquiry ? dispute : withdraw(store, ctx, dispute);
+  store.emit('charge.dispute.created', opened, ctx);
   if (!inquiry) store.emit('charge.dispute.funds_withdrawn', opened, ctx);
   store.emit('charge.updated', updated, ctx, charge);
   return opened;
