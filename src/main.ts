@@ -341,7 +341,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   const refundRecovery = new RefundRecovery({ db, clock, logger, refunds, settlement: refundSettlement });
   webhooks.register(refundEventHandler(db, refundSettlement, logger));
   const disputeSettlement = new DisputeSettlement({ db, clock, ledger, events, logger });
-  webhooks.register(disputeEventHandler(db, disputeSettlement, paymentRecovery));
+  webhooks.register(disputeEventHandler(db, disputeSettlement, paymentRecovery, providers));
   // Evidence and closing go to the provider itself, not through the payment circuits: they are rare and
   // must not be refused because card traffic tripped a breaker.
   const disputes = new DisputesService(db, clock, providers, disputeSettlement);

@@ -141,6 +141,11 @@ export interface DisputeOperations {
   ): Promise<ProviderDispute>;
   /** Accepts the dispute (concedes a chargeback, closes an inquiry). */
   closeDispute(providerDisputeId: string): Promise<ProviderDispute>;
+  /**
+   * The provider payment (Stripe's intent, PayPal's order) a charge or capture belongs to, read from the
+   * provider: a dispute can name a charge we have not recorded yet. Undefined when it does not exist.
+   */
+  paymentOfCharge(providerChargeId: string): Promise<string | undefined>;
 }
 
 /** A provider event, verified and mapped, for the inbound webhook inbox. */

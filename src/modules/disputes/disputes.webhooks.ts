@@ -7,7 +7,13 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { paypalDisputeOfEvent } from '../../providers/paypal/paypal.disputes.js';
-import type { ProviderDispute, ProviderEvent, ProviderName } from '../../providers/provider.js';
+import {
+  handlesDisputes,
+  type ProviderDispute,
+  type ProviderEvent,
+  type ProviderName,
+} from '../../providers/provider.js';
+import type { ProviderRegistry } from '../../providers/registry.js';
 import { stripeDisputeOfEvent } from '../../providers/stripe/stripe.disputes.js';
 import { findAttemptByProviderId, findChargeByAttempt } from '../payments/payments.repository.js';
 import type { PaymentRecovery } from '../payments/recovery.js';
@@ -24,15 +30,27 @@ export function disputeEventHandler(
   db: Kysely<Database>,
   settlement: DisputeSettlement,
   payments: PaymentRecovery,
+  providers: Pick<ProviderRegistry, 'get'>,
 ): ProviderEventHandler {
+  /** The provider payment a dispute's charge belongs to: from the event, or a GET of the charge. */
+  async function paymentOf(provider: ProviderName, event: ProviderEvent, providerChargeId: string) {
+    if (event.providerPaymentId) return event.providerPaymentId;
+    const connector = providers.get(provider);
+    return connector && handlesDisputes(connector) ? connector.paymentOfCharge(providerChargeId) : undefined;
+  }
+
   return {
     types: ['charge.dispute.', 'CUSTOMER.DISPUTE.'],
     async handle(provider: ProviderName, event: ProviderEvent) {
       const observed = observeDispute(provider, event.payload);
       if (!observed) return;
       let charge = await findChargeByProviderCharge(db, provider, observed.providerChargeId);
-      if (!charge && event.providerPaymentId) {
-        const attempt = await findAttemptByProviderId(db, provider, event.providerPaymentId);
+      if (!charge) {
+        // A charge we have not recorded yet (the dispute card's dispute can beat our confirmation's
+        // answer), or one that is not ours: the provider says which payment it belongs to.
+        const paymentId = await paymentOf(provider, event, observed.providerChargeId);
+        if (!paymentId) return;
+        const attempt = await findAttemptByProviderId(db, provider, paymentId);
         // Not ours (another service on the same provider account).
         if (!attempt) return;
         await payments.settleFromProvider(attempt);
@@ -43,8 +61,8 @@ export function disputeEventHandler(
           );
         }
       }
-      if (!charge) return;
-      await settlement.apply(charge.id, provider, observed);
+      const { providerChargeId: _charge, ...dispute } = observed;
+      await settlement.apply(charge.id, provider, dispute);
     },
   };
 }

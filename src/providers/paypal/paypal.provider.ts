@@ -317,6 +317,20 @@ export class PayPalProvider implements PaymentProvider, DisputeOperations {
     return this.readDispute(path);
   }
 
+  async paymentOfCharge(providerChargeId: string): Promise<string | undefined> {
+    try {
+      const { body } = await this.client.request<PayPalCapture>({
+        method: 'GET',
+        path: `/v2/payments/captures/${encodeURIComponent(providerChargeId)}`,
+        operation: 'get capture',
+      });
+      return body?.supplementary_data?.related_ids?.order_id;
+    } catch (error) {
+      if (error instanceof PayPalHttpError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
   private async readDispute(path: string): Promise<ProviderDispute> {
     const body = await this.disputeCall({ method: 'GET', path, operation: 'get dispute' });
     const mapped = paypalDispute(body);

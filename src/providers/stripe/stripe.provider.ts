@@ -177,6 +177,17 @@ export class StripeProvider implements PaymentProvider, DisputeOperations {
     return this.dispute('close dispute', () => this.stripe.disputes.close(providerDisputeId));
   }
 
+  async paymentOfCharge(providerChargeId: string): Promise<string | undefined> {
+    try {
+      const charge = await this.call('retrieve charge', () => this.stripe.charges.retrieve(providerChargeId));
+      return typeof charge.payment_intent === 'string' ? charge.payment_intent : charge.payment_intent?.id;
+    } catch (error) {
+      if (error instanceof Stripe.errors.StripeInvalidRequestError && error.statusCode === 404)
+        return undefined;
+      throw error;
+    }
+  }
+
   private async dispute(operation: string, run: () => Promise<Stripe.Dispute>): Promise<ProviderDispute> {
     let answer: Stripe.Dispute;
     try {
