@@ -23,6 +23,7 @@ import { JobRunner } from './jobs/runner.js';
 import { AuditService } from './modules/audit/audit.service.js';
 import { registerCustomerRoutes } from './modules/customers/customers.routes.js';
 import { CustomersService } from './modules/customers/customers.service.js';
+import { registerRateGauges } from './modules/disputes/dispute-rates.js';
 import { DisputeSettlement } from './modules/disputes/dispute-settlement.js';
 import { registerDisputeRoutes } from './modules/disputes/disputes.routes.js';
 import { DisputesService } from './modules/disputes/disputes.service.js';
@@ -345,6 +346,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   // Evidence and closing go to the provider itself, not through the payment circuits: they are rare and
   // must not be refused because card traffic tripped a breaker.
   const disputes = new DisputesService(db, clock, providers, disputeSettlement);
+  registerRateGauges(metrics.registry, db, clock);
   runner.register(settleRefundsJob(refundRecovery));
   await runner.schedule(SETTLE_REFUNDS_JOB, SETTLE_REFUNDS_JOB, SETTLE_REFUNDS_INTERVAL_SECONDS);
   completers.set('POST /v1/refunds', (handle) => refundRecovery.complete(handle));

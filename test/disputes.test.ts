@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../src/modules/ledger/ledger.verify.js';
 import type { Api } from './support/http.js';
+import { metricValue } from './support/jobs.js';
 import { createMerchant, startTestService, type TestService } from './support/service.js';
 import { expectSameShape } from './support/stripe-shape.js';
 import { waitFor } from './support/wait.js';
@@ -292,6 +293,38 @@ describe.each(cases)('disputes on $name', (provider) => {
   });
 
   if (provider.name === 'stripe') {
+    it("reports runbook 002's dispute and refund rates over the charges of the window", async () => {
+      const merchant = await createMerchant(t, 'rates');
+      const plain = await pay(merchant.api, 1000, 'pm_card_visa');
+      await pay(merchant.api, 1000, 'pm_card_visa');
+      const refund = await merchant.api.post('/v1/refunds', { payment_intent: plain.id, amount: 100 });
+      expect(refund.status, refund.text).toBe(200);
+      const db = t.service.database.db;
+      const charges = await db
+        .selectFrom('charges')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('status', '=', 'succeeded')
+        .executeTakeFirstOrThrow();
+      const disputed = await db
+        .selectFrom('disputes')
+        .select((eb) => eb.fn.count<string>('charge_id').distinct().as('n'))
+        .executeTakeFirstOrThrow();
+      const refunded = await db
+        .selectFrom('charges')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('amount_refunded', '>', 0)
+        .executeTakeFirstOrThrow();
+      const text = (await t.api.get('/metrics')).text;
+      const labels = { mode: 'test', window: '24h' };
+      const disputeRate = metricValue(text, 'payment_dispute_rate', labels);
+      const refundRate = metricValue(text, 'payment_refund_rate', labels);
+      expect(disputeRate).toBeCloseTo(Number(disputed.n) / Number(charges.n), 6);
+      expect(refundRate).toBeCloseTo(Number(refunded.n) / Number(charges.n), 6);
+      expect(disputeRate).toBeGreaterThan(0);
+      expect(refundRate).toBeGreaterThan(0);
+      expect(metricValue(text, 'payment_dispute_rate', { mode: 'live', window: '30d' })).toBe(0);
+    });
+
     it("has Stripe's dispute shape", async () => {
       const intent = await pay(t.merchant, 1000, provider.inquiry);
       const dispute = await disputeOf(t.merchant, intent);

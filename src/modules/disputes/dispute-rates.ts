@@ -1,0 +1,81 @@
+// Runbook 002's dispute rate (warn above 1%) and refund rate (warn above 5%) as gauges, by mode, over
+// the trailing 24 hours and 30 days (card networks judge dispute ratios monthly): disputes opened and
+// charges refunded (fully or partly) per succeeded charge created in the window. The counts read the
+// database, so a scrape reuses an answer up to a minute old rather than scanning on every scrape.
+import { type Kysely, sql } from 'kysely';
+import client from 'prom-client';
+import type { Clock } from '../../clock.js';
+import type { Database } from '../../db/schema.js';
+
+const WINDOWS = { '24h': 86_400, '30d': 30 * 86_400 } as const;
+const CACHE_MS = 60_000;
+
+interface Rates {
+  mode: 'live' | 'test';
+  window: keyof typeof WINDOWS;
+  dispute: number;
+  refund: number;
+}
+
+export async function readRates(db: Kysely<Database>, now: Date): Promise<Rates[]> {
+  const rates: Rates[] = [];
+  for (const [window, seconds] of Object.entries(WINDOWS) as [keyof typeof WINDOWS, number][]) {
+    const since = new Date(now.getTime() - seconds * 1000);
+    const { rows } = await sql<{ livemode: boolean; charges: string; refunded: string; disputed: string }>`
+      select c.livemode,
+             count(*) as charges,
+             count(*) filter (where c.amount_refunded > 0) as refunded,
+             count(*) filter (where exists (select 1 from disputes d where d.charge_id = c.id)) as disputed
+        from charges c
+       where c.status = 'succeeded' and c.created_at >= ${since} and c.created_at <= ${now}
+       group by c.livemode`.execute(db);
+    for (const livemode of [true, false]) {
+      const row = rows.find((r) => r.livemode === livemode);
+      const charges = Number(row?.charges ?? 0);
+      rates.push({
+        mode: livemode ? 'live' : 'test',
+        window,
+        dispute: charges === 0 ? 0 : Number(row?.disputed ?? 0) / charges,
+        refund: charges === 0 ? 0 : Number(row?.refunded ?? 0) / charges,
+      });
+    }
+  }
+  return rates;
+}
+
+export function registerRateGauges(registry: client.Registry, db: Kysely<Database>, clock: Clock): void {
+  let cached: { at: number; rates: Promise<Rates[]> } | undefined;
+  const current = () => {
+    const at = performance.now();
+    if (!cached || at - cached.at > CACHE_MS) {
+      const rates = readRates(db, clock.now());
+      cached = { at, rates };
+      // A failed read is not kept: the next scrape tries again.
+      rates.catch(() => {
+        cached = undefined;
+      });
+    }
+    return cached.rates;
+  };
+  const gauge = (name: string, help: string, pick: (rates: Rates) => number) =>
+    new client.Gauge({
+      name,
+      help,
+      labelNames: ['mode', 'window'],
+      registers: [registry],
+      async collect() {
+        const rates = await current().catch(() => undefined);
+        for (const rate of rates ?? []) this.set({ mode: rate.mode, window: rate.window }, pick(rate));
+      },
+    });
+  gauge(
+    'payment_dispute_rate',
+    'Disputed share of succeeded charges created in the window (alert > 0.01)',
+    (r) => r.dispute,
+  );
+  gauge(
+    'payment_refund_rate',
+    'Refunded share of succeeded charges created in the window (alert > 0.05)',
+    (r) => r.refund,
+  );
+}
