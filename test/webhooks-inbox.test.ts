@@ -491,6 +491,7 @@ describe('purge', () => {
           )
         ).length === 0,
     );
+    await inboxSettled(t);
     expect((await inboxRows(t, ['evt_after_purge'])).map((row) => row.status)).toEqual(['ignored']);
   });
 });
