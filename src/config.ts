@@ -193,6 +193,8 @@ const envSchema = z.object({
   JOBS_CONCURRENCY: int(4, 1, 256),
   LEDGER_AVAILABILITY_DELAY_SECONDS: int(2 * 86_400, 0, 90 * 86_400),
   LEDGER_BALANCE_SLOTS: int(16, 1, 256),
+  WEBHOOK_INBOX_RETENTION_DAYS: int(30, 1, 3650),
+  WEBHOOK_INBOX_MAX_ATTEMPTS: int(12, 1, 50),
   PAYCTL_URL: url(['http:', 'https:']),
   PAYCTL_TOKEN: optionalString,
 });

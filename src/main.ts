@@ -81,6 +81,14 @@ import { registerVaultRoutes } from './modules/vault/vault.routes.js';
 import { VaultService } from './modules/vault/vault.service.js';
 import { registerPayPalWebhookRoutes } from './modules/webhooks-in/paypal.routes.js';
 import { registerStripeWebhookRoutes } from './modules/webhooks-in/stripe.routes.js';
+import { processInboxJob, purgeInboxJob } from './modules/webhooks-in/webhook-inbox.jobs.js';
+import { InboxMetrics } from './modules/webhooks-in/webhook-inbox.metrics.js';
+import { registerInboundWebhookRoutes } from './modules/webhooks-in/webhook-inbox.routes.js';
+import {
+  PURGE_INBOX_INTERVAL_SECONDS,
+  PURGE_INBOX_JOB,
+  WebhookInboxService,
+} from './modules/webhooks-in/webhook-inbox.service.js';
 import { WebhookDispatcher } from './modules/webhooks-in/webhooks-in.js';
 import { HealthService } from './observability/health.js';
 import { createLogger, type Logger } from './observability/logger.js';
@@ -180,6 +188,7 @@ export interface Service {
     refunds: RefundsService;
     refundRecovery: RefundRecovery;
     webhooks: WebhookDispatcher;
+    webhookInbox: WebhookInboxService;
     providerControls: ProviderControlsService;
     routing: RoutingService;
   };
@@ -347,6 +356,21 @@ export async function createService(config: Config, options: ServiceOptions = {}
   // must not be refused because card traffic tripped a breaker.
   const disputes = new DisputesService(db, clock, providers, disputeSettlement);
   registerRateGauges(metrics.registry, db, clock);
+  // Inbound webhooks are stored by the routes and processed by a job running the handlers above.
+  const webhookInbox = new WebhookInboxService({
+    db,
+    clock,
+    runner,
+    dispatcher: webhooks,
+    audit,
+    logger,
+    metrics: new InboxMetrics(metrics.registry, WebhookInboxService.counts(db)),
+    retentionDays: config.WEBHOOK_INBOX_RETENTION_DAYS,
+    maxAttempts: config.WEBHOOK_INBOX_MAX_ATTEMPTS,
+  });
+  runner.register(processInboxJob(webhookInbox, config.WEBHOOK_INBOX_MAX_ATTEMPTS));
+  runner.register(purgeInboxJob(webhookInbox));
+  await runner.schedule(PURGE_INBOX_JOB, PURGE_INBOX_JOB, PURGE_INBOX_INTERVAL_SECONDS);
   runner.register(settleRefundsJob(refundRecovery));
   await runner.schedule(SETTLE_REFUNDS_JOB, SETTLE_REFUNDS_JOB, SETTLE_REFUNDS_INTERVAL_SECONDS);
   completers.set('POST /v1/refunds', (handle) => refundRecovery.complete(handle));
@@ -446,16 +470,17 @@ export async function createService(config: Config, options: ServiceOptions = {}
   );
   registerStripeWebhookRoutes(http.app, {
     providers,
-    dispatcher: webhooks,
+    inbox: webhookInbox,
     logger,
     registry: metrics.registry,
   });
   registerPayPalWebhookRoutes(http.app, {
     providers,
-    dispatcher: webhooks,
+    inbox: webhookInbox,
     logger,
     registry: metrics.registry,
   });
+  registerInboundWebhookRoutes(http.router, webhookInbox);
   http.expand.register('payment_intent', 'latest_charge', (scope, id) => charges.find(scope, id));
   http.expand.register('payment_intent', 'customer', (scope, id) => customers.find(scope, id));
   http.expand.register('payment_intent', 'payment_method', (scope, id) => paymentMethods.find(scope, id));
@@ -511,6 +536,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
       refunds,
       refundRecovery,
       webhooks,
+      webhookInbox,
       providerControls,
       routing,
     },

@@ -32,6 +32,10 @@ import type {
 } from '../modules/provider-controls/provider-controls.table.js';
 import type { RoutingRulesTable } from '../modules/routing/routing.table.js';
 import type { VaultCardsTable, VaultCvcsTable, VaultKeysTable } from '../modules/vault/vault.table.js';
+import type {
+  WebhookInboxTable,
+  WebhookSubjectLocksTable,
+} from '../modules/webhooks-in/webhook-inbox.table.js';
 import type { ServiceSecretsTable } from './service-secrets.js';
 
 export interface Database {
@@ -64,4 +68,6 @@ export interface Database {
   provider_controls: ProviderControlsTable;
   runtime_switches: RuntimeSwitchesTable;
   routing_rules: RoutingRulesTable;
+  webhook_inbox: WebhookInboxTable;
+  webhook_subject_locks: WebhookSubjectLocksTable;
 }

@@ -1,18 +1,21 @@
 // One inbound webhook route per provider (DESIGN section 7): the body is read raw, because each
 // provider signs the exact bytes it sent (Stripe an HMAC, PayPal a CRC32 under its certificate), and
 // verified by the provider's connector before anything is written. A delivery that does not verify is
-// a 400, which providers retry; a handler failure (database down) is a 500, which they also retry.
+// a 400, which providers retry. A verified one is stored in the inbox with its processing job (one
+// transaction) and answered 200 at once; a delivery of an event already stored is acknowledged as a
+// duplicate and changes nothing. A database failure is a 500 (503 in an outage), which providers retry.
 import type { FastifyInstance } from 'fastify';
 import client from 'prom-client';
 import { AppError } from '../../http/errors.js';
 import type { Logger } from '../../observability/logger.js';
 import { type ProviderEvent, type ProviderName, WebhookVerificationError } from '../../providers/provider.js';
 import type { ProviderRegistry } from '../../providers/registry.js';
-import { type WebhookDispatcher, webhooksReceivedCounter } from './webhooks-in.js';
+import type { WebhookInboxService } from './webhook-inbox.service.js';
+import { webhooksReceivedCounter } from './webhooks-in.js';
 
 export interface WebhookRouteDeps {
   providers: ProviderRegistry;
-  dispatcher: WebhookDispatcher;
+  inbox: WebhookInboxService;
   logger: Logger;
   registry: client.Registry;
 }
@@ -22,7 +25,10 @@ export interface ProviderWebhookRoute {
   /** How the provider is named in messages ("Stripe"). */
   label: string;
   paths: readonly string[];
-  /** The provider's own duration histogram (`stripe_webhook_duration_seconds`: runbook 003's name). */
+  /**
+   * The provider's own duration histogram (`stripe_webhook_duration_seconds`: runbook 003's name): the
+   * request's time, verification and storing; processing is `webhook_processing_duration_seconds`.
+   */
   durationMetric: string;
 }
 
@@ -33,7 +39,7 @@ export function registerProviderWebhookRoute(
 ): void {
   const duration = new client.Histogram({
     name: route.durationMetric,
-    help: `Time to verify and process one inbound ${route.label} webhook`,
+    help: `Time to verify and store one inbound ${route.label} webhook`,
     labelNames: ['outcome'],
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [deps.registry],
@@ -64,11 +70,25 @@ export function registerProviderWebhookRoute(
             shouldRetry: false,
           });
         }
-        const handled = await deps.dispatcher.dispatch(name, event);
-        const outcome = handled ? 'processed' : 'ignored';
+        if (!event.providerEventId) {
+          // Signed but without an id: it could never be deduplicated, so it is refused like a bad signature.
+          received.inc({ provider: name, outcome: 'signature_invalid' });
+          stop({ outcome: 'signature_invalid' });
+          throw new AppError(
+            400,
+            'invalid_request_error',
+            'webhook_signature_invalid',
+            'the event has no id',
+            {
+              shouldRetry: false,
+            },
+          );
+        }
+        const { duplicate } = await deps.inbox.accept(name, event);
+        const outcome = duplicate ? 'duplicate' : 'accepted';
         received.inc({ provider: name, outcome });
         stop({ outcome });
-        return { received: true, id: event.providerEventId, handled };
+        return { received: true, id: event.providerEventId, duplicate };
       });
     }
   });

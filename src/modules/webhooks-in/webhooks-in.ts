@@ -1,6 +1,8 @@
-// Inbound provider webhooks, first version (DESIGN section 7): verify the signature on the raw body,
-// then hand the event to the modules that own its subject. Handlers settle from the provider's record
-// and are idempotent, so a duplicate or out-of-order delivery changes nothing twice.
+// Inbound provider webhooks (DESIGN section 7): the routes verify the signature on the raw body and
+// store the event in the inbox (webhook-inbox.service.ts), whose job hands it to the modules that own
+// its subject through this dispatcher. Handlers settle from the provider's record (a GET, or the
+// provider object the event carries applied through a settlement that ignores what is not news) and are
+// idempotent, so a duplicate or out-of-order delivery changes nothing twice.
 import client from 'prom-client';
 import type { ProviderEvent, ProviderName } from '../../providers/provider.js';
 

@@ -1,0 +1,207 @@
+// SQL for the inbound webhook inbox and the per-subject processing leases. Every function takes the
+// executor first so the caller decides the transaction.
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import type { InboxRow, InboxStatus } from './webhook-inbox.table.js';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+export interface NewInboxRow {
+  id: string;
+  provider: InboxRow['provider'];
+  providerEventId: string;
+  type: string;
+  subject: string;
+  payload: unknown;
+  occurredAt: Date;
+  receivedAt: Date;
+}
+
+/** Stores an event once; undefined when (provider, provider_event_id) is already in the inbox. */
+export async function insertInboxRow(db: Executor, row: NewInboxRow): Promise<string | undefined> {
+  const inserted = await db
+    .insertInto('webhook_inbox')
+    .values({
+      id: row.id,
+      provider: row.provider,
+      provider_event_id: row.providerEventId,
+      type: row.type,
+      subject: row.subject,
+      payload: JSON.stringify(row.payload ?? null),
+      occurred_at: row.occurredAt,
+      received_at: row.receivedAt,
+    })
+    .onConflict((oc) => oc.columns(['provider', 'provider_event_id']).doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return inserted?.id;
+}
+
+export async function findInboxRow(db: Executor, id: string): Promise<InboxRow | undefined> {
+  return db.selectFrom('webhook_inbox').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Counts one processing attempt; returns the row as it is now. */
+export async function beginAttempt(db: Executor, id: string): Promise<InboxRow | undefined> {
+  return db
+    .updateTable('webhook_inbox')
+    .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function finishInboxRow(
+  db: Executor,
+  id: string,
+  outcome: { status: InboxStatus; processedAt: Date | null; error: string | null },
+): Promise<void> {
+  await db
+    .updateTable('webhook_inbox')
+    .set({ status: outcome.status, processed_at: outcome.processedAt, last_error: outcome.error })
+    .where('id', '=', id)
+    .execute();
+}
+
+export interface InboxFilters {
+  provider?: string | undefined;
+  status?: InboxStatus | undefined;
+  type?: string | undefined;
+  /** received_at bounds, inclusive start, exclusive end. */
+  from?: Date | undefined;
+  to?: Date | undefined;
+}
+
+/** Newest first by (received_at, id); `after` is the last row of the previous page. */
+export async function listInboxRows(
+  db: Executor,
+  filters: InboxFilters,
+  page: { limit: number; after?: { received_at: Date; id: string } | undefined },
+): Promise<InboxRow[]> {
+  let query = db.selectFrom('webhook_inbox').selectAll();
+  if (filters.provider) query = query.where('provider', '=', filters.provider as InboxRow['provider']);
+  if (filters.status) query = query.where('status', '=', filters.status);
+  if (filters.type) query = query.where('type', '=', filters.type);
+  if (filters.from) query = query.where('received_at', '>=', filters.from);
+  if (filters.to) query = query.where('received_at', '<', filters.to);
+  if (page.after) {
+    const { received_at, id } = page.after;
+    query = query.where(sql<boolean>`(received_at, id) < (${received_at}, ${id})`);
+  }
+  return query.orderBy('received_at', 'desc').orderBy('id', 'desc').limit(page.limit).execute();
+}
+
+/**
+ * Moves up to `limit` rows matching the replay selection back to pending and returns them. SKIP LOCKED
+ * and the status re-checked by the UPDATE mean two concurrent replays never take the same row.
+ */
+export async function takeForReplay(
+  trx: Transaction<Database>,
+  selection: {
+    id?: string | undefined;
+    statuses: InboxStatus[];
+    from?: Date | undefined;
+    to?: Date | undefined;
+  },
+  limit: number,
+): Promise<{ id: string }[]> {
+  let candidates = trx
+    .selectFrom('webhook_inbox')
+    .select('id')
+    .where('status', 'in', selection.statuses)
+    .orderBy('received_at')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked();
+  if (selection.id) candidates = candidates.where('id', '=', selection.id);
+  if (selection.from) candidates = candidates.where('received_at', '>=', selection.from);
+  if (selection.to) candidates = candidates.where('received_at', '<', selection.to);
+  const ids = (await candidates.execute()).map((row) => row.id);
+  if (ids.length === 0) return [];
+  return trx
+    .updateTable('webhook_inbox')
+    .set({ status: 'pending', processed_at: null })
+    .where('id', 'in', ids)
+    .where('status', 'in', selection.statuses)
+    .returning('id')
+    .execute();
+}
+
+/** Rows waiting for processing (pending, or failed with a retry due) and dead ones, for the gauges. */
+export async function countOpen(db: Executor): Promise<{ pending: number; dead: number }> {
+  const rows = await db
+    .selectFrom('webhook_inbox')
+    .select(['status', sql<number>`count(*)::int`.as('count')])
+    .where('status', 'in', ['pending', 'failed', 'dead'])
+    .groupBy('status')
+    .execute();
+  const count = (status: string) => rows.find((row) => row.status === status)?.count ?? 0;
+  return { pending: count('pending') + count('failed'), dead: count('dead') };
+}
+
+/** Deletes up to `limit` finished rows received before `cutoff`; returns how many of each status went. */
+export async function purgeInboxRows(
+  db: Executor,
+  cutoff: Date,
+  statuses: InboxStatus[],
+  limit: number,
+): Promise<{ status: InboxStatus }[]> {
+  return db
+    .deleteFrom('webhook_inbox')
+    .where(
+      'id',
+      'in',
+      db
+        .selectFrom('webhook_inbox')
+        .select('id')
+        .where('status', 'in', statuses)
+        .where('received_at', '<', cutoff)
+        .limit(limit),
+    )
+    .returning('status')
+    .execute();
+}
+
+/**
+ * Takes the lease on a subject for `holder` until `expiresAt`, or takes it over when the previous
+ * holder's lease has passed (it crashed). Returns whether `holder` now holds it.
+ */
+export async function acquireSubjectLock(
+  db: Executor,
+  lock: { provider: string; subject: string; holder: string; now: Date; expiresAt: Date },
+): Promise<boolean> {
+  const row = await db
+    .insertInto('webhook_subject_locks')
+    .values({
+      provider: lock.provider,
+      subject: lock.subject,
+      holder: lock.holder,
+      expires_at: lock.expiresAt,
+    })
+    .onConflict((oc) =>
+      oc
+        .columns(['provider', 'subject'])
+        .doUpdateSet({ holder: lock.holder, expires_at: lock.expiresAt })
+        .where('webhook_subject_locks.expires_at', '<', lock.now),
+    )
+    .returning('holder')
+    .executeTakeFirst();
+  return row?.holder === lock.holder;
+}
+
+export async function releaseSubjectLock(
+  db: Executor,
+  lock: { provider: string; subject: string; holder: string },
+): Promise<void> {
+  await db
+    .deleteFrom('webhook_subject_locks')
+    .where('provider', '=', lock.provider)
+    .where('subject', '=', lock.subject)
+    .where('holder', '=', lock.holder)
+    .execute();
+}
+
+/** Leases whose holder died without releasing them. */
+export async function purgeExpiredSubjectLocks(db: Executor, now: Date): Promise<void> {
+  await db.deleteFrom('webhook_subject_locks').where('expires_at', '<', now).execute();
+}

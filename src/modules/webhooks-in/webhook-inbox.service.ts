@@ -1,0 +1,244 @@
+// The inbound webhook inbox (issue 6): a verified event is stored once and a processing job enqueued in
+// the same transaction, so the provider gets its 200 as soon as the event is durable. The job runs the
+// dispatcher's handlers under a lease on the event's subject (one payment's events are processed one at
+// a time, on PGlite and across PostgreSQL processes), records the outcome on the row, and on failure
+// lets the runner retry with backoff; the row turns `dead` with the job's last attempt. Operators list
+// and replay rows; a scheduled purge deletes finished rows after WEBHOOK_INBOX_RETENTION_DAYS.
+import type { Kysely } from 'kysely';
+import type Stripe from 'stripe';
+import type { Clock } from '../../clock.js';
+import type { Database } from '../../db/schema.js';
+import { newId } from '../../ids.js';
+import type { JobRunner } from '../../jobs/runner.js';
+import type { Logger } from '../../observability/logger.js';
+import type { PayPalWebhookEvent } from '../../providers/paypal/paypal.types.js';
+import { toProviderEvent as paypalEvent } from '../../providers/paypal/paypal.webhook.js';
+import type { ProviderEvent, ProviderName } from '../../providers/provider.js';
+import { toProviderEvent as stripeEvent } from '../../providers/stripe/stripe.transformers.js';
+import type { AuditActor, AuditOrigin } from '../audit/audit.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { InboxMetrics, ProcessingOutcome } from './webhook-inbox.metrics.js';
+import {
+  acquireSubjectLock,
+  beginAttempt,
+  countOpen,
+  findInboxRow,
+  finishInboxRow,
+  type InboxFilters,
+  insertInboxRow,
+  listInboxRows,
+  purgeExpiredSubjectLocks,
+  purgeInboxRows,
+  releaseSubjectLock,
+  takeForReplay,
+} from './webhook-inbox.repository.js';
+import type { InboxRow, InboxStatus } from './webhook-inbox.table.js';
+import type { WebhookDispatcher } from './webhooks-in.js';
+
+export const PROCESS_INBOX_JOB = 'webhooks_in.process';
+export const PURGE_INBOX_JOB = 'webhooks_in.purge';
+/** The purge runs every six hours: a day's rows go within a quarter of a day of their retention. */
+export const PURGE_INBOX_INTERVAL_SECONDS = 6 * 3600;
+/** A subject's lease outlives any handler (the payment handler waits at most 2 s, provider calls are bounded). */
+const SUBJECT_LEASE_MS = 60_000;
+/** How long a job waits for another job to finish with the same subject before it fails and retries. */
+const SUBJECT_WAIT_MS = 15_000;
+const SUBJECT_POLL_MS = 15;
+const REPLAY_BATCH = 500;
+const PURGE_BATCH = 5_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface InboxDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  runner: JobRunner;
+  dispatcher: WebhookDispatcher;
+  audit: AuditService;
+  logger: Logger;
+  metrics: InboxMetrics;
+  retentionDays: number;
+  maxAttempts: number;
+}
+
+export interface ReplaySelection {
+  id?: string | undefined;
+  status?: 'dead' | 'failed' | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+}
+
+/** What the event is about: the provider's payment object when the connector names one. */
+export function subjectOf(event: ProviderEvent): string {
+  if (event.providerPaymentId) return event.providerPaymentId;
+  const object =
+    (event.payload as { data?: { object?: { id?: unknown } } })?.data?.object?.id ??
+    (event.payload as { resource?: { id?: unknown } })?.resource?.id;
+  return typeof object === 'string' && object ? object : event.providerEventId;
+}
+
+/** The event again from its stored payload, through the same mapping the connector used. */
+export function eventFromRow(row: InboxRow): ProviderEvent {
+  if (row.provider === 'stripe') return stripeEvent(row.payload as Stripe.Event);
+  return paypalEvent(row.payload as PayPalWebhookEvent, row.payload);
+}
+
+export class WebhookInboxService {
+  constructor(private readonly deps: InboxDeps) {}
+
+  static counts(db: Kysely<Database>) {
+    return () => countOpen(db);
+  }
+
+  /** Stores a verified event and enqueues its processing: one transaction, two inserts. */
+  async accept(provider: ProviderName, event: ProviderEvent): Promise<{ duplicate: boolean }> {
+    const { db, clock, runner } = this.deps;
+    return db.transaction().execute(async (trx) => {
+      const id = await insertInboxRow(trx, {
+        id: newId('whin'),
+        provider,
+        providerEventId: event.providerEventId,
+        type: event.type,
+        subject: subjectOf(event),
+        payload: event.payload,
+        occurredAt: event.occurredAt,
+        receivedAt: clock.now(),
+      });
+      if (!id) return { duplicate: true };
+      await runner.enqueue(trx, PROCESS_INBOX_JOB, { id });
+      return { duplicate: false };
+    });
+  }
+
+  /** The job: run the handlers for one stored event, under its subject's lease. */
+  async process(id: string, attempt: number, maxAttempts: number): Promise<void> {
+    const { db, clock, dispatcher, logger, metrics } = this.deps;
+    const row = await beginAttempt(db, id);
+    // Purged, or already done by another job (a replay of a row whose retry was still queued).
+    if (!row || row.status === 'processed' || row.status === 'ignored') return;
+    const started = process.hrtime.bigint();
+    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+    const lock = { provider: row.provider, subject: row.subject, holder: newId('lease', 16) };
+    let locked = false;
+    try {
+      await this.lockSubject(lock);
+      locked = true;
+      const handled = await dispatcher.dispatch(row.provider, eventFromRow(row));
+      const now = clock.now();
+      const outcome: ProcessingOutcome = handled ? 'processed' : 'ignored';
+      await finishInboxRow(db, id, { status: outcome, processedAt: now, error: null });
+      metrics.processing.observe({ provider: row.provider, outcome }, seconds());
+      metrics.lag.observe(
+        { provider: row.provider },
+        Math.max(0, (now.getTime() - row.received_at.getTime()) / 1000),
+      );
+    } catch (error) {
+      const message = (error instanceof Error ? error.message : String(error)).slice(0, 2000);
+      // The runner dead-letters the job after its last attempt; the row says the same.
+      const outcome: ProcessingOutcome = attempt >= maxAttempts ? 'dead' : 'failed';
+      await finishInboxRow(db, id, { status: outcome, processedAt: null, error: message }).catch(
+        (recordError) => logger.error({ err: recordError, inbox_id: id }, 'could not record webhook failure'),
+      );
+      metrics.processing.observe({ provider: row.provider, outcome }, seconds());
+      throw error;
+    } finally {
+      if (locked) await releaseSubjectLock(db, lock).catch(() => {});
+    }
+  }
+
+  /**
+   * Waits for the subject's lease. Events of one payment usually arrive together (created, succeeded,
+   * charge.succeeded), so a short wait is the common case; a long one means a holder that died, whose
+   * lease passes after SUBJECT_LEASE_MS, and the job is retried rather than held.
+   */
+  private async lockSubject(lock: { provider: string; subject: string; holder: string }): Promise<void> {
+    const { db, clock } = this.deps;
+    const deadline = Date.now() + SUBJECT_WAIT_MS;
+    for (;;) {
+      const now = clock.now();
+      const expiresAt = new Date(now.getTime() + SUBJECT_LEASE_MS);
+      if (await acquireSubjectLock(db, { ...lock, now, expiresAt })) return;
+      if (Date.now() > deadline) {
+        throw new Error(`another worker is still processing events of ${lock.provider} ${lock.subject}`);
+      }
+      await sleep(SUBJECT_POLL_MS);
+    }
+  }
+
+  async find(id: string): Promise<InboxRow | undefined> {
+    return findInboxRow(this.deps.db, id);
+  }
+
+  async list(filters: InboxFilters, page: { limit: number; startingAfter?: string | undefined }) {
+    const { db } = this.deps;
+    let after: InboxRow | undefined;
+    if (page.startingAfter) {
+      after = await findInboxRow(db, page.startingAfter);
+      if (!after) return undefined;
+    }
+    const rows = await listInboxRows(db, filters, { limit: page.limit + 1, after });
+    return { rows: rows.slice(0, page.limit), hasMore: rows.length > page.limit };
+  }
+
+  /**
+   * Puts rows back to pending and enqueues their processing, in batches, each batch in one transaction
+   * with its jobs. By id any finished row may be replayed (handlers are idempotent); by status only
+   * dead or failed ones. Audited once with the selection and the count.
+   */
+  async replay(selection: ReplaySelection, actor: AuditActor, origin?: AuditOrigin): Promise<number> {
+    const { db, runner, audit } = this.deps;
+    const statuses: InboxStatus[] = selection.id
+      ? ['dead', 'failed', 'processed', 'ignored']
+      : [selection.status ?? 'dead'];
+    let replayed = 0;
+    for (;;) {
+      const batch = await db.transaction().execute(async (trx) => {
+        const rows = await takeForReplay(trx, { ...selection, statuses }, REPLAY_BATCH);
+        for (const row of rows) await runner.enqueue(trx, PROCESS_INBOX_JOB, { id: row.id });
+        return rows.length;
+      });
+      replayed += batch;
+      if (batch < REPLAY_BATCH || selection.id) break;
+    }
+    await audit.record({
+      actor,
+      action: 'webhook_inbox.replay',
+      resourceType: 'webhook_inbox',
+      resourceId: selection.id,
+      outcome: 'success',
+      origin,
+      newValue: {
+        id: selection.id ?? null,
+        status: selection.id ? null : statuses[0],
+        from: selection.from?.toISOString() ?? null,
+        to: selection.to?.toISOString() ?? null,
+        replayed,
+      },
+    });
+    return replayed;
+  }
+
+  /**
+   * Deletes processed, ignored and dead rows received more than the retention ago. Dead rows are kept
+   * as long as the others, so an operator has the whole period to replay them; what the purge drops
+   * unreplayed is logged. Pending and failed rows still have a job and are never purged.
+   */
+  async purge(now: Date): Promise<{ deleted: number; dead: number }> {
+    const { db, logger, retentionDays } = this.deps;
+    const cutoff = new Date(now.getTime() - retentionDays * 86_400_000);
+    let deleted = 0;
+    let dead = 0;
+    for (;;) {
+      const rows = await purgeInboxRows(db, cutoff, ['processed', 'ignored', 'dead'], PURGE_BATCH);
+      deleted += rows.length;
+      dead += rows.filter((row) => row.status === 'dead').length;
+      if (rows.length < PURGE_BATCH) break;
+    }
+    await purgeExpiredSubjectLocks(db, now);
+    if (dead > 0) {
+      logger.warn({ dead, retention_days: retentionDays }, 'purged dead inbound webhooks never replayed');
+    }
+    if (deleted > 0) logger.info({ deleted, cutoff: cutoff.toISOString() }, 'purged inbound webhooks');
+    return { deleted, dead };
+  }
+}
