@@ -76,6 +76,8 @@ import {
 import { resolveKeysFile, VaultKeys } from './modules/vault/vault.keys.js';
 import { registerVaultRoutes } from './modules/vault/vault.routes.js';
 import { VaultService } from './modules/vault/vault.service.js';
+import { registerWalletRoutes } from './modules/wallets/wallets.routes.js';
+import { WalletsService } from './modules/wallets/wallets.service.js';
 import { registerPayPalWebhookRoutes } from './modules/webhooks-in/paypal.routes.js';
 import { registerStripeWebhookRoutes } from './modules/webhooks-in/stripe.routes.js';
 import { WebhookDispatcher } from './modules/webhooks-in/webhooks-in.js';
@@ -179,6 +181,7 @@ export interface Service {
     webhooks: WebhookDispatcher;
     providerControls: ProviderControlsService;
     routing: RoutingService;
+    wallets: WalletsService;
   };
   http: Awaited<ReturnType<typeof buildHttpApp>>;
   /** Listens on PORT (0 picks a free port) and starts the job runner for worker roles. */
@@ -234,6 +237,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     availabilityDelaySeconds: config.LEDGER_AVAILABILITY_DELAY_SECONDS,
   });
   const balance = new BalanceService(db);
+  const wallets = new WalletsService(db, clock, events, ledger, customers);
   const operators = new OperatorsService(db, clock, audit, (reason) => metrics.authFailures.inc({ reason }));
 
   const runner = new JobRunner({
@@ -430,6 +434,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   registerReturnRoutes(http.app, { db, recovery: paymentRecovery, logger });
   registerAttemptRoutes(http.router, db);
   registerRefundRoutes(http.router, refunds);
+  registerWalletRoutes(http.router, wallets);
   http.expand.register('refund', 'charge', (scope, id) => charges.find(scope, id));
   http.expand.register('refund', 'payment_intent', (scope, id) => payments.find(scope, id));
   http.expand.register('refund', 'balance_transaction', (scope, id) => balance.findTransaction(scope, id));
@@ -505,6 +510,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
       webhooks,
       providerControls,
       routing,
+      wallets,
     },
     http,
     async start() {

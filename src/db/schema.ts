@@ -32,6 +32,7 @@ import type {
 } from '../modules/provider-controls/provider-controls.table.js';
 import type { RoutingRulesTable } from '../modules/routing/routing.table.js';
 import type { VaultCardsTable, VaultCvcsTable, VaultKeysTable } from '../modules/vault/vault.table.js';
+import type { WalletsTable } from '../modules/wallets/wallets.table.js';
 import type { ServiceSecretsTable } from './service-secrets.js';
 
 export interface Database {
@@ -64,4 +65,5 @@ export interface Database {
   provider_controls: ProviderControlsTable;
   runtime_switches: RuntimeSwitchesTable;
   routing_rules: RoutingRulesTable;
+  wallets: WalletsTable;
 }
