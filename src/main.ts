@@ -76,6 +76,7 @@ import {
 import { resolveKeysFile, VaultKeys } from './modules/vault/vault.keys.js';
 import { registerVaultRoutes } from './modules/vault/vault.routes.js';
 import { VaultService } from './modules/vault/vault.service.js';
+import { payWalletTopUp } from './modules/wallets/wallet-topups.js';
 import { registerWalletRoutes } from './modules/wallets/wallets.routes.js';
 import { WalletsService } from './modules/wallets/wallets.service.js';
 import { registerPayPalWebhookRoutes } from './modules/webhooks-in/paypal.routes.js';
@@ -88,6 +89,7 @@ import { registerSystemRoutes } from './observability/system.routes.js';
 import { Tracing } from './observability/tracing.js';
 import { guardSettingsFrom, ProviderGateway } from './providers/gateway.js';
 import { buildProviders, type ProviderRegistry, validateProviderOptions } from './providers/registry.js';
+import { WalletProvider } from './providers/wallet/wallet.provider.js';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -263,7 +265,15 @@ export async function createService(config: Config, options: ServiceOptions = {}
   await runner.schedule(PURGE_KEYS_JOB, PURGE_KEYS_JOB, 600);
 
   const health = new HealthService();
-  const providers = await buildProviders(config, { clock, logger, health, inMemory: options.inMemoryPglite });
+  // The wallet provider's record is the ledger: it reads posting keys back for recovery.
+  const walletProvider = new WalletProvider((key) => ledger.hasPosting(key));
+  const providers = await buildProviders(config, {
+    clock,
+    logger,
+    health,
+    inMemory: options.inMemoryPglite,
+    wallet: walletProvider,
+  });
   const providerControls = new ProviderControlsService({
     db,
     clock,
@@ -299,6 +309,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     metrics: paymentMetrics,
     logger,
     resolvePaymentMethod: (scope, id) => paymentMethods.resolvePaymentMethod(scope, id),
+    walletTopUps: wallets,
   });
   const paymentFlows = new PaymentFlows({
     db,
@@ -309,7 +320,14 @@ export async function createService(config: Config, options: ServiceOptions = {}
     metrics: paymentMetrics,
     events,
     publicUrl: () => listeningUrl,
+    wallets: {
+      openWallet: (scope, customerId, currency) => wallets.openWallet(scope, customerId, currency),
+      find: (scope, id) => wallets.find(scope, id),
+    },
   });
+  wallets.setTopUpPayer((scope, wallet, input, request) =>
+    payWalletTopUp({ payments, flows: paymentFlows }, scope, wallet, input, request),
+  );
   const paymentRecovery = new PaymentRecovery({
     db,
     clock,

@@ -157,6 +157,11 @@ export class WalletsService {
     return row;
   }
 
+  /** A wallet row by id in this scope, or undefined. */
+  find(scope: Scope, id: string): Promise<WalletRow | undefined> {
+    return findWallet(this.db, scope, id);
+  }
+
   /** The open wallet a wallet payment of `customer` in `currency` pays from, if any. */
   openWallet(scope: Scope, customerId: string, currency: string): Promise<WalletRow | undefined> {
     return findOpenWallet(this.db, scope, customerId, currency);
