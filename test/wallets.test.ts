@@ -180,7 +180,12 @@ describe('wallets', () => {
     expect(fetched.body.balance).toEqual({ available: 2500, held: 0 });
     const entries = await t.merchant.get<{ data: Entry[] }>(`/v1/wallets/${w.id}/entries`);
     expect(entries.body.data.map((e) => [e.type, e.amount])).toEqual([['wallet_topup', 2500]]);
-    // A top-up is not merchant revenue: the merchant's balance did not move.
+    // A top-up is not merchant revenue: it cannot be refunded out of the merchant's balance.
+    const refund = await t.merchant.post<{ error: { code: string } }>('/v1/refunds', {
+      payment_intent: paid.body.id,
+    });
+    expect(refund.status).toBe(400);
+    expect(refund.body.error.code).toBe('charge_is_wallet_topup');
     const declined = await t.merchant.post<{ error: { type: string } }>(`/v1/wallets/${w.id}/fund`, {
       amount: 1000,
       payment_method: 'pm_card_chargeDeclined',
