@@ -79,6 +79,9 @@ import {
 import { resolveKeysFile, VaultKeys } from './modules/vault/vault.keys.js';
 import { registerVaultRoutes } from './modules/vault/vault.routes.js';
 import { VaultService } from './modules/vault/vault.service.js';
+import { payWalletTopUp } from './modules/wallets/wallet-topups.js';
+import { registerWalletRoutes } from './modules/wallets/wallets.routes.js';
+import { WalletsService } from './modules/wallets/wallets.service.js';
 import { registerPayPalWebhookRoutes } from './modules/webhooks-in/paypal.routes.js';
 import { registerStripeWebhookRoutes } from './modules/webhooks-in/stripe.routes.js';
 import { processInboxJob, purgeInboxJob } from './modules/webhooks-in/webhook-inbox.jobs.js';
@@ -97,6 +100,7 @@ import { registerSystemRoutes } from './observability/system.routes.js';
 import { Tracing } from './observability/tracing.js';
 import { guardSettingsFrom, ProviderGateway } from './providers/gateway.js';
 import { buildProviders, type ProviderRegistry, validateProviderOptions } from './providers/registry.js';
+import { WalletProvider } from './providers/wallet/wallet.provider.js';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -191,6 +195,7 @@ export interface Service {
     webhookInbox: WebhookInboxService;
     providerControls: ProviderControlsService;
     routing: RoutingService;
+    wallets: WalletsService;
   };
   http: Awaited<ReturnType<typeof buildHttpApp>>;
   /** Listens on PORT (0 picks a free port) and starts the job runner for worker roles. */
@@ -246,6 +251,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     availabilityDelaySeconds: config.LEDGER_AVAILABILITY_DELAY_SECONDS,
   });
   const balance = new BalanceService(db);
+  const wallets = new WalletsService(db, clock, events, ledger, customers);
   const operators = new OperatorsService(db, clock, audit, (reason) => metrics.authFailures.inc({ reason }));
 
   const runner = new JobRunner({
@@ -271,7 +277,15 @@ export async function createService(config: Config, options: ServiceOptions = {}
   await runner.schedule(PURGE_KEYS_JOB, PURGE_KEYS_JOB, 600);
 
   const health = new HealthService();
-  const providers = await buildProviders(config, { clock, logger, health, inMemory: options.inMemoryPglite });
+  // The wallet provider's record is the ledger: it reads posting keys back for recovery.
+  const walletProvider = new WalletProvider((key) => ledger.hasPosting(key));
+  const providers = await buildProviders(config, {
+    clock,
+    logger,
+    health,
+    inMemory: options.inMemoryPglite,
+    wallet: walletProvider,
+  });
   const providerControls = new ProviderControlsService({
     db,
     clock,
@@ -307,6 +321,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     metrics: paymentMetrics,
     logger,
     resolvePaymentMethod: (scope, id) => paymentMethods.resolvePaymentMethod(scope, id),
+    walletTopUps: wallets,
   });
   const paymentFlows = new PaymentFlows({
     db,
@@ -317,7 +332,14 @@ export async function createService(config: Config, options: ServiceOptions = {}
     metrics: paymentMetrics,
     events,
     publicUrl: () => listeningUrl,
+    wallets: {
+      openWallet: (scope, customerId, currency) => wallets.openWallet(scope, customerId, currency),
+      find: (scope, id) => wallets.find(scope, id),
+    },
   });
+  wallets.setTopUpPayer((scope, wallet, input, request) =>
+    payWalletTopUp({ payments, flows: paymentFlows }, scope, wallet, input, request),
+  );
   const paymentRecovery = new PaymentRecovery({
     db,
     clock,
@@ -462,6 +484,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   registerAttemptRoutes(http.router, db);
   registerRefundRoutes(http.router, refunds);
   registerDisputeRoutes(http.router, disputes);
+  registerWalletRoutes(http.router, wallets);
   http.expand.register('refund', 'charge', (scope, id) => charges.find(scope, id));
   http.expand.register('refund', 'payment_intent', (scope, id) => payments.find(scope, id));
   http.expand.register('refund', 'balance_transaction', (scope, id) => balance.findTransaction(scope, id));
@@ -539,6 +562,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
       webhookInbox,
       providerControls,
       routing,
+      wallets,
     },
     http,
     async start() {

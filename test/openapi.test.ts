@@ -41,4 +41,26 @@ describe('OpenAPI document', () => {
     );
     expect(body.paths['/admin/operators']?.post?.security).toEqual([{ operator: [] }]);
   });
+
+  it('describes the wallet extension: create, retrieve, list, fund, entries, close', async () => {
+    const { body } = await t.api.get<
+      Document & { paths: Record<string, Record<string, { tags?: string[] }>> }
+    >('/openapi.json');
+    expect(Object.keys(body.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/wallets',
+        '/v1/wallets/{id}',
+        '/v1/wallets/{id}/fund',
+        '/v1/wallets/{id}/entries',
+        '/v1/wallets/{id}/close',
+      ]),
+    );
+    expect(body.paths['/v1/wallets']?.post?.tags).toEqual(['Wallets']);
+    expect(JSON.stringify(body.paths['/v1/wallets/{id}/fund']?.post?.requestBody)).toContain(
+      'payment_method',
+    );
+    expect(body.paths['/v1/wallets/{id}/entries']?.get?.parameters?.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['limit', 'starting_after', 'ending_before']),
+    );
+  });
 });

@@ -32,6 +32,7 @@ import type {
 } from '../modules/provider-controls/provider-controls.table.js';
 import type { RoutingRulesTable } from '../modules/routing/routing.table.js';
 import type { VaultCardsTable, VaultCvcsTable, VaultKeysTable } from '../modules/vault/vault.table.js';
+import type { WalletsTable } from '../modules/wallets/wallets.table.js';
 import type {
   WebhookInboxTable,
   WebhookSubjectLocksTable,
@@ -70,4 +71,5 @@ export interface Database {
   routing_rules: RoutingRulesTable;
   webhook_inbox: WebhookInboxTable;
   webhook_subject_locks: WebhookSubjectLocksTable;
+  wallets: WalletsTable;
 }

@@ -144,6 +144,8 @@ export interface ProviderDeps {
   health: HealthService;
   /** Keep embedded emulator state in memory (in-memory test services) instead of DATA_DIR. */
   inMemory?: boolean;
+  /** The built-in wallet provider (it reads the ledger, so the composition root makes it). */
+  wallet?: PaymentProvider;
 }
 
 export async function buildProviders(config: Config, deps: ProviderDeps): Promise<ProviderRegistry> {
@@ -218,7 +220,14 @@ export async function buildProviders(config: Config, deps: ProviderDeps): Promis
       ...(emulator ? { stripe: emulator } : {}),
       ...(paypal.emulator ? { paypal: paypal.emulator } : {}),
     },
-    get: (name) => (name === 'stripe' ? stripe : name === 'paypal' ? paypal.provider : undefined),
+    get: (name) =>
+      name === 'stripe'
+        ? stripe
+        : name === 'paypal'
+          ? paypal.provider
+          : name === 'wallet'
+            ? deps.wallet
+            : undefined,
     supportsCards: (name) =>
       name === 'stripe'
         ? stripe !== undefined

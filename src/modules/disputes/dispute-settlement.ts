@@ -15,7 +15,14 @@ import { newId } from '../../ids.js';
 import type { Logger } from '../../observability/logger.js';
 import type { ProviderDispute } from '../../providers/provider.js';
 import type { EventsService } from '../events/events.service.js';
-import { disputeLost, disputeOpened, disputeWon, postingKey } from '../ledger/ledger.postings.js';
+import {
+  disputeLost,
+  disputeOpened,
+  disputeWon,
+  postingKey,
+  walletTopUpDisputed,
+  walletTopUpDisputeWon,
+} from '../ledger/ledger.postings.js';
 import type { LedgerService } from '../ledger/ledger.service.js';
 import type { ChargeRow } from '../payments/payments.table.js';
 import { isClosed, renderDispute } from './dispute-object.js';
@@ -23,6 +30,7 @@ import {
   addLost,
   findDisputeByProviderId,
   findDisputeForUpdate,
+  findTopUpWallet,
   insertDispute,
   lockChargeById,
   updateCharge,
@@ -199,23 +207,53 @@ class DisputeChange {
 
   /** The provider took the disputed amount (and its fee) from the merchant. */
   private async withdraw(dispute: DisputeRow, fee: number): Promise<DisputeRow> {
-    const posted = await this.deps.ledger.post(
-      this.trx,
-      disputeOpened({
+    const key = postingKey(dispute.attempt_id, `dispute:${dispute.id}`);
+    const source = { type: 'dispute', id: dispute.id };
+    const description = `Chargeback withdrawal for ${dispute.charge_id}`;
+    const wallet = await findTopUpWallet(this.trx, dispute.payment_intent_id);
+    let covered: number | null = null;
+    let postingId: string;
+    if (wallet) {
+      // A wallet top-up credited the wallet, not the merchant: the wallet gives back what it still
+      // holds, read under its lock; what was already spent is the platform's loss (wallets never go
+      // negative).
+      const walletBalance = await this.deps.ledger.lockedBalance(
+        this.trx,
+        dispute.livemode,
+        { type: 'customer_wallet', merchantId: dispute.merchant_id, customerId: wallet.customer_id },
+        dispute.currency,
+      );
+      covered = Math.min(dispute.amount, Math.max(0, walletBalance));
+      const posting = walletTopUpDisputed({
         ...this.common,
-        key: postingKey(dispute.attempt_id, `dispute:${dispute.id}`),
+        key,
+        currency: dispute.currency,
+        customerId: wallet.customer_id,
+        amount: dispute.amount,
+        walletBalance,
+        fee,
+        source,
+        description,
+      });
+      postingId = (await this.deps.ledger.post(this.trx, posting)).id;
+    } else {
+      const posting = disputeOpened({
+        ...this.common,
+        key,
         currency: dispute.currency,
         amount: dispute.amount,
         fee,
-        source: { type: 'dispute', id: dispute.id },
-        description: `Chargeback withdrawal for ${dispute.charge_id}`,
-      }),
-    );
+        source,
+        description,
+      });
+      postingId = (await this.deps.ledger.post(this.trx, posting)).id;
+    }
     // An inquiry that escalated is a chargeback from here on.
     const withdrawn = await updateDispute(this.trx, dispute.id, {
-      balance_transaction_id: posted.id,
+      balance_transaction_id: postingId,
       fee,
       case_type: 'chargeback',
+      wallet_covered: covered,
     });
     await this.record('charge.dispute.funds_withdrawn', withdrawn);
     return withdrawn;
@@ -225,16 +263,33 @@ class DisputeChange {
     const withdrawn = dispute.balance_transaction_id !== null;
     const source = { type: 'dispute', id: dispute.id };
     if (status === 'won' && withdrawn) {
+      const key = postingKey(dispute.attempt_id, `dispute_won:${dispute.id}`);
+      const description = `Chargeback reversal for ${dispute.charge_id}`;
+      const wallet =
+        dispute.wallet_covered === null
+          ? undefined
+          : await findTopUpWallet(this.trx, dispute.payment_intent_id);
       await this.deps.ledger.post(
         this.trx,
-        disputeWon({
-          ...this.common,
-          key: postingKey(dispute.attempt_id, `dispute_won:${dispute.id}`),
-          currency: dispute.currency,
-          amount: dispute.amount,
-          source,
-          description: `Chargeback reversal for ${dispute.charge_id}`,
-        }),
+        wallet
+          ? walletTopUpDisputeWon({
+              ...this.common,
+              key,
+              currency: dispute.currency,
+              customerId: wallet.customer_id,
+              amount: dispute.amount,
+              covered: dispute.wallet_covered ?? 0,
+              source,
+              description,
+            })
+          : disputeWon({
+              ...this.common,
+              key,
+              currency: dispute.currency,
+              amount: dispute.amount,
+              source,
+              description,
+            }),
       );
     } else if (status === 'lost' && withdrawn) {
       await this.deps.ledger.post(

@@ -115,3 +115,18 @@ export function disputesQuery(
   if (filters.paymentIntent) query = query.where('disputes.payment_intent_id', '=', filters.paymentIntent);
   return query;
 }
+
+/** The wallet a charge topped up (its payment intent is marked `wallet_topup`), or undefined. */
+export async function findTopUpWallet(
+  trx: Transaction<Database>,
+  paymentIntentId: string,
+): Promise<{ id: string; customer_id: string } | undefined> {
+  return trx
+    .selectFrom('payment_intents')
+    .innerJoin('wallets', (join) =>
+      join.on(sql<boolean>`wallets.id = payment_intents.extra->>'wallet_topup'`),
+    )
+    .select(['wallets.id', 'wallets.customer_id'])
+    .where('payment_intents.id', '=', paymentIntentId)
+    .executeTakeFirst();
+}

@@ -29,6 +29,7 @@ export interface DisputesTable {
   evidence: Json<Record<string, string>>;
   evidence_submission_count: ColumnType<number, number | undefined, number>;
   metadata: Json<Record<string, string>>;
+  wallet_covered: number | null;
   case_type: ColumnType<
     'inquiry' | 'chargeback',
     'inquiry' | 'chargeback' | undefined,

@@ -54,6 +54,11 @@ const wallet = (merchantId: string, customerId: string): AccountRef => ({
   merchantId,
   customerId,
 });
+const walletHold = (merchantId: string, customerId: string): AccountRef => ({
+  type: 'customer_wallet_hold',
+  merchantId,
+  customerId,
+});
 
 /** A succeeded charge: the provider owes us the amount; the merchant's share waits in pending. */
 export function chargeSucceeded(
@@ -160,13 +165,97 @@ export function walletPayment(
  * `ledger.lockedBalance`), and the part already spent is the platform's loss. Wallets never go negative.
  */
 export function walletTopUpDisputed(
-  p: Common & { customerId: string; amount: number; walletBalance: number },
+  p: Common & { customerId: string; amount: number; walletBalance: number; fee?: number },
 ) {
   const amount = positive('amount', p.amount);
   const covered = Math.min(amount, positive('wallet_balance', p.walletBalance, true));
+  const fee = positive('fee', p.fee ?? 0, true);
   return build('wallet_topup_dispute', p, [
     [wallet(p.merchantId, p.customerId), -covered],
     [{ type: 'losses' }, -(amount - covered)],
     [merchant('disputes', p.merchantId), amount],
+    // The provider's dispute fee is the merchant's, as for any other charge.
+    [merchant('available', p.merchantId), -fee],
+    [merchant('fees', p.merchantId), fee],
+  ]);
+}
+
+/**
+ * A disputed wallet top-up won: what was taken from the wallet goes back to it (`covered`, as the
+ * withdrawal recorded it) and the part the platform had carried comes back to the losses account.
+ */
+export function walletTopUpDisputeWon(p: Common & { customerId: string; amount: number; covered: number }) {
+  const amount = positive('amount', p.amount);
+  const covered = Math.min(amount, positive('covered', p.covered, true));
+  return build('wallet_topup_dispute_reversal', p, [
+    [merchant('disputes', p.merchantId), -amount],
+    [wallet(p.merchantId, p.customerId), covered],
+    [{ type: 'losses' }, amount - covered],
+  ]);
+}
+
+/** A direct credit of a wallet (a key with the wallets scope): money entering the system. */
+export function walletFunded(p: Common & { customerId: string; amount: number }) {
+  const amount = positive('amount', p.amount);
+  return build('wallet_funding', p, [
+    [{ type: 'external' }, -amount],
+    [wallet(p.merchantId, p.customerId), amount],
+  ]);
+}
+
+/**
+ * An uncaptured wallet payment reserves its amount: wallet -> hold. The wallet may not go negative, so the
+ * ledger's lock and check on it are the balance check of the authorization.
+ */
+export function walletHeld(p: Common & { customerId: string; amount: number }) {
+  const amount = positive('amount', p.amount);
+  return build('wallet_hold', p, [
+    [wallet(p.merchantId, p.customerId), -amount],
+    [walletHold(p.merchantId, p.customerId), amount],
+  ]);
+}
+
+/** A canceled authorization gives its hold back to the wallet. */
+export function walletReleased(p: Common & { customerId: string; amount: number }) {
+  const amount = positive('amount', p.amount);
+  return build('wallet_release', p, [
+    [walletHold(p.merchantId, p.customerId), -amount],
+    [wallet(p.merchantId, p.customerId), amount],
+  ]);
+}
+
+/**
+ * Capture of a held wallet payment: the captured part goes to the merchant (less the fee), the rest of
+ * the hold back to the wallet, in one transaction so the hold is emptied exactly once.
+ */
+export function walletCaptured(
+  p: Common & { customerId: string; held: number; amount: number; fee: number; availableOn?: Date },
+) {
+  const held = positive('held', p.held);
+  const amount = positive('amount', p.amount);
+  const fee = positive('fee', p.fee, true);
+  if (amount > held)
+    throw new LedgerError('ledger_invalid_posting', `capture ${amount} exceeds hold ${held}`, 'amount');
+  if (fee > amount)
+    throw new LedgerError('ledger_invalid_posting', `fee ${fee} exceeds amount ${amount}`, 'fee');
+  return build(
+    'payment',
+    p,
+    [
+      [walletHold(p.merchantId, p.customerId), -held],
+      [wallet(p.merchantId, p.customerId), held - amount],
+      [merchant('pending', p.merchantId), amount - fee],
+      [merchant('fees', p.merchantId), fee],
+    ],
+    p.availableOn,
+  );
+}
+
+/** A refund of a wallet payment: out of the merchant's available balance, back into the wallet. */
+export function walletRefund(p: Common & { customerId: string; amount: number }) {
+  const amount = positive('amount', p.amount);
+  return build('payment_refund', p, [
+    [merchant('available', p.merchantId), -amount],
+    [wallet(p.merchantId, p.customerId), amount],
   ]);
 }

@@ -161,6 +161,11 @@ export class LedgerService {
     );
   }
 
+  /** Whether a transaction with this key was posted (the wallet provider's record, read back). */
+  async hasPosting(key: string): Promise<boolean> {
+    return (await findTransactionByKey(this.db, key)) !== undefined;
+  }
+
   /** `post` on its own: one round trip, committed when it returns. */
   postAlone(input: PostInput): Promise<PostedTransaction> {
     return this.post(this.db, input);

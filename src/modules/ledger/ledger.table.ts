@@ -7,6 +7,8 @@ export type AccountType =
   | 'merchant_disputes'
   | 'provider_clearing'
   | 'customer_wallet'
+  /** Funds of a wallet reserved by uncaptured payments (moved out of `customer_wallet`, never negative). */
+  | 'customer_wallet_hold'
   | 'external'
   | 'losses';
 
@@ -18,7 +20,7 @@ export interface LedgerAccountsTable {
   currency: string;
   /** The owning merchant; null for platform accounts (clearing, external, losses). */
   merchant_id: string | null;
-  /** Customer id (wallet) or provider name (clearing); null otherwise. */
+  /** Customer id (wallet, wallet hold) or provider name (clearing); null otherwise. */
   owner_id: string | null;
   may_go_negative: boolean;
   created_at: ColumnType<Date, Date, never>;

@@ -20,7 +20,11 @@ export const accountRefSchema = z.discriminatedUnion('type', [
     merchantId: id,
   }),
   z.strictObject({ type: z.literal('provider_clearing'), provider: z.string().regex(/^[a-z0-9_]{1,32}$/) }),
-  z.strictObject({ type: z.literal('customer_wallet'), merchantId: id, customerId: id }),
+  z.strictObject({
+    type: z.enum(['customer_wallet', 'customer_wallet_hold']),
+    merchantId: id,
+    customerId: id,
+  }),
   z.strictObject({ type: z.enum(['external', 'losses']) }),
 ]);
 export type AccountRef = z.input<typeof accountRefSchema>;
@@ -33,6 +37,7 @@ export const MAY_GO_NEGATIVE: Record<AccountType, boolean> = {
   merchant_disputes: true,
   provider_clearing: true,
   customer_wallet: false,
+  customer_wallet_hold: false,
   external: true,
   losses: true,
 };
@@ -50,6 +55,12 @@ export const KINDS = {
   dispute_loss: { type: 'adjustment', category: 'dispute' },
   wallet_topup: { type: 'adjustment', category: 'other_adjustment' },
   wallet_topup_dispute: { type: 'adjustment', category: 'dispute' },
+  wallet_topup_dispute_reversal: { type: 'adjustment', category: 'dispute_reversal' },
+  // Money entering a wallet from outside (a direct credit by a key with the wallets scope).
+  wallet_funding: { type: 'adjustment', category: 'other_adjustment' },
+  // Wallet funds reserved by an uncaptured payment, and released by its cancel.
+  wallet_hold: { type: 'adjustment', category: 'other_adjustment' },
+  wallet_release: { type: 'adjustment', category: 'other_adjustment' },
   transfer: { type: 'transfer', category: 'transfer' },
   payout: { type: 'payout', category: 'payout' },
   settlement: { type: 'adjustment', category: 'other_adjustment' },
@@ -110,7 +121,11 @@ const identities = new Map<string, AccountIdentity>();
 export function identifyAccount(ref: ParsedAccountRef, livemode: boolean, code: string): AccountIdentity {
   const merchantId = 'merchantId' in ref ? ref.merchantId : null;
   const ownerId =
-    ref.type === 'customer_wallet' ? ref.customerId : ref.type === 'provider_clearing' ? ref.provider : null;
+    ref.type === 'customer_wallet' || ref.type === 'customer_wallet_hold'
+      ? ref.customerId
+      : ref.type === 'provider_clearing'
+        ? ref.provider
+        : null;
   const natural = [livemode ? 'live' : 'test', ref.type, merchantId ?? '', ownerId ?? '', code].join('|');
   const known = identities.get(natural);
   if (known) return known;

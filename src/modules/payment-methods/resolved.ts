@@ -15,7 +15,8 @@ export interface RevealedCard {
 
 export interface ResolvedPaymentMethod {
   id: string;
-  type: PaymentMethodType;
+  /** `wallet`: a customer's wallet (`wal_...`), paid from by the wallet provider. */
+  type: PaymentMethodType | 'wallet';
   /** A shared test id (pm_card_visa, ...) rather than a stored payment method. */
   testId: boolean;
   customer: string | null;

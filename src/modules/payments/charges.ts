@@ -121,7 +121,9 @@ export function toChargeObject(row: ChargeRow, refunds: RefundRow[] = []) {
         }
       : row.provider === 'paypal'
         ? { paypal: PAYPAL_DETAILS, type: 'paypal' as const }
-        : null,
+        : row.provider === 'wallet'
+          ? { wallet: { wallet: row.payment_method_id }, type: 'wallet' as const }
+          : null,
     receipt_email: null,
     receipt_number: null,
     receipt_url: null,

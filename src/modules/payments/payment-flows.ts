@@ -70,6 +70,21 @@ export interface FlowDeps {
   events: EventsService;
   /** PUBLIC_URL: the provider sends the shopper back to `${publicUrl}/return/<provider>/<attempt>`. */
   publicUrl: () => string;
+  /** Customers' wallets, for `payment_method_types[]=wallet` (the wallets module). */
+  wallets?: WalletLookup | undefined;
+}
+
+/** What payments need of wallets: a customer's open wallet in a currency, or a wallet by id. */
+export interface WalletLookup {
+  openWallet(
+    scope: Scope,
+    customerId: string,
+    currency: string,
+  ): Promise<{ id: string; customer_id: string; currency: string; status: string } | undefined>;
+  find(
+    scope: Scope,
+    id: string,
+  ): Promise<{ id: string; customer_id: string; currency: string; status: string } | undefined>;
 }
 
 export interface FlowRequest {
@@ -241,6 +256,16 @@ export class PaymentFlows {
   private async prepare(scope: Scope, intent: PaymentIntentRow, input: ConfirmInput): Promise<Prepared> {
     assertCanApply('confirm', intent.status, intent.id);
     const paymentMethodId = input.payment_method ?? intent.payment_method_id;
+    const types = intent.payment_method_types as string[];
+    if ((!paymentMethodId && types.includes('wallet')) || paymentMethodId?.startsWith('wal_')) {
+      const method = await this.walletMethod(scope, intent, paymentMethodId ?? undefined);
+      return {
+        method,
+        returnUrl: undefined,
+        revealed: undefined,
+        candidates: await this.candidates(scope, intent, method),
+      };
+    }
     if (!paymentMethodId) {
       throw new AppError(
         400,
@@ -264,6 +289,72 @@ export class PaymentFlows {
       revealed = await method.revealCard('payment_confirm');
       if (needsAuthentication(revealed.number.reveal())) throw missingParam('return_url');
     }
+    return { method, returnUrl, revealed, candidates: await this.candidates(scope, intent, method) };
+  }
+
+  /**
+   * The customer's wallet in the payment's currency, as the payment method of a wallet payment. Checked
+   * here, before anything is written: no customer, or no open wallet in that currency, is a 400 naming
+   * the parameter. The balance is checked by the settlement, under the wallet's ledger lock.
+   */
+  private async walletMethod(
+    scope: Scope,
+    intent: PaymentIntentRow,
+    walletId: string | undefined,
+  ): Promise<ResolvedPaymentMethod> {
+    const wallets = this.deps.wallets;
+    if (!wallets) throw noProvider('Wallet payments are not available here; nothing was charged.');
+    if (!intent.customer_id) {
+      throw invalidParam(
+        'customer',
+        'A wallet payment needs the customer whose wallet pays it.',
+        'parameter_missing',
+      );
+    }
+    if (!(intent.payment_method_types as string[]).includes('wallet')) {
+      throw invalidParam(
+        'payment_method',
+        'A wallet can pay only when payment_method_types includes wallet.',
+      );
+    }
+    const wallet = walletId
+      ? await wallets.find(scope, walletId)
+      : await wallets.openWallet(scope, intent.customer_id, intent.currency);
+    if (walletId && (!wallet || wallet.customer_id !== intent.customer_id)) {
+      throw invalidParam(
+        'payment_method',
+        `No such wallet of customer ${intent.customer_id}: '${walletId}'.`,
+      );
+    }
+    if (wallet?.status !== 'open' || wallet.currency !== intent.currency) {
+      throw invalidParam(
+        'currency',
+        `Customer ${intent.customer_id} has no open ${intent.currency.toUpperCase()} wallet to pay from.`,
+      );
+    }
+    return {
+      id: wallet.id,
+      type: 'wallet',
+      testId: false,
+      customer: wallet.customer_id,
+      detached: false,
+      card: null,
+      object: {
+        id: wallet.id,
+        object: 'payment_method',
+        type: 'wallet',
+      } as unknown as ResolvedPaymentMethod['object'],
+      revealCard: () => Promise.reject(new Error('a wallet has no card')),
+    };
+  }
+
+  /** A payment method id as an attempt stored it: a wallet (`wal_...`) or a vault payment method. */
+  async resolveMethod(scope: Scope, intent: PaymentIntentRow, id: string) {
+    if (id.startsWith('wal_')) return this.walletMethod(scope, intent, id).catch(() => null);
+    return this.deps.paymentMethods.resolvePaymentMethod(scope, id);
+  }
+
+  private async candidates(scope: Scope, intent: PaymentIntentRow, method: ResolvedPaymentMethod) {
     const candidates = await this.deps.routing.route({
       merchantId: scope.merchantId,
       livemode: scope.livemode,
@@ -288,7 +379,7 @@ export class PaymentFlows {
         `No ${method.type} payment provider is configured for this payment; nothing was charged.`,
       );
     }
-    return { method, returnUrl, revealed, candidates };
+    return candidates;
   }
 
   private checkMethod(intent: PaymentIntentRow, method: ResolvedPaymentMethod): void {
@@ -500,6 +591,7 @@ export class PaymentFlows {
   /** What the provider is given: the card from the vault, or nothing (the payer approves at PayPal). */
   private async sourceOf(method: ResolvedPaymentMethod, revealedCard?: RevealedCard): Promise<PaymentSource> {
     if (method.type === 'paypal') return { kind: 'redirect_wallet' };
+    if (method.type === 'wallet') return { kind: 'provider_token', token: method.customer ?? '' };
     const revealed = revealedCard ?? (await method.revealCard('payment_confirm'));
     return {
       kind: 'card',

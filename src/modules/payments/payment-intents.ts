@@ -8,7 +8,7 @@ import { boolean, clearableText, email, integer, metadata, text } from '../../ht
 import { billingDetails } from '../payment-methods/payment-methods.js';
 import type { PaymentIntentRow, StoredNextAction } from './payments.table.js';
 
-export const PAYMENT_METHOD_TYPES = ['card', 'paypal'] as const;
+export const PAYMENT_METHOD_TYPES = ['card', 'paypal', 'wallet'] as const;
 
 const captureMethod = z.enum(['automatic', 'automatic_async', 'manual']);
 const currency = z

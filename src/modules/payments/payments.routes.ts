@@ -90,7 +90,11 @@ export function registerPaymentIntentRoutes(router: Router, deps: PaymentRouteDe
         payment_method: await inlinePaymentMethod(deps, merchant, { ...checked, payment_method_data }),
       };
       if (!confirm) return payments.create(merchant, fields, request);
-      if (!fields.payment_method) {
+      // A wallet payment pays from the customer's wallet: no payment method is named.
+      const payingFromWallet = (fields.payment_method_types ?? fields.allowed_payment_method_types)?.includes(
+        'wallet',
+      );
+      if (!fields.payment_method && !payingFromWallet) {
         throw new AppError(
           400,
           'invalid_request_error',

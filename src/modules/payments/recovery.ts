@@ -133,7 +133,7 @@ export class PaymentRecovery {
           message: 'The attempt never reached the provider.',
         });
       }
-      const method = await this.deps.paymentMethods.resolvePaymentMethod(scope, attempt.payment_method_id);
+      const method = await this.methodOf(scope, attempt, attempt.payment_method_id);
       if (!method) throw new Error(`payment method of attempt ${attempt.id} is gone`);
       return this.deps.flows.run(provider, attempt, method);
     }
@@ -162,7 +162,7 @@ export class PaymentRecovery {
     } else if (outcome.status === 'unknown' && outcome.unconfirmed) {
       if (attempt.phase === 'confirming' && withinWindow && attempt.payment_method_id) {
         // Died between saving the provider object and confirming it: confirm now, same key.
-        const method = await this.deps.paymentMethods.resolvePaymentMethod(scope, attempt.payment_method_id);
+        const method = await this.methodOf(scope, attempt, attempt.payment_method_id);
         if (method) return this.deps.flows.run(provider, attempt, method);
       }
       if (age > UNCONFIRMED_GRACE_MS) {
@@ -179,6 +179,17 @@ export class PaymentRecovery {
       }
     }
     return this.deps.settlement.apply(attempt.id, outcome);
+  }
+
+  /** The attempt's payment method, a wallet (`wal_...`) included. */
+  private async methodOf(
+    scope: { merchantId: string; livemode: boolean },
+    attempt: PaymentAttemptRow,
+    id: string,
+  ) {
+    const intent = await findIntent(this.deps.db, scope, attempt.payment_intent_id);
+    if (!intent) return null;
+    return this.deps.flows.resolveMethod(scope, intent, id);
   }
 
   /** The settlement job's pass: every attempt whose check is due, each on its own. */

@@ -41,6 +41,12 @@ import type {
   PaymentIntentRow,
   StoredPaymentError,
 } from './payments.table.js';
+import {
+  isWalletAttempt,
+  topUpWalletOf,
+  WalletPostings,
+  type WalletTopUpListener,
+} from './wallet-settlement.js';
 
 export interface RequestRef {
   id?: string | undefined;
@@ -56,6 +62,8 @@ export interface SettlementDeps {
   metrics: PaymentMetrics;
   logger: Logger;
   resolvePaymentMethod(scope: Scope, id: string): Promise<ResolvedPaymentMethod | null>;
+  /** Told when a wallet top-up posts (the wallets module records `wallet.funded`). */
+  walletTopUps?: WalletTopUpListener | undefined;
 }
 
 export interface Settled {
@@ -201,19 +209,44 @@ class ApplyContext {
       return this.settleOperation();
     const wasAuthorized =
       this.charge !== undefined && !this.charge.captured && this.charge.status === 'succeeded';
-    const captured = facts.amountCaptured > 0 ? facts.amountCaptured : facts.amount;
-    const fee = Math.min(facts.fee ?? 0, captured);
+    const wallet = isWalletAttempt(this.attempt);
+    const captured = wallet
+      ? // The wallet's amounts are the attempt's (wallet.provider.ts).
+        wasAuthorized
+        ? (this.attempt.capture_amount ?? this.attempt.amount)
+        : this.attempt.amount
+      : facts.amountCaptured > 0
+        ? facts.amountCaptured
+        : facts.amount;
+    const fee = wallet ? 0 : Math.min(facts.fee ?? 0, captured);
     // The ledger transaction's id is chosen now so the charge can name it; the posting itself comes
     // last, so the balance rows it locks are held only until the commit that follows.
-    const transactionId = newId('txn');
-    const charge = await this.upsertCharge(facts, {
-      status: 'succeeded',
-      captured: true,
-      paid: true,
-      amount_captured: captured,
-      fee,
-      balance_transaction_id: transactionId,
-    });
+    let transactionId: string | null = newId('txn');
+    const topUpWallet = topUpWalletOf(this.intent);
+    if (wallet) {
+      // The wallet is debited first, under its ledger lock: a refusal is a decline and nothing else is
+      // written (wallet-settlement.ts); a capture of a hold cannot be refused.
+      const step = this.walletPostings();
+      const posted = wasAuthorized
+        ? await step.capture(transactionId, captured)
+        : await step.pay(transactionId, captured);
+      if ('status' in posted) return this.declined(posted);
+      transactionId = posted.id;
+    } else if (topUpWallet) {
+      // A top-up moves no merchant balance, so it has no balance transaction.
+      transactionId = null;
+    }
+    const charge = await this.upsertCharge(
+      wallet ? { ...facts, amount: this.attempt.amount, amountCaptured: captured } : facts,
+      {
+        status: 'succeeded',
+        captured: true,
+        paid: true,
+        amount_captured: captured,
+        fee,
+        balance_transaction_id: transactionId,
+      },
+    );
     await this.record(wasAuthorized ? 'charge.captured' : 'charge.succeeded', 'charge');
     await this.settleAttempt('succeeded', null);
     await this.moveIntent('succeeded', {
@@ -225,10 +258,23 @@ class ApplyContext {
     });
     await this.finalAuthorization();
     await this.flushEvents();
+    if (!wasAuthorized) this.count('succeeded');
+    if (wallet) return;
+    if (topUpWallet) {
+      await this.walletPostings().topUp(newId('txn'), captured);
+      await this.deps.walletTopUps?.recordTopUp(
+        this.trx,
+        this.scope,
+        topUpWallet,
+        captured,
+        this.options.request,
+      );
+      return;
+    }
     const posted = await this.deps.ledger.post(
       this.trx,
       chargeSucceeded({
-        id: transactionId,
+        id: transactionId as string,
         key: postingKey(this.attempt.id, 'charge'),
         livemode: this.attempt.livemode,
         merchantId: this.attempt.merchant_id,
@@ -244,11 +290,21 @@ class ApplyContext {
       // Posted before under this key (cannot happen while the attempt row is locked, but never guess).
       this.charge = await updateCharge(this.trx, charge.id, { balance_transaction_id: posted.id });
     }
-    if (!wasAuthorized) this.count('succeeded');
   }
 
-  private async authorized(facts: ChargeFacts): Promise<void> {
+  private walletPostings(): WalletPostings {
+    return new WalletPostings(this.deps.ledger, this.trx, this.attempt, this.intent);
+  }
+
+  private async authorized(reported: ChargeFacts): Promise<void> {
+    let facts = reported;
     if (this.attempt.status === 'requires_capture' || this.final()) return this.settleOperation();
+    if (isWalletAttempt(this.attempt)) {
+      // The hold is the authorization: placed under the wallet's ledger lock, or a decline.
+      const held = await this.walletPostings().hold();
+      if ('status' in held) return this.declined(held);
+      facts = { ...facts, amount: this.attempt.amount };
+    }
     const charge = await this.upsertCharge(facts, {
       status: 'succeeded',
       captured: false,
@@ -323,6 +379,10 @@ class ApplyContext {
 
   private async canceled(): Promise<void> {
     if (this.final()) return this.settleOperation();
+    // A held wallet payment gives its hold back (the hold exists exactly when the attempt says so).
+    if (isWalletAttempt(this.attempt) && this.attempt.status === 'requires_capture') {
+      await this.walletPostings().release();
+    }
     await this.settleAttempt('canceled', null);
     await this.moveIntent('canceled', {
       amount_capturable: 0,

@@ -11,7 +11,12 @@ import type { Database } from '../../db/schema.js';
 import type { Scope } from '../../http/expand.js';
 import type { Logger } from '../../observability/logger.js';
 import type { EventsService } from '../events/events.service.js';
-import { postingKey, refundFailed, refund as refundPosting } from '../ledger/ledger.postings.js';
+import {
+  postingKey,
+  refundFailed,
+  refund as refundPosting,
+  walletRefund,
+} from '../ledger/ledger.postings.js';
 import type { LedgerService } from '../ledger/ledger.service.js';
 import { toChargeObject } from '../payments/charges.js';
 import { refundsOfCharges } from '../payments/payments.repository.js';
@@ -150,9 +155,14 @@ class RefundChange {
     const { refund } = this;
     let balanceTransaction = refund.balance_transaction_id;
     if (!balanceTransaction) {
+      const key = postingKey(refund.attempt_id, `refund:${refund.id}`);
+      const { charge } = this;
+      // A wallet payment is refunded into the customer's wallet, not through a provider's clearing.
       const posted = await this.deps.ledger.post(
         this.trx,
-        refundPosting({ key: postingKey(refund.attempt_id, `refund:${refund.id}`), ...this.posting() }),
+        charge.provider === 'wallet' && charge.customer_id
+          ? walletRefund({ key, ...this.posting(), customerId: charge.customer_id })
+          : refundPosting({ key, ...this.posting() }),
       );
       balanceTransaction = posted.id;
     }

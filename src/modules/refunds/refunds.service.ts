@@ -91,6 +91,7 @@ export class RefundsService {
     const metadata = this.metadata(input.metadata);
     const param = input.charge !== undefined ? 'charge' : 'payment_intent';
     const chargeId = input.charge ?? (await this.chargeOfIntent(scope, input.payment_intent as string));
+    await this.refuseWalletTopUp(scope, chargeId, param);
     const reserved = await this.deps.db.transaction().execute(async (trx) => {
       const charge = await lockCharge(trx, scope, chargeId);
       if (!charge) throw resourceMissing('charge', chargeId, param);
@@ -116,6 +117,31 @@ export class RefundsService {
     if (!refund) return null;
     if (refund.phase !== 'started') return toRefundObject(refund);
     return toRefundObject(await this.settle(refund, await this.send(refund), 'again', request));
+  }
+
+  /**
+   * A card top-up of a wallet credited the customer's wallet, not the merchant: refunding it must take
+   * the money back out of the wallet, which may have been spent. Not supported yet, so it is refused
+   * before anything is written or sent (the top-up's dispute path posts the shortfall to losses).
+   */
+  private async refuseWalletTopUp(scope: Scope, chargeId: string, param: string): Promise<void> {
+    const charge = await this.deps.db
+      .selectFrom('charges')
+      .select('payment_intent_id')
+      .where('id', '=', chargeId)
+      .where('merchant_id', '=', scope.merchantId)
+      .where('livemode', '=', scope.livemode)
+      .executeTakeFirst();
+    if (!charge) return;
+    const intent = await this.deps.payments.row(scope, charge.payment_intent_id, param);
+    if ((intent.extra as Record<string, unknown>)?.wallet_topup === undefined) return;
+    throw new AppError(
+      400,
+      'invalid_request_error',
+      'charge_is_wallet_topup',
+      `Charge ${chargeId} funded a wallet; refunding wallet top-ups is not supported.`,
+      { param, shouldRetry: false, releasesIdempotencyKey: true },
+    );
   }
 
   private async chargeOfIntent(scope: Scope, paymentIntentId: string): Promise<string> {
