@@ -32,6 +32,11 @@ import type {
 } from '../modules/provider-controls/provider-controls.table.js';
 import type { RoutingRulesTable } from '../modules/routing/routing.table.js';
 import type { VaultCardsTable, VaultCvcsTable, VaultKeysTable } from '../modules/vault/vault.table.js';
+import type {
+  WebhookDeliveriesTable,
+  WebhookDeliveryAttemptsTable,
+  WebhookEndpointsTable,
+} from '../modules/webhooks-out/webhooks-out.table.js';
 import type { ServiceSecretsTable } from './service-secrets.js';
 
 export interface Database {
@@ -64,4 +69,7 @@ export interface Database {
   provider_controls: ProviderControlsTable;
   runtime_switches: RuntimeSwitchesTable;
   routing_rules: RoutingRulesTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
 }

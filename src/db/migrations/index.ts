@@ -13,6 +13,7 @@ import * as m0010 from './0010_payments.js';
 import * as m0011 from './0011_refunds_disputes.js';
 import * as m0012 from './0012_routing_controls.js';
 import * as m0013 from './0013_paypal_payment_methods.js';
+import * as m0014 from './0014_webhooks_out.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_merchants_keys_customers': m0001,
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '0011_refunds_disputes': m0011,
   '0012_routing_controls': m0012,
   '0013_paypal_payment_methods': m0013,
+  '0014_webhooks_out': m0014,
 };
