@@ -2,6 +2,8 @@ import { type Kysely, sql } from 'kysely';
 
 // Outbound webhooks (DESIGN section 7): merchants' endpoints, one delivery per (event, endpoint) whose
 // id is the `webhook-id` every attempt and replay of it carries, and one row per HTTP attempt.
+// `step` counts the jobs a delivery has had (each carries its step, so a stale one does nothing);
+// `rung` is its position on the retry ladder, back to 0 on a replay.
 // Secrets are stored AES-256-GCM encrypted; the previous secret is kept until its overlap ends.
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
@@ -35,6 +37,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       status text not null check (status in ('pending', 'succeeded', 'failed', 'dead')),
       attempts integer not null default 0,
       step integer not null default 0,
+      rung integer not null default 0,
       next_attempt_at timestamptz,
       last_status_code integer,
       last_error text,

@@ -36,8 +36,10 @@ export interface WebhookDeliveriesTable {
   livemode: boolean;
   status: DeliveryStatus;
   attempts: Generated<number>;
-  /** Position on the retry ladder; a job carries the step it was enqueued for, so stale jobs do nothing. */
+  /** Bumped for every job the delivery gets; a job carries the step it was enqueued for, so stale jobs do nothing. */
   step: Generated<number>;
+  /** Attempts made on the retry ladder since the delivery was created or last replayed. */
+  rung: Generated<number>;
   next_attempt_at: Date | null;
   last_status_code: number | null;
   last_error: string | null;
