@@ -132,7 +132,7 @@ async function inboxLag(databaseUrl: string, prefix: string, expected: number) {
     const started = performance.now();
     for (;;) {
       const { rows: counts } = await client.query<{ done: string }>(
-        `select count(*) as done from inbound_webhook_events
+        `select count(*) as done from webhook_inbox
           where provider_event_id like $1 and status in ('processed', 'ignored')`,
         [`${prefix}%`],
       );
@@ -142,7 +142,7 @@ async function inboxLag(databaseUrl: string, prefix: string, expected: number) {
       await sleep(200);
     }
     const { rows: lags } = await client.query<{ ms: number }>(
-      `select extract(epoch from (processed_at - received_at)) * 1000 as ms from inbound_webhook_events
+      `select extract(epoch from (processed_at - received_at)) * 1000 as ms from webhook_inbox
         where provider_event_id like $1`,
       [`${prefix}%`],
     );
