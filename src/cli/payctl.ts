@@ -11,6 +11,7 @@ import { globalsOf, inProcess, UsageError } from './context.js';
 import { registerKeyCommands } from './keys.commands.js';
 import { registerOperatorCommands } from './operators.commands.js';
 import { RemoteError, UnreachableError } from './remote.js';
+import { registerWebhookCommands } from './webhooks.commands.js';
 
 const program = new Command('payctl')
   .description('Operate the payment service: start it, migrate, manage keys and operators')
@@ -66,6 +67,7 @@ registerKeyCommands(program, globals);
 registerOperatorCommands(program, globals);
 registerLedgerCommands(program, globals);
 registerVaultCommands(program, globals);
+registerWebhookCommands(program, globals);
 registerEmulatorCommands(program);
 
 /** One line on stderr for anything the user can act on; a stack only with PAYCTL_DEBUG=1. */
