@@ -7,7 +7,8 @@ import { afterAll, expect, it } from 'vitest';
 import { Api } from './support/http.js';
 import { metricValue } from './support/jobs.js';
 import { createTestDatabase } from './support/postgres.js';
-import { type RunningProcess, spawnPayctl } from './support/processes.js';
+import { type RunningProcess, runPayctl, spawnPayctl } from './support/processes.js';
+import { startTestService } from './support/service.js';
 import { waitFor } from './support/wait.js';
 import { startReceiver } from './support/webhook-receiver.js';
 
@@ -138,3 +139,68 @@ it('shares 300 deliveries between two processes on one database, losing none', a
     await s.running.exited;
   }
 }, 240_000);
+
+it('payctl webhooks in process on the database a running service delivers from', async () => {
+  const database = await createTestDatabase();
+  cleanups.push(() => database.drop());
+  const t = await startTestService({
+    databaseUrl: database.url,
+    env: { ALLOW_PRIVATE_WEBHOOK_URLS: 'true' },
+  });
+  cleanups.push(() => t.close());
+  const receiver = await startReceiver(() => t.service.clock.now().getTime());
+  cleanups.push(() => receiver.close());
+  const endpoint = await t.merchant.post<{ id: string }>('/v1/webhook_endpoints', {
+    url: receiver.url,
+    enabled_events: ['customer.*'],
+  });
+  const env = { DATABASE_URL: database.url, LOG_LEVEL: 'warn' };
+
+  const triggered = await runPayctl(
+    ['--json', 'webhooks', 'trigger', 'customer.updated', '--endpoint', endpoint.body.id],
+    env,
+  );
+  expect(triggered.code, triggered.output).toBe(0);
+  const event = JSON.parse(triggered.stdout) as { id: string };
+  await waitFor(
+    'the triggered delivery',
+    () => receiver.received.some((r) => r.event.id === event.id),
+    15_000,
+  );
+
+  const listed = await runPayctl(['webhooks', 'list'], env);
+  expect(listed.code, listed.output).toBe(0);
+  expect(listed.stdout).toContain(endpoint.body.id);
+  await waitFor(
+    'the delivery to be recorded',
+    async () => {
+      const deliveries = await runPayctl(
+        ['--json', 'webhooks', 'deliveries', '--endpoint', endpoint.body.id],
+        env,
+      );
+      const rows = JSON.parse(deliveries.stdout) as { event: string; status: string }[];
+      return rows.length === 1 && rows[0]?.status === 'succeeded';
+    },
+    30_000,
+  );
+
+  const replay = await runPayctl(['webhooks', 'replay', '--event', event.id], env);
+  expect(replay.code, replay.output).toBe(0);
+  expect(replay.stdout).toContain('replayed 1 deliveries');
+  await waitFor(
+    'the replay',
+    () => receiver.received.filter((r) => r.event.id === event.id).length === 2,
+    15_000,
+  );
+  const audit = await t.admin.get<{ data: { action: string; actor: { type: string } }[] }>('/admin/audit', {
+    limit: 100,
+  });
+  expect(audit.body.data.filter((a) => a.action.startsWith('webhooks.')).map((a) => a.actor.type)).toEqual([
+    'cli',
+    'cli',
+  ]);
+
+  const bad = await runPayctl(['webhooks', 'replay', '--status', 'dead'], env);
+  expect(bad.code).not.toBe(0);
+  expect(bad.output.trim().split('\n')).toHaveLength(1);
+}, 180_000);
