@@ -3,20 +3,17 @@
 // webhook-id kept), sample triggers, bad input, permissions; and the same through payctl --url.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPayctl } from './support/processes.js';
-import { createMerchant, startTestService, type TestService } from './support/service.js';
+import { createMerchant, type TestService } from './support/service.js';
 import { waitFor } from './support/wait.js';
-import { type Receiver, startReceiver } from './support/webhook-receiver.js';
+import { type Receiver, startWebhookHarness } from './support/webhook-receiver.js';
 
 let t: TestService;
 let receiver: Receiver;
+let close = async () => {};
 beforeAll(async () => {
-  t = await startTestService({ env: { ALLOW_PRIVATE_WEBHOOK_URLS: 'true' } });
-  receiver = await startReceiver(() => t.service.clock.now().getTime());
+  ({ t, receiver, close } = await startWebhookHarness());
 });
-afterAll(async () => {
-  await receiver?.close();
-  await t?.close();
-});
+afterAll(() => close());
 
 interface Delivery {
   id: string;

@@ -4,20 +4,17 @@
 // a secret rotation both secrets verify every delivery, afterwards only the new one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LADDER_SECONDS } from '../src/modules/webhooks-out/retry-ladder.js';
-import { createMerchant, startTestService, type TestService } from './support/service.js';
+import { createMerchant, type TestService } from './support/service.js';
 import { waitFor } from './support/wait.js';
-import { type Receiver, startReceiver } from './support/webhook-receiver.js';
+import { type Receiver, startWebhookHarness } from './support/webhook-receiver.js';
 
 let t: TestService;
 let receiver: Receiver;
+let close = async () => {};
 beforeAll(async () => {
-  t = await startTestService({ env: { ALLOW_PRIVATE_WEBHOOK_URLS: 'true' } });
-  receiver = await startReceiver(() => t.service.clock.now().getTime());
+  ({ t, receiver, close } = await startWebhookHarness());
 });
-afterAll(async () => {
-  await receiver?.close();
-  await t?.close();
-});
+afterAll(() => close());
 
 interface Delivery {
   id: string;

@@ -7,18 +7,15 @@ import { metricValue } from './support/jobs.js';
 import { createMerchant, startTestService, type TestService } from './support/service.js';
 import { expectSameShape } from './support/stripe-shape.js';
 import { waitFor } from './support/wait.js';
-import { type Receiver, startReceiver } from './support/webhook-receiver.js';
+import { type Receiver, startWebhookHarness } from './support/webhook-receiver.js';
 
 let t: TestService;
 let receiver: Receiver;
+let close = async () => {};
 beforeAll(async () => {
-  t = await startTestService({ env: { ALLOW_PRIVATE_WEBHOOK_URLS: 'true' } });
-  receiver = await startReceiver(() => t.service.clock.now().getTime());
+  ({ t, receiver, close } = await startWebhookHarness());
 });
-afterAll(async () => {
-  await receiver?.close();
-  await t?.close();
-});
+afterAll(() => close());
 
 type Endpoint = Record<string, unknown> & { id: string; secret?: string; status: string };
 

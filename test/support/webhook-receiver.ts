@@ -5,6 +5,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import Stripe from 'stripe';
+import { startTestService, type TestService } from './service.js';
 
 const stripe = new Stripe('sk_test_unused');
 
@@ -118,4 +119,22 @@ export async function startReceiver(now: () => number, path = '/hooks'): Promise
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`;
   return receiver;
+}
+
+/** A test service allowed to deliver to loopback, and a receiver whose clock is the service's. */
+export async function startWebhookHarness(): Promise<{
+  t: TestService;
+  receiver: Receiver;
+  close(): Promise<void>;
+}> {
+  const t = await startTestService({ env: { ALLOW_PRIVATE_WEBHOOK_URLS: 'true' } });
+  const receiver = await startReceiver(() => t.service.clock.now().getTime());
+  return {
+    t,
+    receiver,
+    async close() {
+      await receiver.close();
+      await t.close();
+    },
+  };
 }

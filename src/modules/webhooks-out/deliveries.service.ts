@@ -56,6 +56,31 @@ function concernedEndpoint(event: EventObject): string | undefined {
 
 export const newDeliveryId = () => `msg_${randomBase62(27)}`;
 
+/** A delivery of one event to one endpoint, due now. */
+export function newDeliveryRow(
+  eventId: string,
+  eventCreatedAt: Date,
+  endpointId: string,
+  scope: Scope,
+  now: Date,
+) {
+  return {
+    id: newDeliveryId(),
+    event_id: eventId,
+    endpoint_id: endpointId,
+    merchant_id: scope.merchantId,
+    livemode: scope.livemode,
+    status: 'pending' as const,
+    next_attempt_at: now,
+    last_status_code: null,
+    last_error: null,
+    event_created_at: eventCreatedAt,
+    created_at: now,
+    updated_at: now,
+    delivered_at: null,
+  };
+}
+
 export class WebhookDeliveries {
   /** Transactions whose events go to one endpoint only (a triggered sample event). */
   private readonly targets = new WeakMap<Transaction<Database>, string>();
@@ -91,23 +116,10 @@ export class WebhookDeliveries {
     );
     if (endpoints.length === 0) return;
     const now = this.deps.clock.now();
+    const created = new Date(event.created * 1000);
     const rows = await insertDeliveries(
       trx,
-      endpoints.map((endpoint) => ({
-        id: newDeliveryId(),
-        event_id: event.id,
-        endpoint_id: endpoint.id,
-        merchant_id: scope.merchantId,
-        livemode: scope.livemode,
-        status: 'pending' as const,
-        next_attempt_at: now,
-        last_status_code: null,
-        last_error: null,
-        event_created_at: new Date(event.created * 1000),
-        created_at: now,
-        updated_at: now,
-        delivered_at: null,
-      })),
+      endpoints.map((endpoint) => newDeliveryRow(event.id, created, endpoint.id, scope, now)),
     );
     await this.enqueue(trx, rows, now);
   };
@@ -231,13 +243,13 @@ export class WebhookDeliveries {
       latencyMs: outcome.latencyMs,
       excerpt: outcome.excerpt,
       nextStep: row.step + 1,
+      nextRung: row.rung + 1,
     };
     const code = outcome.statusCode;
     if (code !== null && code >= 200 && code < 300) {
       await recordAttempt(db, {
         ...attempt,
         status: 'succeeded',
-        nextRung: row.rung + 1,
         nextAttemptAt: null,
         lastError: null,
       });
@@ -247,39 +259,26 @@ export class WebhookDeliveries {
     }
     const lastError = code !== null ? `http_${code}` : (outcome.errorKind as string);
     const scope = { merchantId: row.merchant_id, livemode: row.livemode };
-    if (code === 410) {
-      await db.transaction().execute(async (trx) => {
-        await recordAttempt(trx, {
-          ...attempt,
-          status: 'dead',
-          nextRung: row.rung + 1,
-          nextAttemptAt: null,
-          lastError,
-        });
-        await this.disableEndpoint(trx, scope, row.endpoint_id, 'gone', outcome.at);
+    const dead = (trx: Transaction<Database>) =>
+      recordAttempt(trx, {
+        ...attempt,
+        status: 'dead',
+        nextAttemptAt: null,
+        lastError,
       });
-      logger.warn(
-        { endpoint: row.endpoint_id, delivery: row.id },
-        'webhook endpoint answered 410 Gone; disabled it',
-      );
-      metrics.deliveries.inc({ status: 'disabled' });
-      return;
-    }
     const failingFor = row.failing_since ? outcome.at.getTime() - row.failing_since.getTime() : 0;
-    if (failingFor >= FAILING_ENDPOINT_DISABLE_MS) {
+    // 410 Gone, or no success for 5 days: the endpoint is disabled and this delivery stops.
+    const disable = code === 410 ? 'gone' : failingFor >= FAILING_ENDPOINT_DISABLE_MS ? 'failing' : undefined;
+    if (disable) {
       await db.transaction().execute(async (trx) => {
-        await recordAttempt(trx, {
-          ...attempt,
-          status: 'dead',
-          nextRung: row.rung + 1,
-          nextAttemptAt: null,
-          lastError,
-        });
-        await this.disableEndpoint(trx, scope, row.endpoint_id, 'failing', outcome.at);
+        await dead(trx);
+        await this.disableEndpoint(trx, scope, row.endpoint_id, disable, outcome.at);
       });
       logger.warn(
-        { endpoint: row.endpoint_id, failing_since: row.failing_since },
-        'webhook endpoint failed every delivery for 5 days; disabled it',
+        { endpoint: row.endpoint_id, delivery: row.id, failing_since: row.failing_since, reason: disable },
+        disable === 'gone'
+          ? 'webhook endpoint answered 410 Gone; disabled it'
+          : 'webhook endpoint failed every delivery for 5 days; disabled it',
       );
       metrics.deliveries.inc({ status: 'disabled' });
       return;
@@ -288,13 +287,7 @@ export class WebhookDeliveries {
     const delay = nextDelayMs(row.rung + 1, { retryAfterMs });
     if (delay === undefined) {
       await db.transaction().execute(async (trx) => {
-        await recordAttempt(trx, {
-          ...attempt,
-          status: 'dead',
-          nextRung: row.rung + 1,
-          nextAttemptAt: null,
-          lastError,
-        });
+        await dead(trx);
         // A delivery of an event about webhooks dying records nothing more: no chain of such events.
         if (!row.event_type.startsWith('webhook_')) {
           await this.deps.events.record(trx, scope, {
@@ -323,7 +316,6 @@ export class WebhookDeliveries {
       const moved = await recordAttempt(trx, {
         ...attempt,
         status: 'failed',
-        nextRung: row.rung + 1,
         nextAttemptAt: nextAt,
         lastError,
       });

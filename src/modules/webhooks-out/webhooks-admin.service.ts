@@ -18,7 +18,7 @@ import {
   insertDeliveries,
   requeueDeliveries,
 } from './deliveries.repository.js';
-import { newDeliveryId, type WebhookDeliveries } from './deliveries.service.js';
+import { newDeliveryRow, type WebhookDeliveries } from './deliveries.service.js';
 import { matchesEnabledEvents, toEndpointObject } from './webhook-endpoints.js';
 import { allEndpointsQuery, enabledEndpoints } from './webhook-endpoints.repository.js';
 import { type ReplayInput, sampleObject, toDeliveryObject } from './webhooks-admin.js';
@@ -105,21 +105,7 @@ export class WebhooksAdminService {
         );
         const created = await insertDeliveries(
           trx,
-          matching.map((endpoint) => ({
-            id: newDeliveryId(),
-            event_id: event.id,
-            endpoint_id: endpoint.id,
-            merchant_id: event.merchant_id,
-            livemode: event.livemode,
-            status: 'pending' as const,
-            next_attempt_at: now,
-            last_status_code: null,
-            last_error: null,
-            event_created_at: event.created_at,
-            created_at: now,
-            updated_at: now,
-            delivered_at: null,
-          })),
+          matching.map((endpoint) => newDeliveryRow(event.id, event.created_at, endpoint.id, scope, now)),
         );
         const createdIds = new Set(created.map((row) => row.id));
         const existing = (await deliveriesQuery(trx, { event: event.id }).select('id').execute())
