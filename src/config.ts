@@ -191,6 +191,10 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(25_000, 100, 600_000),
   JOBS_POLL_INTERVAL_MS: int(500, 10, 60_000),
   JOBS_CONCURRENCY: int(4, 1, 256),
+  /** Outbound webhook attempts in flight per process: their own job pool, so slow receivers never hold payment jobs. */
+  WEBHOOK_CONCURRENCY: int(64, 1, 1024),
+  /** How long one outbound webhook attempt may take before it counts as a timeout. */
+  WEBHOOK_TIMEOUT_MS: int(15_000, 100, 120_000),
   LEDGER_AVAILABILITY_DELAY_SECONDS: int(2 * 86_400, 0, 90 * 86_400),
   LEDGER_BALANCE_SLOTS: int(16, 1, 256),
   WEBHOOK_INBOX_RETENTION_DAYS: int(30, 1, 3650),

@@ -93,6 +93,15 @@ import {
   WebhookInboxService,
 } from './modules/webhooks-in/webhook-inbox.service.js';
 import { WebhookDispatcher } from './modules/webhooks-in/webhooks-in.js';
+import { deliverWebhookJob, WEBHOOK_POOL } from './modules/webhooks-out/deliveries.jobs.js';
+import { outboxCounts } from './modules/webhooks-out/deliveries.repository.js';
+import { WebhookDeliveries } from './modules/webhooks-out/deliveries.service.js';
+import { ENDPOINT_SECRETS_KEY_NAME, EndpointSecrets } from './modules/webhooks-out/endpoint-secrets.js';
+import { registerWebhookEndpointRoutes } from './modules/webhooks-out/webhook-endpoints.routes.js';
+import { WebhookEndpointsService } from './modules/webhooks-out/webhook-endpoints.service.js';
+import { registerWebhookAdminRoutes } from './modules/webhooks-out/webhooks-admin.routes.js';
+import { WebhooksAdminService } from './modules/webhooks-out/webhooks-admin.service.js';
+import { WebhookMetrics } from './modules/webhooks-out/webhooks-out.metrics.js';
 import { HealthService } from './observability/health.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
@@ -196,6 +205,9 @@ export interface Service {
     providerControls: ProviderControlsService;
     routing: RoutingService;
     wallets: WalletsService;
+    webhookEndpoints: WebhookEndpointsService;
+    webhookDeliveries: WebhookDeliveries;
+    webhooksAdmin: WebhooksAdminService;
   };
   http: Awaited<ReturnType<typeof buildHttpApp>>;
   /** Listens on PORT (0 picks a free port) and starts the job runner for worker roles. */
@@ -261,6 +273,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     metrics,
     pollIntervalMs: config.JOBS_POLL_INTERVAL_MS,
     concurrency: config.JOBS_CONCURRENCY,
+    pools: { [WEBHOOK_POOL]: config.WEBHOOK_CONCURRENCY },
   });
   runner.register(releaseAvailableJob(ledger));
   await runner.schedule(RELEASE_JOB, RELEASE_JOB, RELEASE_INTERVAL_SECONDS);
@@ -396,6 +409,31 @@ export async function createService(config: Config, options: ServiceOptions = {}
   runner.register(settleRefundsJob(refundRecovery));
   await runner.schedule(SETTLE_REFUNDS_JOB, SETTLE_REFUNDS_JOB, SETTLE_REFUNDS_INTERVAL_SECONDS);
   completers.set('POST /v1/refunds', (handle) => refundRecovery.complete(handle));
+  // Outbound webhooks: the outbox listener commits deliveries with their event; the deliver job runs
+  // in its own pool (WEBHOOK_CONCURRENCY) beside the payment jobs.
+  const endpointSecrets = new EndpointSecrets(
+    await ensureServiceSecret(db, clock, ENDPOINT_SECRETS_KEY_NAME),
+  );
+  const webhookEndpoints = new WebhookEndpointsService({
+    db,
+    clock,
+    secrets: endpointSecrets,
+    allowPrivateUrls: config.ALLOW_PRIVATE_WEBHOOK_URLS,
+  });
+  const webhookDeliveries = new WebhookDeliveries({
+    db,
+    clock,
+    logger,
+    runner,
+    events,
+    secrets: endpointSecrets,
+    metrics: new WebhookMetrics(metrics.registry, () => outboxCounts(db)),
+    timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    allowPrivateUrls: config.ALLOW_PRIVATE_WEBHOOK_URLS,
+  });
+  events.onEvent(webhookDeliveries.onEvent);
+  runner.register(deliverWebhookJob(webhookDeliveries, config.WEBHOOK_TIMEOUT_MS));
+  const webhooksAdmin = new WebhooksAdminService({ db, clock, audit, events, deliveries: webhookDeliveries });
   health.register({
     name: 'database',
     critical: true,
@@ -518,6 +556,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
   registerMerchantRoutes(http.router, merchants, audit);
   registerProviderControlRoutes(http.router, { controls: providerControls, gateway });
   registerRoutingRoutes(http.router, { routing, gateway });
+  registerWebhookEndpointRoutes(http.router, webhookEndpoints);
+  registerWebhookAdminRoutes(http.router, webhooksAdmin);
   if (config.TEST_CLOCK && clock instanceof AdjustableClock) registerTestClock(http.router, clock);
 
   const bootstrap =
@@ -563,6 +603,9 @@ export async function createService(config: Config, options: ServiceOptions = {}
       providerControls,
       routing,
       wallets,
+      webhookEndpoints,
+      webhookDeliveries,
+      webhooksAdmin,
     },
     http,
     async start() {

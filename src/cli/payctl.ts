@@ -11,6 +11,7 @@ import { globalsOf, inProcess, UsageError } from './context.js';
 import { registerKeyCommands } from './keys.commands.js';
 import { registerOperatorCommands } from './operators.commands.js';
 import { RemoteError, UnreachableError } from './remote.js';
+import { registerWebhookCommands } from './webhooks.commands.js';
 import { registerInboundWebhookCommands } from './webhooks-inbound.commands.js';
 
 const program = new Command('payctl')
@@ -67,11 +68,7 @@ registerKeyCommands(program, globals);
 registerOperatorCommands(program, globals);
 registerLedgerCommands(program, globals);
 registerVaultCommands(program, globals);
-// A minimal group for now; the outbound webhooks' list|replay|trigger join it at merge.
-registerInboundWebhookCommands(
-  program.command('webhooks').description('Provider and merchant webhooks'),
-  globals,
-);
+registerInboundWebhookCommands(registerWebhookCommands(program, globals), globals);
 registerEmulatorCommands(program);
 
 /** One line on stderr for anything the user can act on; a stack only with PAYCTL_DEBUG=1. */

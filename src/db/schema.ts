@@ -37,6 +37,11 @@ import type {
   WebhookInboxTable,
   WebhookSubjectLocksTable,
 } from '../modules/webhooks-in/webhook-inbox.table.js';
+import type {
+  WebhookDeliveriesTable,
+  WebhookDeliveryAttemptsTable,
+  WebhookEndpointsTable,
+} from '../modules/webhooks-out/webhooks-out.table.js';
 import type { ServiceSecretsTable } from './service-secrets.js';
 
 export interface Database {
@@ -72,4 +77,7 @@ export interface Database {
   webhook_inbox: WebhookInboxTable;
   webhook_subject_locks: WebhookSubjectLocksTable;
   wallets: WalletsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
 }

@@ -18,6 +18,11 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   maxAttempts?: number;
   /** How long a worker owns a claimed job before another may take it (default 60 s). */
   leaseMs?: number;
+  /**
+   * The concurrency pool the job is claimed in (default `default`, sized by JOBS_CONCURRENCY). A pool
+   * has its own slots and its own claims, so slow work there (webhook receivers) never starves others.
+   */
+  pool?: string;
   handler(payload: z.output<S>, context: JobContext): Promise<void>;
 }
 

@@ -37,14 +37,27 @@ export interface RunnerOptions {
   logger: Logger;
   metrics: Metrics;
   pollIntervalMs: number;
+  /** Slots of the default pool. */
   concurrency: number;
+  /** Slots of each named pool a job definition may declare (`pool`); an undeclared pool is an error. */
+  pools?: Record<string, number>;
+}
+
+export const DEFAULT_POOL = 'default';
+
+/** One concurrency pool: its slots, its jobs' leases (which also say which names it claims), in flight. */
+interface Pool {
+  name: string;
+  size: number;
+  leases: Map<string, number>;
+  running: number;
 }
 
 export class JobRunner {
   readonly workerId = `${hostname()}:${process.pid}:${randomBase62(6)}`;
   private readonly definitions = new Map<string, JobDefinition>();
-  /** Lease length per job name, handed to each claim. */
-  private readonly leases = new Map<string, number>();
+  /** Each pool with the lease length of each of its job names, handed to its claims. */
+  private readonly pools = new Map<string, Pool>();
   private readonly running = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
@@ -56,7 +69,13 @@ export class JobRunner {
   lastPollAt: Date | undefined;
   lastPollError: string | undefined;
 
-  constructor(private readonly options: RunnerOptions) {}
+  constructor(private readonly options: RunnerOptions) {
+    const sizes = { ...options.pools, [DEFAULT_POOL]: options.concurrency };
+    for (const [name, size] of Object.entries(sizes)) {
+      if (!Number.isInteger(size) || size < 1) throw new Error(`job pool ${name}: size must be >= 1`);
+      this.pools.set(name, { name, size, leases: new Map(), running: 0 });
+    }
+  }
 
   register(definition: JobDefinition): void {
     if (this.definitions.has(definition.name))
@@ -64,8 +83,10 @@ export class JobRunner {
     const leaseMs = definition.leaseMs ?? DEFAULT_LEASE_MS;
     if (!Number.isFinite(leaseMs) || leaseMs <= 0)
       throw new Error(`job ${definition.name}: leaseMs must be > 0`);
+    const pool = this.pools.get(definition.pool ?? DEFAULT_POOL);
+    if (!pool) throw new Error(`job ${definition.name}: unknown pool ${definition.pool}`);
     this.definitions.set(definition.name, definition);
-    this.leases.set(definition.name, leaseMs);
+    pool.leases.set(definition.name, leaseMs);
   }
 
   private definition(name: string): JobDefinition {
@@ -153,7 +174,7 @@ export class JobRunner {
 
   /** One poll: materialise due schedules, claim and run what is due. Returns how many jobs it started. */
   async runOnce(): Promise<number> {
-    const { db, clock, concurrency } = this.options;
+    const { db, clock } = this.options;
     await db.transaction().execute(async (trx) => {
       for (const due of await takeDueSchedules(trx, clock.now(), [...this.definitions.keys()])) {
         const definition = this.definition(due.job_name);
@@ -167,19 +188,34 @@ export class JobRunner {
         });
       }
     });
-    const free = concurrency - this.running.size;
-    const claimed = free > 0 ? await claimJobs(db, this.workerId, clock.now(), this.leases, free) : [];
-    this.backlog = free <= 0 || claimed.length === free;
-    for (const job of claimed) {
-      const run = this.execute(job).finally(() => {
-        this.running.delete(run);
-        // A freed slot with work waiting should not sit idle until the next interval.
-        if (this.backlog) this.wake();
-      });
-      this.running.add(run);
+    // Each pool claims for its own free slots; a pool that filled them has a backlog.
+    let started = 0;
+    let backlog = false;
+    for (const pool of this.pools.values()) {
+      if (pool.leases.size === 0) continue;
+      const free = pool.size - pool.running;
+      const claimed = free > 0 ? await claimJobs(db, this.workerId, clock.now(), pool.leases, free) : [];
+      if (free <= 0 || claimed.length === free) backlog = true;
+      started += claimed.length;
+      for (const job of claimed) {
+        pool.running++;
+        const run = this.execute(job).finally(() => {
+          pool.running--;
+          this.running.delete(run);
+          // A freed slot with work waiting should not sit idle until the next interval.
+          if (this.backlog) this.wake();
+        });
+        this.running.add(run);
+      }
     }
+    this.backlog = backlog;
     this.lastPollAt = clock.now();
-    return claimed.length;
+    return started;
+  }
+
+  /** Jobs in flight in `pool` in this process. */
+  inFlight(pool = DEFAULT_POOL): number {
+    return this.pools.get(pool)?.running ?? 0;
   }
 
   async depth() {
@@ -267,7 +303,7 @@ export class JobRunner {
       .then((started) => {
         if (this.stopped) return;
         // When a poll found work, look again at once; otherwise wait for the interval or a wake-up.
-        const more = started > 0 && this.running.size < this.options.concurrency;
+        const more = started > 0 && [...this.pools.values()].some((pool) => pool.running < pool.size);
         const delay = more || this.wakeRequested ? 0 : this.options.pollIntervalMs;
         this.wakeRequested = false;
         this.timer = setTimeout(() => this.loop(), delay);

@@ -13,6 +13,7 @@ import * as m0010 from './0010_payments.js';
 import * as m0011 from './0011_refunds_disputes.js';
 import * as m0012 from './0012_routing_controls.js';
 import * as m0013 from './0013_paypal_payment_methods.js';
+import * as m0014 from './0014_webhooks_out.js';
 import * as m0015 from './0015_webhook_inbox.js';
 import * as m0016 from './0016_wallets.js';
 import * as m0017 from './0017_disputes_api.js';
@@ -31,6 +32,7 @@ export const migrations: Record<string, Migration> = {
   '0011_refunds_disputes': m0011,
   '0012_routing_controls': m0012,
   '0013_paypal_payment_methods': m0013,
+  '0014_webhooks_out': m0014,
   '0015_webhook_inbox': m0015,
   '0016_wallets': m0016,
   '0017_disputes_api': m0017,

@@ -13,6 +13,8 @@ export const PERMISSIONS = [
   'payment:configure',
   /** Incident controls: force a provider circuit, flip the run-time switches. */
   'provider:operate',
+  /** Outbound webhooks: replay deliveries, send sample events. */
+  'webhook:operate',
   'audit:read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
@@ -25,9 +27,10 @@ export const ROLE_PERMISSIONS: Record<OperatorRole, readonly Permission[]> = {
     'payment:refund',
     'payment:configure',
     'provider:operate',
+    'webhook:operate',
     'audit:read',
   ],
-  'payment-operator': ['payment:read', 'payment:refund', 'provider:operate', 'audit:read'],
+  'payment-operator': ['payment:read', 'payment:refund', 'provider:operate', 'webhook:operate', 'audit:read'],
   'payment-viewer': ['payment:read', 'audit:read'],
 };
 

@@ -63,7 +63,7 @@ export function registerInboundWebhookRoutes(router: Router, inbox: WebhookInbox
     summary: 'Process inbound webhooks again: one by id, or every dead (or failed) one in a window',
     tags,
     // The lead switches this to `webhook:operate` when the outbound branch's permission lands.
-    permission: 'payment:configure',
+    permission: 'webhook:operate',
     input: inboxReplayInput,
     handler: async ({ input, operator, info }) => {
       if (
