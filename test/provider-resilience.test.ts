@@ -110,7 +110,11 @@ describe('the Stripe circuit in the running service', () => {
       configured: true,
       state: 'closed',
     });
-    expect(providers.body.data.find((p) => p.provider === 'wallet')).toMatchObject({ configured: false });
+    // The built-in wallet provider is always configured; its circuit stays closed.
+    expect(providers.body.data.find((p) => p.provider === 'wallet')).toMatchObject({
+      configured: true,
+      state: 'closed',
+    });
 
     await emulator.delete('/_emulator/faults');
     await new Promise((resolve) => setTimeout(resolve, 350));
