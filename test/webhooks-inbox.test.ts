@@ -6,6 +6,7 @@
 import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AttemptContext } from '../src/providers/provider.js';
+import { EMBEDDED_STRIPE_KEY } from '../src/providers/registry.js';
 import { Api } from './support/http.js';
 import { inboxRows, inboxSettled } from './support/inbox.js';
 import { runPayctl } from './support/processes.js';
@@ -280,6 +281,49 @@ describe('exactly one effect per event', () => {
     expect((await t.merchant.get<Intent>(`/v1/payment_intents/${intent.id}`)).body.status).toBe('succeeded');
     expect(await ourEvents('payment_intent.succeeded', intent.id)).toHaveLength(1);
     expect(await ourEvents('payment_intent.payment_failed', intent.id)).toHaveLength(0);
+  });
+});
+
+describe('disputes in any order', () => {
+  it('a won dispute whose opening arrives after its closing ends won, posted once each way', async () => {
+    const intent = await pay({ payment_method: 'pm_card_createDispute', amount: 3000 });
+    const id = await providerId(intent.id);
+    const state = await emulator.get<{ disputes: { id: string; payment_intent: string }[] }>(
+      '/_emulator/state',
+      { types: 'disputes' },
+    );
+    const dispute = state.body.disputes.find((d) => d.payment_intent === id);
+    if (!dispute) throw new Error('no dispute at the emulator');
+    const won = await fetch(`${emulator.baseUrl}/v1/disputes/${dispute.id}`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${EMBEDDED_STRIPE_KEY}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ 'evidence[uncategorized_text]': 'winning_evidence' }).toString(),
+    });
+    expect(won.status).toBe(200);
+    const events = await waitFor('the dispute to close at the provider', async () => {
+      const found = await providerEvents([id]);
+      return found.some((event) => event.type === 'charge.dispute.closed') ? found : undefined;
+    });
+    const newestFirst = [...events].sort((a, b) => b.created - a.created);
+    for (const event of newestFirst)
+      expect((await deliver(JSON.stringify(event))).body.duplicate).toBe(false);
+    await Promise.all(newestFirst.map((event) => deliver(JSON.stringify(event))));
+    await inboxSettled(t);
+
+    const row = await t.service.database.db
+      .selectFrom('disputes')
+      .selectAll()
+      .where('payment_intent_id', '=', intent.id)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: 'won', amount: 3000 });
+    expect(await ourEvents('charge.dispute.created', row.id)).toHaveLength(1);
+    expect(await ourEvents('charge.dispute.closed', row.id)).toHaveLength(1);
+    // Withdrawn once (with the provider's fee), reinstated once.
+    expect((await postings(row.id)).sort((a, b) => a - b)).toEqual([-3000, 3000]);
+    expect(row.fee).toBeGreaterThan(0);
   });
 });
 
