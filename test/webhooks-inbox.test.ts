@@ -84,6 +84,18 @@ async function deliver(payload: string) {
   return { status: reply.status, body: (await reply.json()) as { id: string; duplicate: boolean } };
 }
 
+/** A Stripe-shaped event the suite makes up (test-only types, or a type no module handles). */
+function syntheticEvent(id: string, type: string, objectId: string): string {
+  return JSON.stringify({
+    id,
+    object: 'event',
+    type,
+    created: Math.floor(t.service.clock.now().getTime() / 1000),
+    livemode: false,
+    data: { object: { id: objectId, object: 'thing' } },
+  });
+}
+
 function shuffle<T>(items: T[]): T[] {
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
@@ -330,14 +342,7 @@ describe('disputes in any order', () => {
 describe('processing happens in the job', () => {
   it('answers 200 while the handler is still blocked, and processes the event once released', async () => {
     blockRelease = undefined;
-    const payload = JSON.stringify({
-      id: 'evt_block_1',
-      object: 'event',
-      type: 'test.block',
-      created: Math.floor(Date.now() / 1000),
-      livemode: false,
-      data: { object: { id: 'obj_block_1', object: 'thing' } },
-    });
+    const payload = syntheticEvent('evt_block_1', 'test.block', 'obj_block_1');
     const reply = await deliver(payload);
     expect(reply).toEqual({ status: 200, body: { received: true, id: 'evt_block_1', duplicate: false } });
     await waitFor('the handler to start', () => blockRelease !== undefined);
@@ -359,14 +364,7 @@ describe('processing happens in the job', () => {
 describe('failures, dead letters and replay', () => {
   it('retries a failing event, marks it dead after the last attempt, lists it, and replays it', async () => {
     failing = true;
-    const payload = JSON.stringify({
-      id: 'evt_fail_1',
-      object: 'event',
-      type: 'test.fail',
-      created: Math.floor(Date.now() / 1000),
-      livemode: false,
-      data: { object: { id: 'obj_fail_1', object: 'thing' } },
-    });
+    const payload = syntheticEvent('evt_fail_1', 'test.fail', 'obj_fail_1');
     expect((await deliver(payload)).status).toBe(200);
     const failed = await waitFor('the first failure', async () => {
       const [row] = await inboxRows(t, ['evt_fail_1']);
@@ -514,14 +512,7 @@ describe('purge', () => {
     const old = await inboxRows(t);
     expect(old.length).toBeGreaterThan(5);
     await t.api.post('/_test/clock', { advance_seconds: 30 * 86_400 + 3600 });
-    const payload = JSON.stringify({
-      id: 'evt_after_purge',
-      object: 'event',
-      type: 'customer.created',
-      created: Math.floor(t.service.clock.now().getTime() / 1000),
-      livemode: false,
-      data: { object: { id: 'cus_x', object: 'customer' } },
-    });
+    const payload = syntheticEvent('evt_after_purge', 'customer.created', 'cus_x');
     expect((await deliver(payload)).status).toBe(200);
     // The purge runs every six hours of service time.
     await t.api.post('/_test/clock', { advance_seconds: 6 * 3600 });
