@@ -6,6 +6,7 @@
 import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AttemptContext } from '../src/providers/provider.js';
+import { EMBEDDED_STRIPE_KEY } from '../src/providers/registry.js';
 import { Api } from './support/http.js';
 import { inboxRows, inboxSettled } from './support/inbox.js';
 import { runPayctl } from './support/processes.js';
@@ -81,6 +82,18 @@ async function deliver(payload: string) {
     body: payload,
   });
   return { status: reply.status, body: (await reply.json()) as { id: string; duplicate: boolean } };
+}
+
+/** A Stripe-shaped event the suite makes up (test-only types, or a type no module handles). */
+function syntheticEvent(id: string, type: string, objectId: string): string {
+  return JSON.stringify({
+    id,
+    object: 'event',
+    type,
+    created: Math.floor(t.service.clock.now().getTime() / 1000),
+    livemode: false,
+    data: { object: { id: objectId, object: 'thing' } },
+  });
 }
 
 function shuffle<T>(items: T[]): T[] {
@@ -283,17 +296,53 @@ describe('exactly one effect per event', () => {
   });
 });
 
+describe('disputes in any order', () => {
+  it('a won dispute whose opening arrives after its closing ends won, posted once each way', async () => {
+    const intent = await pay({ payment_method: 'pm_card_createDispute', amount: 3000 });
+    const id = await providerId(intent.id);
+    const state = await emulator.get<{ disputes: { id: string; payment_intent: string }[] }>(
+      '/_emulator/state',
+      { types: 'disputes' },
+    );
+    const dispute = state.body.disputes.find((d) => d.payment_intent === id);
+    if (!dispute) throw new Error('no dispute at the emulator');
+    const won = await fetch(`${emulator.baseUrl}/v1/disputes/${dispute.id}`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${EMBEDDED_STRIPE_KEY}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ 'evidence[uncategorized_text]': 'winning_evidence' }).toString(),
+    });
+    expect(won.status).toBe(200);
+    const events = await waitFor('the dispute to close at the provider', async () => {
+      const found = await providerEvents([id]);
+      return found.some((event) => event.type === 'charge.dispute.closed') ? found : undefined;
+    });
+    const newestFirst = [...events].sort((a, b) => b.created - a.created);
+    for (const event of newestFirst)
+      expect((await deliver(JSON.stringify(event))).body.duplicate).toBe(false);
+    await Promise.all(newestFirst.map((event) => deliver(JSON.stringify(event))));
+    await inboxSettled(t);
+
+    const row = await t.service.database.db
+      .selectFrom('disputes')
+      .selectAll()
+      .where('payment_intent_id', '=', intent.id)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: 'won', amount: 3000 });
+    expect(await ourEvents('charge.dispute.created', row.id)).toHaveLength(1);
+    expect(await ourEvents('charge.dispute.closed', row.id)).toHaveLength(1);
+    // Withdrawn once (with the provider's fee), reinstated once.
+    expect((await postings(row.id)).sort((a, b) => a - b)).toEqual([-3000, 3000]);
+    expect(row.fee).toBeGreaterThan(0);
+  });
+});
+
 describe('processing happens in the job', () => {
   it('answers 200 while the handler is still blocked, and processes the event once released', async () => {
     blockRelease = undefined;
-    const payload = JSON.stringify({
-      id: 'evt_block_1',
-      object: 'event',
-      type: 'test.block',
-      created: Math.floor(Date.now() / 1000),
-      livemode: false,
-      data: { object: { id: 'obj_block_1', object: 'thing' } },
-    });
+    const payload = syntheticEvent('evt_block_1', 'test.block', 'obj_block_1');
     const reply = await deliver(payload);
     expect(reply).toEqual({ status: 200, body: { received: true, id: 'evt_block_1', duplicate: false } });
     await waitFor('the handler to start', () => blockRelease !== undefined);
@@ -315,14 +364,7 @@ describe('processing happens in the job', () => {
 describe('failures, dead letters and replay', () => {
   it('retries a failing event, marks it dead after the last attempt, lists it, and replays it', async () => {
     failing = true;
-    const payload = JSON.stringify({
-      id: 'evt_fail_1',
-      object: 'event',
-      type: 'test.fail',
-      created: Math.floor(Date.now() / 1000),
-      livemode: false,
-      data: { object: { id: 'obj_fail_1', object: 'thing' } },
-    });
+    const payload = syntheticEvent('evt_fail_1', 'test.fail', 'obj_fail_1');
     expect((await deliver(payload)).status).toBe(200);
     const failed = await waitFor('the first failure', async () => {
       const [row] = await inboxRows(t, ['evt_fail_1']);
@@ -470,14 +512,7 @@ describe('purge', () => {
     const old = await inboxRows(t);
     expect(old.length).toBeGreaterThan(5);
     await t.api.post('/_test/clock', { advance_seconds: 30 * 86_400 + 3600 });
-    const payload = JSON.stringify({
-      id: 'evt_after_purge',
-      object: 'event',
-      type: 'customer.created',
-      created: Math.floor(t.service.clock.now().getTime() / 1000),
-      livemode: false,
-      data: { object: { id: 'cus_x', object: 'customer' } },
-    });
+    const payload = syntheticEvent('evt_after_purge', 'customer.created', 'cus_x');
     expect((await deliver(payload)).status).toBe(200);
     // The purge runs every six hours of service time.
     await t.api.post('/_test/clock', { advance_seconds: 6 * 3600 });

@@ -41,12 +41,13 @@ export async function findInboxRow(db: Executor, id: string): Promise<InboxRow |
   return db.selectFrom('webhook_inbox').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-/** Counts one processing attempt; returns the row as it is now. */
+/** Counts one processing attempt of a row not yet done; undefined when it is gone or already done. */
 export async function beginAttempt(db: Executor, id: string): Promise<InboxRow | undefined> {
   return db
     .updateTable('webhook_inbox')
     .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
     .where('id', '=', id)
+    .where('status', 'not in', ['processed', 'ignored'])
     .returningAll()
     .executeTakeFirst();
 }

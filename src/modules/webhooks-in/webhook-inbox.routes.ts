@@ -1,6 +1,7 @@
 // Operator API for the inbound webhook inbox: list (filters, newest first, cursor pages), one event
 // with its payload and last error, and replay by id or by status (dead or failed) within a received
-// window. Reads need `payment:read`, replay `payment:configure`; every replay is audited.
+// window. Reads need `payment:read`, replay `payment:configure`; every replay is audited. A pending row
+// already has its job, so a replay by id of one replays nothing (`replayed: 0`).
 import { invalidParam, resourceMissing } from '../../http/errors.js';
 import { originOf, type Router } from '../../http/route.js';
 import { inboxListInput, inboxReplayInput, toDate, toInboxObject } from './webhook-inbox.js';

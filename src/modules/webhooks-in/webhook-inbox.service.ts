@@ -115,7 +115,7 @@ export class WebhookInboxService {
     const { db, clock, dispatcher, logger, metrics } = this.deps;
     const row = await beginAttempt(db, id);
     // Purged, or already done by another job (a replay of a row whose retry was still queued).
-    if (!row || row.status === 'processed' || row.status === 'ignored') return;
+    if (!row) return;
     const started = process.hrtime.bigint();
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
     const lock = { provider: row.provider, subject: row.subject, holder: newId('lease', 16) };
