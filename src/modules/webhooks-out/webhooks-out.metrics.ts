@@ -1,6 +1,7 @@
 // Outbound webhook metrics: deliveries by outcome, the HTTP attempt's duration, the lag from event to
 // successful delivery, and the outbox's pending and dead counts read from the database on scrape.
 import client from 'prom-client';
+import { within } from '../../observability/metrics.js';
 
 export type DeliveryOutcome = 'succeeded' | 'failed' | 'dead' | 'disabled' | 'skipped';
 
@@ -31,9 +32,10 @@ export class WebhookMetrics {
       registers,
     });
     // One query serves both gauges; a scrape collects them one after the other.
-    let reading: Promise<{ pending: number; dead: number }> | undefined;
+    // Bounded like the other database gauges: with the pool exhausted /metrics still answers (without them).
+    let reading: Promise<{ pending: number; dead: number } | undefined> | undefined;
     const read = () => {
-      reading ??= outbox().finally(() => {
+      reading ??= within(outbox).finally(() => {
         setTimeout(() => {
           reading = undefined;
         }, 100).unref();
@@ -45,7 +47,8 @@ export class WebhookMetrics {
       help: 'Deliveries waiting for a first attempt or a retry',
       registers,
       async collect() {
-        this.set((await read()).pending);
+        const counts = await read();
+        if (counts) this.set(counts.pending);
       },
     });
     new client.Gauge({
@@ -53,7 +56,8 @@ export class WebhookMetrics {
       help: 'Deliveries that exhausted the retry ladder (replay them with payctl webhooks replay)',
       registers,
       async collect() {
-        this.set((await read()).dead);
+        const counts = await read();
+        if (counts) this.set(counts.dead);
       },
     });
   }
