@@ -199,6 +199,7 @@ const envSchema = z.object({
   LEDGER_BALANCE_SLOTS: int(16, 1, 256),
   WEBHOOK_INBOX_RETENTION_DAYS: int(30, 1, 3650),
   WEBHOOK_INBOX_MAX_ATTEMPTS: int(12, 1, 50),
+  WEBHOOK_INBOX_CONCURRENCY: int(16, 1, 1024),
   PAYCTL_URL: url(['http:', 'https:']),
   PAYCTL_TOKEN: optionalString,
 });

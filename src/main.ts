@@ -84,7 +84,7 @@ import { registerWalletRoutes } from './modules/wallets/wallets.routes.js';
 import { WalletsService } from './modules/wallets/wallets.service.js';
 import { registerPayPalWebhookRoutes } from './modules/webhooks-in/paypal.routes.js';
 import { registerStripeWebhookRoutes } from './modules/webhooks-in/stripe.routes.js';
-import { processInboxJob, purgeInboxJob } from './modules/webhooks-in/webhook-inbox.jobs.js';
+import { INBOX_POOL, processInboxJob, purgeInboxJob } from './modules/webhooks-in/webhook-inbox.jobs.js';
 import { InboxMetrics } from './modules/webhooks-in/webhook-inbox.metrics.js';
 import { registerInboundWebhookRoutes } from './modules/webhooks-in/webhook-inbox.routes.js';
 import {
@@ -273,7 +273,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     metrics,
     pollIntervalMs: config.JOBS_POLL_INTERVAL_MS,
     concurrency: config.JOBS_CONCURRENCY,
-    pools: { [WEBHOOK_POOL]: config.WEBHOOK_CONCURRENCY },
+    pools: { [WEBHOOK_POOL]: config.WEBHOOK_CONCURRENCY, [INBOX_POOL]: config.WEBHOOK_INBOX_CONCURRENCY },
   });
   runner.register(releaseAvailableJob(ledger));
   await runner.schedule(RELEASE_JOB, RELEASE_JOB, RELEASE_INTERVAL_SECONDS);

@@ -3,10 +3,17 @@ import { z } from 'zod';
 import { defineJob } from '../../jobs/jobs.js';
 import { PROCESS_INBOX_JOB, PURGE_INBOX_JOB, type WebhookInboxService } from './webhook-inbox.service.js';
 
+/**
+ * Inbound processing has its own pool (WEBHOOK_INBOX_CONCURRENCY): a burst of provider events must not
+ * wait behind payment jobs, nor hold their slots while a handler reads the provider back.
+ */
+export const INBOX_POOL = 'webhooks_in';
+
 export function processInboxJob(inbox: WebhookInboxService, maxAttempts: number) {
   return defineJob({
     name: PROCESS_INBOX_JOB,
     version: 1,
+    pool: INBOX_POOL,
     payload: z.object({ id: z.string() }),
     maxAttempts,
     handler: async (payload, context) => {
