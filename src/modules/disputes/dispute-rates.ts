@@ -65,7 +65,9 @@ export function registerRateGauges(registry: client.Registry, db: Kysely<Databas
       registers: [registry],
       async collect() {
         // A scrape must answer with the pool exhausted: give the read 250 ms, then report nothing new.
-        const timeout = new Promise<undefined>((resolve) => setTimeout(resolve, 250).unref());
+        const timeout = new Promise<undefined>((resolve) =>
+          setTimeout(() => resolve(undefined), 250).unref(),
+        );
         const rates = await Promise.race([current().catch(() => undefined), timeout]);
         for (const rate of rates ?? []) this.set({ mode: rate.mode, window: rate.window }, pick(rate));
       },
