@@ -380,7 +380,11 @@ describe('failures, dead letters and replay', () => {
       return undefined;
     });
     expect(dead.attempts).toBe(3);
-    const metrics = (await t.api.get('/metrics')).text;
+    // The gauge reads the inbox on scrape; the dead row's commit may trail the status we just read.
+    const metrics = await waitFor('the dead gauge', async () => {
+      const text = (await t.api.get('/metrics')).text;
+      return /\nwebhook_inbox_dead 1\n/.test(text) ? text : undefined;
+    });
     expect(metrics).toMatch(/\nwebhook_inbox_dead 1\n/);
     expect(metrics).toMatch(
       /webhook_processing_duration_seconds_count\{provider="stripe",outcome="dead"\} 1/,
