@@ -20,7 +20,11 @@ export async function writeCounts(t: TestService) {
   };
 }
 
-/** Waits until no inbox row is pending (every stored event has been processed, ignored or has failed). */
+/**
+ * Waits until no inbox row is pending (every stored event has been processed, ignored or has failed)
+ * and no processing job is still held by a worker: the job row is deleted just after the handler marks
+ * the inbox row done, so a count taken in between would still see it.
+ */
 export async function inboxSettled(t: TestService, timeoutMs = 15_000) {
   const db = t.service.database.db;
   await waitFor(
@@ -31,7 +35,14 @@ export async function inboxSettled(t: TestService, timeoutMs = 15_000) {
         .select(sql<number>`count(*)::int`.as('n'))
         .where('status', '=', 'pending')
         .executeTakeFirstOrThrow();
-      return open.n === 0;
+      if (open.n !== 0) return false;
+      const running = await db
+        .selectFrom('jobs')
+        .select(sql<number>`count(*)::int`.as('n'))
+        .where('name', '=', PROCESS_INBOX_JOB)
+        .where('locked_by', 'is not', null)
+        .executeTakeFirstOrThrow();
+      return running.n === 0;
     },
     timeoutMs,
   );
