@@ -11,6 +11,8 @@ const SAMPLE_CHARS = 600;
 export interface Target {
   port: number;
   secretKey: string;
+  /** The payment request's form body, per request; PAYMENT_BODY (a card payment) by default. */
+  body?: () => string;
 }
 
 export interface ErrorKind {
@@ -49,6 +51,7 @@ export function createAgent(maxSockets: number): http.Agent {
 }
 
 function pay(agent: http.Agent, target: Target): Promise<Answer> {
+  const body = target.body?.() ?? PAYMENT_BODY;
   return new Promise((resolve) => {
     const request = http.request(
       {
@@ -60,7 +63,7 @@ function pay(agent: http.Agent, target: Target): Promise<Answer> {
         headers: {
           authorization: `Bearer ${target.secretKey}`,
           'content-type': 'application/x-www-form-urlencoded',
-          'content-length': Buffer.byteLength(PAYMENT_BODY),
+          'content-length': Buffer.byteLength(body),
         },
       },
       (response) => {
@@ -79,7 +82,7 @@ function pay(agent: http.Agent, target: Target): Promise<Answer> {
     request.on('error', (error: NodeJS.ErrnoException) =>
       resolve({ ok: false, kind: `network ${error.code ?? error.message}`, body: error.message }),
     );
-    request.end(PAYMENT_BODY);
+    request.end(body);
   });
 }
 

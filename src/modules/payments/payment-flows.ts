@@ -48,6 +48,7 @@ import {
 import type { PaymentAttemptRow, PaymentIntentRow, PaymentIntentsTable } from './payments.table.js';
 import type { PaymentSettlement, RequestRef, Settled } from './settlement.js';
 import { recheckAt, recordIntentEvent } from './settlement.js';
+import { isWalletAttempt } from './wallet-settlement.js';
 
 /**
  * The providers as payments see them: an ordered list of candidates per payment, each behind its
@@ -435,12 +436,17 @@ export class PaymentFlows {
     for (const [index, name] of candidates.entries()) {
       const provider = this.deps.routing.provider(name);
       if (!provider) continue;
-      const started = await this.startAttempt(scope, intent, input, flow, prepared, {
+      const options = {
         provider: name,
         // Create-with-confirm inserts the intent with its first attempt, whichever provider that is.
         insertIntent: settled === undefined ? flow.create : undefined,
-      });
-      settled = await this.run(provider, started, prepared.method, flow.request, prepared.revealed);
+      };
+      if (isWalletAttempt(options)) {
+        settled = await this.confirmWallet(provider, scope, intent, input, flow, prepared, options);
+      } else {
+        const started = await this.startAttempt(scope, intent, input, flow, prepared, options);
+        settled = await this.run(provider, started, prepared.method, flow.request, prepared.revealed);
+      }
       const next = candidates[index + 1];
       if (!next || !provedNoCharge(settled) || !(await this.deps.routing.fallbackEnabled())) break;
       this.deps.routing.recordFallback(name, next);
@@ -461,69 +467,136 @@ export class PaymentFlows {
     prepared: Prepared,
     options: { provider: ProviderName; insertIntent: Insertable<PaymentIntentsTable> | undefined },
   ): Promise<PaymentAttemptRow> {
-    const { method, returnUrl } = prepared;
+    return this.deps.db
+      .transaction()
+      .execute((trx) => this.writeStart(trx, scope, intent, input, flow, prepared, options));
+  }
+
+  /**
+   * A wallet confirmation, whole, in one transaction (phase 1 and the settlement together). The
+   * wallet provider's calls do no I/O and move no money (they only say what the settlement will post),
+   * so they are made first, outside the transaction; the transaction then records the attempt and
+   * settles it, the ledger locking the wallet and checking its balance there. Nothing is half done if
+   * the process dies: either all of it committed or none of it, so recovery has nothing to finish.
+   * This saves the two commits, the phase mark and the relocking a two-phase external confirmation
+   * needs (invariant 4 is about calls that leave the process; these do not).
+   */
+  private async confirmWallet(
+    provider: PaymentProvider,
+    scope: Scope,
+    intent: PaymentIntentRow,
+    input: ConfirmInput,
+    flow: FlowRequest,
+    prepared: Prepared,
+    options: { provider: ProviderName; insertIntent: Insertable<PaymentIntentsTable> | undefined },
+  ): Promise<Settled> {
+    const startedAt = performance.now();
     const attemptId = newId('pa');
-    const now = this.deps.clock.now();
-    return this.deps.db.transaction().execute(async (trx) => {
-      const captureMethod = input.capture_method ?? intent.capture_method;
-      const confirming = {
-        status: 'processing' as const,
-        payment_method_id: method.id,
-        capture_method: captureMethod,
-        return_url: returnUrl ?? null,
-        current_attempt_id: attemptId,
-        last_payment_error: json(null),
-        next_action: json(null),
-      };
-      if (options.insertIntent) {
-        const inserted = await insertIntent(trx, { ...options.insertIntent, ...confirming });
-        await recordIntentEvent(
-          this.deps.events,
-          trx,
-          scope,
-          {
-            ...inserted,
-            status: intent.status,
-            current_attempt_id: null,
-            capture_method: intent.capture_method,
-          },
-          'payment_intent.created',
-          flow.request,
-        );
-      } else {
-        const { intent: current, attempt: previous } = await lockInSettlementOrder(
-          trx,
-          scope,
-          intent.id,
-          'confirm',
-        );
-        assertCanApply('confirm', current.status, current.id);
-        if (previous?.status === 'requires_action') throw previousStillOpen();
-        await updateIntent(trx, current.id, confirming);
-      }
-      const attempt = await insertAttempt(trx, {
-        id: attemptId,
-        payment_intent_id: intent.id,
-        merchant_id: scope.merchantId,
-        livemode: scope.livemode,
-        provider: options.provider,
-        payment_method_id: method.id,
-        amount: intent.amount,
-        currency: intent.currency,
-        capture_method: captureMethod,
-        created_at: now,
-        phase: 'started',
-        status: 'pending',
-        return_url: returnUrl ?? null,
-        error: json(null),
-        next_check_at: recheckAt(now),
-      });
-      await flow.idempotency?.checkpoint(trx, 'attempt_started', {
-        paymentIntentId: intent.id,
-        attemptId,
-      } satisfies ConfirmRecovery);
-      return attempt;
+    const context: AttemptContext = {
+      attemptId,
+      livemode: scope.livemode,
+      merchantId: scope.merchantId,
+      paymentIntentId: intent.id,
+    };
+    const captureMethod = input.capture_method ?? intent.capture_method;
+    const created = await provider.createPayment({
+      ...context,
+      amount: intent.amount,
+      currency: intent.currency,
+      captureMethod: captureMethod === 'manual' ? 'manual' : 'automatic',
     });
+    const outcome =
+      'status' in created
+        ? created
+        : await provider.confirm(context, created.providerPaymentId, await this.sourceOf(prepared.method));
+    this.countError(provider.name, outcome);
+    const providerPaymentId = 'status' in created ? undefined : created.providerPaymentId;
+    return this.deps.db.transaction().execute(async (trx) => {
+      const attempt = await this.writeStart(trx, scope, intent, input, flow, prepared, options, {
+        attemptId,
+        providerPaymentId,
+      });
+      return this.deps.settlement.applyIn(trx, attempt.id, outcome, {
+        request: flow.request,
+        startedAt,
+        method: prepared.method,
+      });
+    });
+  }
+
+  /** Phase 1's writes: the intent moves to processing with a new attempt on `options.provider`. */
+  private async writeStart(
+    trx: Transaction<Database>,
+    scope: Scope,
+    intent: PaymentIntentRow,
+    input: ConfirmInput,
+    flow: FlowRequest,
+    prepared: Prepared,
+    options: { provider: ProviderName; insertIntent: Insertable<PaymentIntentsTable> | undefined },
+    made: { attemptId?: string; providerPaymentId?: string | undefined } = {},
+  ): Promise<PaymentAttemptRow> {
+    const { method, returnUrl } = prepared;
+    const attemptId = made.attemptId ?? newId('pa');
+    const now = this.deps.clock.now();
+    const captureMethod = input.capture_method ?? intent.capture_method;
+    const confirming = {
+      status: 'processing' as const,
+      payment_method_id: method.id,
+      capture_method: captureMethod,
+      return_url: returnUrl ?? null,
+      current_attempt_id: attemptId,
+      last_payment_error: json(null),
+      next_action: json(null),
+    };
+    if (options.insertIntent) {
+      const inserted = await insertIntent(trx, { ...options.insertIntent, ...confirming });
+      await recordIntentEvent(
+        this.deps.events,
+        trx,
+        scope,
+        {
+          ...inserted,
+          status: intent.status,
+          current_attempt_id: null,
+          capture_method: intent.capture_method,
+        },
+        'payment_intent.created',
+        flow.request,
+      );
+    } else {
+      const { intent: current, attempt: previous } = await lockInSettlementOrder(
+        trx,
+        scope,
+        intent.id,
+        'confirm',
+      );
+      assertCanApply('confirm', current.status, current.id);
+      if (previous?.status === 'requires_action') throw previousStillOpen();
+      await updateIntent(trx, current.id, confirming);
+    }
+    const attempt = await insertAttempt(trx, {
+      id: attemptId,
+      payment_intent_id: intent.id,
+      merchant_id: scope.merchantId,
+      livemode: scope.livemode,
+      provider: options.provider,
+      payment_method_id: method.id,
+      amount: intent.amount,
+      currency: intent.currency,
+      capture_method: captureMethod,
+      created_at: now,
+      phase: made.providerPaymentId ? 'confirming' : 'started',
+      ...(made.providerPaymentId ? { provider_payment_id: made.providerPaymentId } : {}),
+      status: 'pending',
+      return_url: returnUrl ?? null,
+      error: json(null),
+      next_check_at: recheckAt(now),
+    });
+    await flow.idempotency?.checkpoint(trx, 'attempt_started', {
+      paymentIntentId: intent.id,
+      attemptId,
+    } satisfies ConfirmRecovery);
+    return attempt;
   }
 
   /**

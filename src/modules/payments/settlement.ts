@@ -98,17 +98,41 @@ export class PaymentSettlement {
     options: { request?: RequestRef; startedAt?: number; method?: ResolvedPaymentMethod } = {},
   ): Promise<Settled> {
     const card = options.method ? chargeCardOf(options.method) : await this.cardFor(attemptId);
-    return this.deps.db.transaction().execute(async (trx) => {
-      const attempt = await lockAttempt(trx, attemptId);
-      if (!attempt) throw new Error(`payment attempt ${attemptId} not found`);
-      const scope = { merchantId: attempt.merchant_id, livemode: attempt.livemode };
-      const intent = await lockIntent(trx, scope, attempt.payment_intent_id);
-      if (!intent) throw new Error(`payment intent ${attempt.payment_intent_id} not found`);
-      const context = new ApplyContext(this.deps, trx, scope, attempt, intent, card, options);
-      await context.run(outcome);
-      await context.flushEvents();
-      return context.result();
-    });
+    return this.deps.db
+      .transaction()
+      .execute((trx) => this.applyLocked(trx, attemptId, outcome, card, options));
+  }
+
+  /**
+   * `apply` inside the caller's transaction, which may already hold the attempt and intent (a wallet
+   * confirmation records its attempt and settles it in one transaction); `options.method` is required
+   * here, since the card display data cannot be read before a transaction that is already open.
+   */
+  async applyIn(
+    trx: Trx,
+    attemptId: string,
+    outcome: PaymentOutcome,
+    options: { request?: RequestRef; startedAt?: number; method: ResolvedPaymentMethod },
+  ): Promise<Settled> {
+    return this.applyLocked(trx, attemptId, outcome, chargeCardOf(options.method), options);
+  }
+
+  private async applyLocked(
+    trx: Trx,
+    attemptId: string,
+    outcome: PaymentOutcome,
+    card: ChargeCard | null,
+    options: { request?: RequestRef; startedAt?: number },
+  ): Promise<Settled> {
+    const attempt = await lockAttempt(trx, attemptId);
+    if (!attempt) throw new Error(`payment attempt ${attemptId} not found`);
+    const scope = { merchantId: attempt.merchant_id, livemode: attempt.livemode };
+    const intent = await lockIntent(trx, scope, attempt.payment_intent_id);
+    if (!intent) throw new Error(`payment intent ${attempt.payment_intent_id} not found`);
+    const context = new ApplyContext(this.deps, trx, scope, attempt, intent, card, options);
+    await context.run(outcome);
+    await context.flushEvents();
+    return context.result();
   }
 
   /**
