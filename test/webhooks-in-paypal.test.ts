@@ -262,6 +262,9 @@ describe('POST /webhooks/paypal', () => {
     expect(await writeCounts(t)).toEqual(written);
     // The same event signed now is stored (the key and certificate are good).
     const good = await deliver(signedAt(body, new Date(now)));
-    expect(good).toMatchObject({ status: 200, body: { id: 'WH-SUITE-FUTURE', duplicate: false } });
+    expect(good, JSON.stringify(good.body)).toMatchObject({
+      status: 200,
+      body: { id: 'WH-SUITE-FUTURE', duplicate: false },
+    });
   });
 });
