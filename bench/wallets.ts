@@ -33,7 +33,7 @@ const CONNECTIONS = numberEnv('BENCH_CONNECTIONS', 32);
 const WALLETS = numberEnv('BENCH_WALLETS', 100);
 const CPU_PROF = process.env.BENCH_CPU_PROF;
 const AMOUNT = 100;
-const FUNDING = 100_000_000;
+const FUNDING = 99_999_999;
 const START_TIMEOUT_MS = 60_000;
 
 function numberEnv(name: string, fallback: number): number {

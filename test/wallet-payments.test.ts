@@ -53,6 +53,18 @@ const pay = (wallet: Wallet, amount: number, extra: Record<string, unknown> = {}
     key ? { headers: { 'idempotency-key': key } } : {},
   );
 
+/** Event types about these objects, sorted (events written by one transaction share their time). */
+async function eventTypes(...objectIds: string[]): Promise<string[]> {
+  const rows = await t.service.database.db
+    .selectFrom('events')
+    .select(['type', 'object_id'])
+    .where('object_id', 'in', objectIds)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => r.type).sort();
+}
+
 const entryTypes = async (wallet: Wallet) =>
   (
     await t.merchant.get<{ data: { type: string; amount: number }[] }>(`/v1/wallets/${wallet.id}/entries`, {
@@ -76,6 +88,12 @@ describe('paying from a wallet', () => {
     expect(await entryTypes(wallet)).toEqual([
       ['payment', -300],
       ['wallet_funding', 1000],
+    ]);
+    // Confirmed in one transaction, with every event a two-phase confirmation writes.
+    expect(await eventTypes(paid.body.id, paid.body.latest_charge as string)).toEqual([
+      'charge.succeeded',
+      'payment_intent.created',
+      'payment_intent.succeeded',
     ]);
   });
 
@@ -102,6 +120,15 @@ describe('paying from a wallet', () => {
     expect(await balanceOf(wallet)).toEqual({ available: 100, held: 0 });
     expect(await merchantPending()).toBe(pendingBefore);
     expect(await entryTypes(wallet)).toEqual([['wallet_funding', 100]]);
+    // The first try, rolled back when the ledger refused, left nothing: one attempt, declined.
+    const intentId = refused.body.error.payment_intent.id;
+    const attempts = await t.service.database.db
+      .selectFrom('payment_attempts')
+      .select(['status', 'phase'])
+      .where('payment_intent_id', '=', intentId)
+      .execute();
+    expect(attempts).toEqual([{ status: 'failed', phase: 'settled' }]);
+    expect(await eventTypes(intentId)).toEqual(['payment_intent.created', 'payment_intent.payment_failed']);
   });
 
   it('holds with capture_method=manual: held is not spendable; capture pays, the remainder returns', async () => {

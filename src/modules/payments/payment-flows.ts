@@ -22,6 +22,7 @@ import type {
   ProviderName,
 } from '../../providers/provider.js';
 import type { RouteQuery } from '../../providers/routing.js';
+import type { NewEvent } from '../events/events.js';
 import type { EventsService } from '../events/events.service.js';
 import type { PaymentMethodsService } from '../payment-methods/payment-methods.service.js';
 import type { ResolvedPaymentMethod, RevealedCard } from '../payment-methods/resolved.js';
@@ -47,7 +48,7 @@ import {
 } from './payments.repository.js';
 import type { PaymentAttemptRow, PaymentIntentRow, PaymentIntentsTable } from './payments.table.js';
 import type { PaymentSettlement, RequestRef, Settled } from './settlement.js';
-import { recheckAt, recordIntentEvent } from './settlement.js';
+import { recheckAt, recordIntentEvent, WalletRefused } from './settlement.js';
 import { isWalletAttempt } from './wallet-settlement.js';
 
 /**
@@ -469,7 +470,9 @@ export class PaymentFlows {
   ): Promise<PaymentAttemptRow> {
     return this.deps.db
       .transaction()
-      .execute((trx) => this.writeStart(trx, scope, intent, input, flow, prepared, options));
+      .execute(
+        async (trx) => (await this.writeStart(trx, scope, intent, input, flow, prepared, options)).attempt,
+      );
   }
 
   /**
@@ -511,20 +514,33 @@ export class PaymentFlows {
         : await provider.confirm(context, created.providerPaymentId, await this.sourceOf(prepared.method));
     this.countError(provider.name, outcome);
     const providerPaymentId = 'status' in created ? undefined : created.providerPaymentId;
-    return this.deps.db.transaction().execute(async (trx) => {
-      const attempt = await this.writeStart(trx, scope, intent, input, flow, prepared, options, {
-        attemptId,
-        providerPaymentId,
+    const once = (applied: PaymentOutcome) =>
+      this.deps.db.transaction().execute(async (trx) => {
+        const started = await this.writeStart(trx, scope, intent, input, flow, prepared, options, {
+          attemptId,
+          providerPaymentId,
+          deferEvents: true,
+        });
+        return this.deps.settlement.applyIn(trx, started, applied, {
+          request: flow.request,
+          startedAt,
+          method: prepared.method,
+        });
       });
-      return this.deps.settlement.applyIn(trx, attempt.id, outcome, {
-        request: flow.request,
-        startedAt,
-        method: prepared.method,
-      });
-    });
+    try {
+      return await once(outcome);
+    } catch (error) {
+      // Too little in the wallet: nothing of the first try stayed; the attempt is recorded declined.
+      if (error instanceof WalletRefused) return once(error.decline);
+      throw error;
+    }
   }
 
-  /** Phase 1's writes: the intent moves to processing with a new attempt on `options.provider`. */
+  /**
+   * Phase 1's writes: the intent moves to processing with a new attempt on `options.provider`. With
+   * `made.deferEvents` the intent's creation event is returned rather than written, for the caller to
+   * write with the events that follow in the same transaction (one statement).
+   */
   private async writeStart(
     trx: Transaction<Database>,
     scope: Scope,
@@ -533,8 +549,8 @@ export class PaymentFlows {
     flow: FlowRequest,
     prepared: Prepared,
     options: { provider: ProviderName; insertIntent: Insertable<PaymentIntentsTable> | undefined },
-    made: { attemptId?: string; providerPaymentId?: string | undefined } = {},
-  ): Promise<PaymentAttemptRow> {
+    made: { attemptId?: string; providerPaymentId?: string | undefined; deferEvents?: boolean } = {},
+  ): Promise<{ attempt: PaymentAttemptRow; intent: PaymentIntentRow; events: NewEvent[] }> {
     const { method, returnUrl } = prepared;
     const attemptId = made.attemptId ?? newId('pa');
     const now = this.deps.clock.now();
@@ -548,21 +564,22 @@ export class PaymentFlows {
       last_payment_error: json(null),
       next_action: json(null),
     };
+    const events: NewEvent[] = [];
+    let confirmed: PaymentIntentRow;
     if (options.insertIntent) {
-      const inserted = await insertIntent(trx, { ...options.insertIntent, ...confirming });
-      await recordIntentEvent(
-        this.deps.events,
-        trx,
-        scope,
-        {
-          ...inserted,
+      confirmed = await insertIntent(trx, { ...options.insertIntent, ...confirming });
+      const created = {
+        type: 'payment_intent.created',
+        object: toPaymentIntentObject({
+          ...confirmed,
           status: intent.status,
           current_attempt_id: null,
           capture_method: intent.capture_method,
-        },
-        'payment_intent.created',
-        flow.request,
-      );
+        }),
+        request: flow.request,
+      };
+      if (made.deferEvents) events.push(created);
+      else await this.deps.events.record(trx, scope, created);
     } else {
       const { intent: current, attempt: previous } = await lockInSettlementOrder(
         trx,
@@ -572,7 +589,7 @@ export class PaymentFlows {
       );
       assertCanApply('confirm', current.status, current.id);
       if (previous?.status === 'requires_action') throw previousStillOpen();
-      await updateIntent(trx, current.id, confirming);
+      confirmed = await updateIntent(trx, current.id, confirming);
     }
     const attempt = await insertAttempt(trx, {
       id: attemptId,
@@ -596,7 +613,7 @@ export class PaymentFlows {
       paymentIntentId: intent.id,
       attemptId,
     } satisfies ConfirmRecovery);
-    return attempt;
+    return { attempt, intent: confirmed, events };
   }
 
   /**

@@ -85,6 +85,16 @@ export function recheckAt(now: Date, createdAt: Date = now): Date {
 
 type Trx = Transaction<Database>;
 
+/**
+ * Thrown from inside a settlement when the ledger refused a wallet payment at its last step (the
+ * balance was too small): the transaction rolls back, and the caller applies `decline` in a new one.
+ */
+export class WalletRefused extends Error {
+  constructor(readonly decline: Extract<PaymentOutcome, { status: 'declined' }>) {
+    super('the wallet balance is insufficient');
+  }
+}
+
 export class PaymentSettlement {
   constructor(private readonly deps: SettlementDeps) {}
 
@@ -98,9 +108,14 @@ export class PaymentSettlement {
     options: { request?: RequestRef; startedAt?: number; method?: ResolvedPaymentMethod } = {},
   ): Promise<Settled> {
     const card = options.method ? chargeCardOf(options.method) : await this.cardFor(attemptId);
-    return this.deps.db
-      .transaction()
-      .execute((trx) => this.applyLocked(trx, attemptId, outcome, card, options));
+    const once = (applied: PaymentOutcome) =>
+      this.deps.db.transaction().execute((trx) => this.applyLocked(trx, attemptId, applied, card, options));
+    try {
+      return await once(outcome);
+    } catch (error) {
+      if (error instanceof WalletRefused) return once(error.decline);
+      throw error;
+    }
   }
 
   /**
@@ -110,11 +125,17 @@ export class PaymentSettlement {
    */
   async applyIn(
     trx: Trx,
-    attemptId: string,
+    started: { attempt: PaymentAttemptRow; intent: PaymentIntentRow; events: NewEvent[] },
     outcome: PaymentOutcome,
     options: { request?: RequestRef; startedAt?: number; method: ResolvedPaymentMethod },
   ): Promise<Settled> {
-    return this.applyLocked(trx, attemptId, outcome, chargeCardOf(options.method), options);
+    const { attempt, intent } = started;
+    const scope = { merchantId: attempt.merchant_id, livemode: attempt.livemode };
+    const card = chargeCardOf(options.method);
+    const context = new ApplyContext(this.deps, trx, scope, attempt, intent, card, options, started.events);
+    await context.run(outcome);
+    await context.flushEvents();
+    return context.result();
   }
 
   private async applyLocked(
@@ -180,7 +201,6 @@ export class PaymentSettlement {
 class ApplyContext {
   private changed = false;
   private charge: ChargeRow | undefined;
-  private readonly pendingEvents: NewEvent[] = [];
 
   constructor(
     private readonly deps: SettlementDeps,
@@ -190,6 +210,8 @@ class ApplyContext {
     private intent: PaymentIntentRow,
     private readonly card: ChargeCard | null,
     private readonly options: { request?: RequestRef; startedAt?: number },
+    /** Events already due in this transaction (the intent's creation), written with the settlement's. */
+    private readonly pendingEvents: NewEvent[] = [],
   ) {}
 
   result(): Settled {
@@ -247,15 +269,9 @@ class ApplyContext {
     // last, so the balance rows it locks are held only until the commit that follows.
     let transactionId: string | null = newId('txn');
     const topUpWallet = topUpWalletOf(this.intent);
-    if (wallet) {
-      // The wallet is debited first, under its ledger lock: a refusal is a decline and nothing else is
-      // written (wallet-settlement.ts); a capture of a hold cannot be refused.
-      const step = this.walletPostings();
-      const posted = wasAuthorized
-        ? await step.capture(transactionId, captured)
-        : await step.pay(transactionId, captured);
-      if ('status' in posted) return this.declined(posted);
-      transactionId = posted.id;
+    if (wallet && wasAuthorized) {
+      // A capture of a hold cannot be refused: the funds are already set aside.
+      transactionId = (await this.walletPostings().capture(transactionId, captured)).id;
     } else if (topUpWallet) {
       // A top-up moves no merchant balance, so it has no balance transaction.
       transactionId = null;
@@ -282,6 +298,15 @@ class ApplyContext {
     });
     await this.finalAuthorization();
     await this.flushEvents();
+    if (wallet && !wasAuthorized) {
+      // The wallet is debited last, so its ledger lock (the balance check) is held only until the
+      // commit that follows. A refusal rolls all of this back: the caller records a decline instead.
+      const posted = await this.walletPostings().pay(transactionId ?? newId('txn'), captured);
+      if ('status' in posted) throw new WalletRefused(posted);
+      if (posted.id !== transactionId) {
+        this.charge = await updateCharge(this.trx, charge.id, { balance_transaction_id: posted.id });
+      }
+    }
     if (!wasAuthorized) this.count('succeeded');
     if (wallet) return;
     if (topUpWallet) {
@@ -572,9 +597,10 @@ class ApplyContext {
 
   /** The payment reached a final authorization result: the CVC is not needed again (DESIGN section 6). */
   private async finalAuthorization(): Promise<void> {
-    // Shared test ids (pm_card_visa, ...) have no vault rows.
-    if (this.attempt.payment_method_id && !(this.attempt.payment_method_id in TEST_PAYMENT_METHODS)) {
-      await this.deps.vault.deleteCvc(this.scope, this.attempt.payment_method_id, this.trx);
+    // Shared test ids (pm_card_visa, ...) have no vault rows, and a wallet has no CVC.
+    const method = this.attempt.payment_method_id;
+    if (method && !(method in TEST_PAYMENT_METHODS) && !isWalletAttempt(this.attempt)) {
+      await this.deps.vault.deleteCvc(this.scope, method, this.trx);
     }
   }
 
