@@ -102,11 +102,35 @@ export class WebhookDeliveries {
     }
   }
 
+  /**
+   * The scope's enabled endpoints, read once per transaction: a settlement records several events
+   * together, and the endpoints they fan out to are the same for all of them.
+   */
+  private endpointsIn(trx: Transaction<Database>, scope: Scope) {
+    const key = `${scope.merchantId}:${scope.livemode}`;
+    let byScope = this.endpointsByTransaction.get(trx);
+    if (!byScope) {
+      byScope = new Map();
+      this.endpointsByTransaction.set(trx, byScope);
+    }
+    let endpoints = byScope.get(key);
+    if (!endpoints) {
+      endpoints = enabledEndpoints(trx, scope);
+      byScope.set(key, endpoints);
+    }
+    return endpoints;
+  }
+
+  private readonly endpointsByTransaction = new WeakMap<
+    Transaction<Database>,
+    Map<string, ReturnType<typeof enabledEndpoints>>
+  >();
+
   /** The EventsService listener: runs inside the event's transaction. */
   readonly onEvent = async (trx: Transaction<Database>, event: EventObject, scope: Scope) => {
     const excluded = concernedEndpoint(event);
     const target = this.targets.get(trx);
-    const endpoints = (await enabledEndpoints(trx, scope)).filter(
+    const endpoints = (await this.endpointsIn(trx, scope)).filter(
       (endpoint) =>
         endpoint.id !== excluded &&
         // A sample sent to one endpoint goes there whatever its filter; otherwise the filter decides.
