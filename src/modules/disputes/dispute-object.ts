@@ -6,40 +6,10 @@ import { z } from 'zod';
 import { unixSeconds } from '../../clock.js';
 import type { Database } from '../../db/schema.js';
 import type { Scope } from '../../http/expand.js';
+import { EVIDENCE_FIELDS } from '../../providers/stripe/dispute-evidence.js';
 import { type BalanceTransactionObject, toBalanceTransaction } from '../ledger/balance.js';
 import { balanceTransactionsQuery } from '../ledger/balance.repository.js';
 import type { DisputeRow, DisputeStatus } from './disputes.table.js';
-
-/** Stripe's evidence fields; file fields take a file id, the rest text. */
-export const EVIDENCE_FIELDS = [
-  'access_activity_log',
-  'billing_address',
-  'cancellation_policy',
-  'cancellation_policy_disclosure',
-  'cancellation_rebuttal',
-  'customer_communication',
-  'customer_email_address',
-  'customer_name',
-  'customer_purchase_ip',
-  'customer_signature',
-  'duplicate_charge_documentation',
-  'duplicate_charge_explanation',
-  'duplicate_charge_id',
-  'product_description',
-  'receipt',
-  'refund_policy',
-  'refund_policy_disclosure',
-  'refund_refusal_explanation',
-  'service_date',
-  'service_documentation',
-  'shipping_address',
-  'shipping_carrier',
-  'shipping_date',
-  'shipping_documentation',
-  'shipping_tracking_number',
-  'uncategorized_file',
-  'uncategorized_text',
-] as const;
 
 /** Stripe caps the text evidence of one dispute at 150,000 characters in all. */
 export const EVIDENCE_MAX_TOTAL = 150_000;

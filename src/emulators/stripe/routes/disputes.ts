@@ -1,9 +1,10 @@
 // Owns /v1/disputes: retrieve, update with evidence (submitted unless submit=false), close, list.
+
+import { EVIDENCE_FIELDS } from '../../../providers/stripe/dispute-evidence.js';
 import { closeDispute, updateDispute } from '../disputes.js';
 import type { ApiRoute, RouteInput } from '../http.js';
 import { LIST_PARAMS, listPage } from '../listing.js';
 import { Params } from '../params.js';
-import { EVIDENCE_FIELDS } from '../render-money.js';
 import type { StripeStore } from '../store.js';
 
 export function disputeRoutes(store: StripeStore): ApiRoute[] {
