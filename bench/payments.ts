@@ -15,10 +15,11 @@
 // BENCH_WEBHOOK_EVENTS (default payment_intent.succeeded; `*` for every event) tune it;
 // BENCH_CPU_PROF=<dir> runs the service with --cpu-prof into that folder. DB_POOL_SIZE and
 // JOBS_* pass through to the service. DATABASE_ADMIN_URL defaults to postgres://postgres@127.0.0.1:5432/postgres.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fmt, numberEnv, revision } from './bench-env.js';
 import {
   closedLoop,
   type LoadResult,
@@ -65,14 +66,6 @@ const CPU_PROF = process.env.BENCH_CPU_PROF;
 const START_TIMEOUT_MS = 60_000;
 const WEBHOOK_DRAIN_TIMEOUT_MS = 60_000;
 
-function numberEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
-  return value;
-}
-
 const runs = (part: string) => !ONLY || ONLY.includes(part);
 
 // ---------------------------------------------------------------------------------------------------
@@ -95,11 +88,6 @@ function figure(name: string, value: string, target = '-', met?: boolean): void 
 function note(text: string): void {
   process.stdout.write(`    ${text}\n`);
 }
-
-const fmt = (n: number, digits = 0) =>
-  Number.isFinite(n)
-    ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
-    : 'n/a';
 
 // ---------------------------------------------------------------------------------------------------
 // The service's environment: only what this run sets, never a DATABASE_URL or provider settings
@@ -601,17 +589,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.stderr.write(`\n${signal}: stopping children, dropping databases, removing temp folders\n`);
     void cleanupAll().finally(() => process.exit(130));
   });
-}
-
-/** The commit measured, and whether src/ had uncommitted changes (the build includes them). */
-function revision(): string {
-  try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).trim();
-    return dirty ? `${head} + ${dirty.split('\n').length} uncommitted src/ files` : head;
-  } catch {
-    return 'unknown';
-  }
 }
 
 const loadAtStart = loadAverage();

@@ -8,9 +8,9 @@
 // status "succeeded". Every wallet must then hold exactly its funding minus its succeeded payments
 // (read over the API), and `payctl ledger verify` must be clean; the run fails otherwise.
 // BENCH_CPU_PROF=<dir> runs the service with --cpu-prof. DB_POOL_SIZE passes through to the service.
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { fmt, numberEnv, revision } from './bench-env.js';
 import { closedLoop, percentile } from './payments-load.js';
 import {
   cleanupAll,
@@ -36,19 +36,6 @@ const AMOUNT = 100;
 const FUNDING = 99_999_999;
 const START_TIMEOUT_MS = 60_000;
 
-function numberEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
-  return value;
-}
-
-const fmt = (n: number, digits = 0) =>
-  Number.isFinite(n)
-    ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
-    : 'n/a';
-
 /** Form-encoded merchant API call with the bench's secret key. */
 async function api(
   port: number,
@@ -66,16 +53,6 @@ async function api(
   if (response.status !== 200)
     throw new Error(`${method} ${pathname}: ${response.status} ${JSON.stringify(body)}`);
   return body;
-}
-
-function revision(): string {
-  try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).trim();
-    return dirty ? `${head} + ${dirty.split('\n').length} uncommitted src/ files` : head;
-  } catch {
-    return 'unknown';
-  }
 }
 
 async function run(): Promise<boolean> {
