@@ -114,6 +114,46 @@ describe('webhook endpoints', () => {
     expect(after.body.data.length).toBe(before.body.data.length);
   });
 
+  it('replays create and rotate_secret with their secret, which idempotency_keys holds only sealed', async () => {
+    const headers = { 'Idempotency-Key': `create-${Date.now()}` };
+    const params = { url: receiver.url, enabled_events: ['*'] };
+    const first = await t.merchant.post<Endpoint>('/v1/webhook_endpoints', params, { headers });
+    expect(first.status, first.text).toBe(200);
+    const replay = await t.merchant.post<Endpoint>('/v1/webhook_endpoints', params, { headers });
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.body).toEqual(first.body);
+    const rotateHeaders = { 'Idempotency-Key': `rotate-${Date.now()}` };
+    const rotated = await t.merchant.post<Endpoint>(
+      `/v1/webhook_endpoints/${first.body.id}/rotate_secret`,
+      {},
+      {
+        headers: rotateHeaders,
+      },
+    );
+    expect(rotated.status, rotated.text).toBe(200);
+    const rotatedAgain = await t.merchant.post<Endpoint>(
+      `/v1/webhook_endpoints/${first.body.id}/rotate_secret`,
+      {},
+      { headers: rotateHeaders },
+    );
+    expect(rotatedAgain.body.secret).toBe(rotated.body.secret);
+    expect(rotated.body.secret).not.toBe(first.body.secret);
+    // Neither secret is readable in the stored answers.
+    const stored = await t.service.database.db
+      .selectFrom('idempotency_keys')
+      .select('response_body')
+      .where('key', 'in', [headers['Idempotency-Key'], rotateHeaders['Idempotency-Key']])
+      .execute();
+    expect(stored).toHaveLength(2);
+    for (const row of stored) {
+      const text = JSON.stringify(row.response_body);
+      expect(text).not.toContain(first.body.secret as string);
+      expect(text).not.toContain(rotated.body.secret as string);
+      expect(text).toContain('secret_sealed');
+    }
+    await t.merchant.delete(`/v1/webhook_endpoints/${first.body.id}`);
+  });
+
   it("answers 404 for another merchant's endpoint, on every operation", async () => {
     const created = await createEndpoint({ url: receiver.url, enabled_events: ['*'] });
     const other = await createMerchant(t);

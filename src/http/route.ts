@@ -59,6 +59,12 @@ export interface MerchantRoute<IS extends Shape, PS extends Shape> extends Route
   scope: string;
   /** The handler resumes from its recovery point after a crash (multi-phase payment flows). */
   resumable?: boolean;
+  /**
+   * How a successful answer is kept for idempotent replays when it carries a secret shown once (a
+   * webhook endpoint's signing secret): `seal` before it is stored in idempotency_keys, `open` when
+   * it is replayed. Without it the answer is stored as sent.
+   */
+  storedAnswer?: { seal(answer: unknown): unknown; open(stored: unknown): unknown };
   handler(ctx: MerchantContext<In<IS>, In<PS>>): Promise<unknown>;
 }
 
@@ -233,12 +239,14 @@ export class Router {
     if (begun.outcome === 'replay') {
       reply.header('Idempotent-Replayed', 'true');
       reply.code(begun.status);
-      return begun.body;
+      const ok = begun.status < 400;
+      return ok && route.storedAnswer ? route.storedAnswer.open(begun.body) : begun.body;
     }
     const { handle } = begun;
     try {
       const result = await execute(handle);
-      await idempotency.finish(handle, route.status ?? 200, result);
+      const stored = route.storedAnswer ? route.storedAnswer.seal(result) : result;
+      await idempotency.finish(handle, route.status ?? 200, stored);
       return result;
     } catch (error) {
       const appError = error instanceof AppError ? error : undefined;

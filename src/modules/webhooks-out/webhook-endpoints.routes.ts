@@ -19,6 +19,7 @@ export function registerWebhookEndpointRoutes(router: Router, endpoints: Webhook
     auth: 'secret',
     scope,
     input: endpointCreateFields,
+    storedAnswer: endpoints.storedAnswer,
     handler: ({ merchant, input }) => endpoints.create(merchant, input),
   });
   router.merchant({
@@ -61,6 +62,7 @@ export function registerWebhookEndpointRoutes(router: Router, endpoints: Webhook
     scope,
     params: byId,
     input: rotateFields,
+    storedAnswer: endpoints.storedAnswer,
     handler: ({ merchant, params, input }) =>
       endpoints.rotateSecret(merchant, params.id, input.expires_in_seconds),
   });

@@ -39,6 +39,23 @@ export interface EndpointsDeps {
 export class WebhookEndpointsService {
   constructor(private readonly deps: EndpointsDeps) {}
 
+  /**
+   * For idempotent replays of create and rotate_secret: the answer shows the new secret once, and is
+   * stored in idempotency_keys for 72 h, so the secret is sealed there like the endpoint's own.
+   */
+  readonly storedAnswer = {
+    seal: (answer: unknown): unknown => {
+      const { id, secret, ...rest } = answer as { id: string; secret?: unknown };
+      if (typeof secret !== 'string') return answer;
+      return { id, ...rest, secret_sealed: this.deps.secrets.seal(id, secret) };
+    },
+    open: (stored: unknown): unknown => {
+      const { id, secret_sealed: sealed, ...rest } = stored as { id: string; secret_sealed?: unknown };
+      if (typeof sealed !== 'string') return stored;
+      return { id, ...rest, secret: this.deps.secrets.open(id, sealed).reveal() };
+    },
+  };
+
   private async checkUrl(scope: Scope, url: string): Promise<string> {
     try {
       const checked = await checkWebhookUrl(url, {
