@@ -5,6 +5,7 @@
 // dead, listed, replayed and processed; finished rows are purged after the retention.
 import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PROCESS_INBOX_JOB } from '../src/modules/webhooks-in/webhook-inbox.service.js';
 import type { AttemptContext } from '../src/providers/provider.js';
 import { EMBEDDED_STRIPE_KEY } from '../src/providers/registry.js';
 import { Api } from './support/http.js';
@@ -414,6 +415,15 @@ describe('failures, dead letters and replay', () => {
     expect((JSON.parse(cli.stdout) as { id: string }[]).map((row) => row.id)).toEqual([dead.id]);
 
     failing = false;
+    // The runner dead-letters the job just after the handler recorded the row dead.
+    const deadJob = () =>
+      t.service.database.db
+        .selectFrom('jobs')
+        .select(['id', 'payload'])
+        .where('name', '=', PROCESS_INBOX_JOB)
+        .where('dead_at', 'is not', null)
+        .execute();
+    await waitFor('the job to be dead-lettered', async () => (await deadJob()).length === 1);
     const replay = await t.admin.post<{ replayed: number }>(
       '/admin/webhooks/inbound/replay',
       { status: 'dead' },
@@ -426,6 +436,8 @@ describe('failures, dead letters and replay', () => {
       return row?.status === 'processed' ? row : undefined;
     });
     expect(processed).toMatchObject({ attempts: 4, last_error: null });
+    // The dead-lettered job it replaced is gone, so the jobs dead-letter depth does not keep alerting.
+    expect(await deadJob()).toEqual([]);
     const again = await t.admin.post<{ replayed: number }>(
       '/admin/webhooks/inbound/replay',
       { status: 'dead' },

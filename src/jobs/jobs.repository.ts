@@ -159,3 +159,19 @@ export async function takeDueSchedules(trx: Transaction<Database>, now: Date, jo
     returning s.name, s.job_name, s.payload, due.slot`.execute(trx);
   return result.rows;
 }
+
+/**
+ * Deletes the dead-lettered jobs of `name` whose payload (the runner's `{ v, data }` envelope) has
+ * `data[field]` in `ids`:
+ * once their work is replayed under a new job, the dead letter is answered and must stop counting in
+ * the dead-letter depth operators alert on.
+ */
+export async function discardDeadJobs(db: Executor, name: string, field: string, ids: string[]) {
+  if (ids.length === 0) return;
+  await db
+    .deleteFrom('jobs')
+    .where('name', '=', name)
+    .where('dead_at', 'is not', null)
+    .where(sql<string>`payload -> 'data' ->> ${field}`, 'in', ids)
+    .execute();
+}

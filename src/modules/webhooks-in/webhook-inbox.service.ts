@@ -9,6 +9,7 @@ import type Stripe from 'stripe';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/schema.js';
 import { newId } from '../../ids.js';
+import { discardDeadJobs } from '../../jobs/jobs.repository.js';
 import type { JobRunner } from '../../jobs/runner.js';
 import type { Logger } from '../../observability/logger.js';
 import type { PayPalWebhookEvent } from '../../providers/paypal/paypal.types.js';
@@ -195,6 +196,12 @@ export class WebhookInboxService {
       const batch = await db.transaction().execute(async (trx) => {
         const rows = await takeForReplay(trx, { ...selection, statuses }, REPLAY_BATCH);
         for (const row of rows) await runner.enqueue(trx, PROCESS_INBOX_JOB, { id: row.id });
+        await discardDeadJobs(
+          trx,
+          PROCESS_INBOX_JOB,
+          'id',
+          rows.map((row) => row.id),
+        );
         return rows.length;
       });
       replayed += batch;
