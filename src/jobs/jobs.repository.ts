@@ -36,6 +36,10 @@ export async function insertJob(db: Executor, job: NewJob): Promise<number | und
  * several processes claim side by side without waiting on each other; a job whose lease has passed is
  * claimable again. The CTE is materialized so the LIMIT applies once: an IN (subquery) may be
  * re-evaluated by the planner and, with SKIP LOCKED, claim more rows than asked.
+ *
+ * `done` are jobs this worker finished since its last claim: the same statement deletes them (as
+ * `completeJobs`), so a busy worker pays no round trip per finished job. They are excluded from the
+ * claim even if their lease has passed, so one statement never both deletes and claims a row.
  */
 export async function claimJobs(
   db: Executor,
@@ -43,15 +47,23 @@ export async function claimJobs(
   now: Date,
   leaseMs: ReadonlyMap<string, number>,
   limit: number,
+  done: readonly number[] = [],
 ): Promise<JobRow[]> {
-  if (leaseMs.size === 0 || limit <= 0) return [];
+  if (leaseMs.size === 0 || limit <= 0) {
+    await completeJobs(db, done, worker);
+    return [];
+  }
   const leases = JSON.stringify(Object.fromEntries(leaseMs));
+  const finished = idArray(done);
   const result = await sql<JobRow>`
-    with due as materialized (
+    with finished as (
+      delete from jobs where id = any(${finished}::bigint[]) and locked_by = ${worker}
+    ), due as materialized (
       select id from jobs
       where dead_at is null and run_at <= ${now}
         and (locked_until is null or locked_until < ${now})
         and name in (${sql.join([...leaseMs.keys()])})
+        and id <> all(${finished}::bigint[])
       order by run_at, id
       limit ${limit}
       for update skip locked
@@ -69,6 +81,18 @@ export async function claimJobs(
 
 export async function completeJob(db: Executor, id: number, worker: string): Promise<void> {
   await db.deleteFrom('jobs').where('id', '=', id).where('locked_by', '=', worker).execute();
+}
+
+/** Deletes finished jobs `worker` still holds (one still held elsewhere, after its lease, stays). */
+export async function completeJobs(db: Executor, ids: readonly number[], worker: string): Promise<void> {
+  if (ids.length === 0) return;
+  await sql`delete from jobs where id = any(${idArray(ids)}::bigint[]) and locked_by = ${worker}`.execute(db);
+}
+
+/** Job ids as one array literal parameter, which node-postgres and PGlite pass alike. */
+function idArray(ids: readonly number[]): string {
+  if (!ids.every((id) => Number.isSafeInteger(id))) throw new Error('job ids must be integers');
+  return `{${ids.join(',')}}`;
 }
 
 export async function rescheduleJob(db: Executor, id: number, worker: string, runAt: Date, error: string) {
