@@ -13,8 +13,10 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import {
+  backendPids,
   type Child,
   cleanupAll,
+  cpuSeconds,
   createDatabase,
   freePort,
   loadAverage,
@@ -94,6 +96,28 @@ async function startService(
 }
 
 // ---------------------------------------------------------------------------------------------------
+// CPU per event: the service's and its database backends' CPU seconds over a phase, so runs on a loaded
+// machine can be compared by what each event costs rather than by what the machine had left to give.
+
+interface CpuSnapshot {
+  service: number;
+  postgres: Map<number, number>;
+}
+
+async function cpuSnapshot(service: Child, database: string): Promise<CpuSnapshot> {
+  const postgres = new Map<number, number>();
+  for (const pid of await backendPids(ADMIN_URL, database)) postgres.set(pid, cpuSeconds(pid));
+  return { service: cpuSeconds(service.pid), postgres };
+}
+
+function cpuPerEvent(before: CpuSnapshot, after: CpuSnapshot, events: number): string {
+  let postgres = 0;
+  for (const [pid, seconds] of after.postgres) postgres += seconds - (before.postgres.get(pid) ?? 0);
+  const ms = (seconds: number) => fmt((seconds * 1000) / events, 3);
+  return `service ${ms(after.service - before.service)} ms, postgres backends ${ms(postgres)} ms`;
+}
+
+// ---------------------------------------------------------------------------------------------------
 // 1. Inbound
 
 function stripeSigned(secret: string, payload: string): Request {
@@ -164,6 +188,7 @@ async function inbound(): Promise<void> {
   const accepted = (answer: Answer) => answer.status === 200;
   // Every tenth request repeats an earlier event (a provider's retry), signed afresh.
   const eventId = (i: number) => `evt_${run}in${i % 10 === 9 && i > 100 ? i - 100 : i}`;
+  const cpuBefore = await cpuSnapshot(child, database.name);
   const burst = await closedLoop(
     port,
     CONNECTIONS,
@@ -192,6 +217,7 @@ async function inbound(): Promise<void> {
     accepted,
   );
   const lags = await inboxLag(database.url, lagPrefix, total);
+  const cpuAfter = await cpuSnapshot(child, database.name);
   const p99 = percentile(lags, 99);
   figure(
     `inbound processing lag at ${INBOUND_RATE}/s for ${SECONDS} s (received -> processed), p50 / p99`,
@@ -199,6 +225,10 @@ async function inbound(): Promise<void> {
       ` (${fmt(steady.ok)} of ${fmt(total)} answered 200, send lag max ${fmt(steady.maxSendLagMs)} ms)`,
     'p99 < 1,000 ms',
     p99 < 1000 && steady.ok === total,
+  );
+  figure(
+    'CPU per inbound request, both runs, accepting and processing',
+    cpuPerEvent(cpuBefore, cpuAfter, INBOUND_EVENTS + total),
   );
   figure('service RSS after the inbound runs', `${fmt(rssMegabytes(child.pid))} MB`, '<= 300 MB');
   await child.stop();
@@ -262,7 +292,9 @@ async function outbound(): Promise<void> {
   );
 
   const worker = await startService('service-worker', database.url, 'worker', common);
+  const cpuBefore = await cpuSnapshot(worker.child, database.name);
   await waitFor(() => receiver.firstSeen.size >= OUTBOUND_EVENTS, `${OUTBOUND_EVENTS} deliveries`);
+  const cpuAfter = await cpuSnapshot(worker.child, database.name);
   const arrivals = [...receiver.firstSeen.values()].sort((a, b) => a - b);
   const drainSeconds = ((arrivals.at(-1) as number) - (arrivals[0] as number)) / 1000;
   const drained = (arrivals.length - 1) / drainSeconds;
@@ -272,6 +304,7 @@ async function outbound(): Promise<void> {
     '>= 2,000/s',
     drained >= 2000,
   );
+  figure('CPU per delivery while draining', cpuPerEvent(cpuBefore, cpuAfter, OUTBOUND_EVENTS));
   await worker.child.stop();
 
   const both = await startService('service-all', database.url, 'all', common);
