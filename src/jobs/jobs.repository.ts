@@ -1,4 +1,4 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { JobRow } from './jobs.table.js';
 
@@ -29,6 +29,19 @@ export async function insertJob(db: Executor, job: NewJob): Promise<number | und
     .returning('id')
     .executeTakeFirst();
   return row?.id;
+}
+
+/**
+ * The INSERT of `job` once for each row of the CTE `source`, for a caller's statement that adds a job
+ * only when its own insert took place (no transaction needed). The same unique-key rule as insertJob.
+ */
+export function insertJobForEach(job: NewJob, source: string): RawBuilder<unknown> {
+  return sql`
+    insert into jobs (name, payload, run_at, max_attempts, unique_key, created_at)
+    select ${job.name}, ${JSON.stringify(job.payload ?? {})}::jsonb, ${job.runAt}::timestamptz,
+      ${job.maxAttempts}::integer, ${job.uniqueKey ?? null}::text, ${job.createdAt}::timestamptz
+    from ${sql.table(source)}
+    on conflict (unique_key) do nothing`;
 }
 
 /**

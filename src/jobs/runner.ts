@@ -15,6 +15,7 @@ import {
   completeJobs,
   insertJob,
   killJob,
+  type NewJob,
   queueDepth,
   rescheduleJob,
   takeDueSchedules,
@@ -124,22 +125,30 @@ export class JobRunner {
     payload: unknown,
     options: EnqueueOptions = {},
   ): Promise<number | undefined> {
+    const id = await insertJob(executor, this.prepare(name, payload, options));
+    this.wake(this.poolOf(name));
+    return id;
+  }
+
+  /**
+   * The row `enqueue` would insert, checked the same way, for a caller that inserts it within its own
+   * statement (`insertJobForEach`) and then calls `wake` with `poolOf(name)`.
+   */
+  prepare(name: string, payload: unknown, options: EnqueueOptions = {}): NewJob {
     const definition = this.definition(name);
     JobRunner.checkPayload(definition, payload);
     const maxAttempts = options.maxAttempts ?? definition.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
       throw new Error(`job ${name}: maxAttempts must be a positive integer (got ${maxAttempts})`);
     const now = this.options.clock.now();
-    const id = await insertJob(executor, {
+    return {
       name,
       payload: { v: definition.version, data: payload },
       runAt: options.runAt ?? now,
       maxAttempts,
       uniqueKey: options.uniqueKey,
       createdAt: now,
-    });
-    this.wake(definition.pool ?? DEFAULT_POOL);
-    return id;
+    };
   }
 
   /**
@@ -150,6 +159,11 @@ export class JobRunner {
     const woken = pool === undefined ? undefined : this.pools.get(pool);
     if (woken) woken.wanted = true;
     this.wakeLoop();
+  }
+
+  /** The pool a job is claimed in. */
+  poolOf(name: string): string {
+    return this.definition(name).pool ?? DEFAULT_POOL;
   }
 
   /** Declares a recurring job; every replica may declare it, the slot runs once. */

@@ -2,6 +2,7 @@
 // executor first so the caller decides the transaction.
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database } from '../../db/schema.js';
+import { insertJobForEach, type NewJob } from '../../jobs/jobs.repository.js';
 import type { InboxRow, InboxStatus } from './webhook-inbox.table.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -37,6 +38,29 @@ export async function insertInboxRow(db: Executor, row: NewInboxRow): Promise<st
   return inserted?.id;
 }
 
+/**
+ * Stores an event once and, only if it was new, its processing job: one statement, so a delivery costs
+ * one round trip and no transaction (both rows commit together or not at all). Undefined for a duplicate.
+ */
+export async function insertInboxRowWithJob(
+  db: Executor,
+  row: NewInboxRow,
+  job: NewJob,
+): Promise<string | undefined> {
+  const result = await sql<{ id: string }>`
+    with inbox as (
+      insert into webhook_inbox
+        (id, provider, provider_event_id, type, subject, payload, occurred_at, received_at)
+      values (${row.id}, ${row.provider}, ${row.providerEventId}, ${row.type}, ${row.subject},
+        ${JSON.stringify(row.payload ?? null)}::jsonb, ${row.occurredAt}::timestamptz,
+        ${row.receivedAt}::timestamptz)
+      on conflict (provider, provider_event_id) do nothing
+      returning id
+    ), job as (${insertJobForEach(job, 'inbox')})
+    select id from inbox`.execute(db);
+  return result.rows[0]?.id;
+}
+
 export async function findInboxRow(db: Executor, id: string): Promise<InboxRow | undefined> {
   return db.selectFrom('webhook_inbox').selectAll().where('id', '=', id).executeTakeFirst();
 }
@@ -52,16 +76,59 @@ export async function beginAttempt(db: Executor, id: string): Promise<InboxRow |
     .executeTakeFirst();
 }
 
+/**
+ * beginAttempt and, in the same statement, the subject's lease for `lock.holder` (acquireSubjectLock's
+ * rule): `locked` says whether it was taken. Undefined when the row is gone or already done.
+ */
+export async function beginAttemptLocked(
+  db: Executor,
+  id: string,
+  lock: { holder: string; now: Date; expiresAt: Date },
+): Promise<{ row: InboxRow; locked: boolean } | undefined> {
+  const result = await sql<InboxRow & { locked: boolean }>`
+    with row as (
+      update webhook_inbox set attempts = attempts + 1
+      where id = ${id} and status not in ('processed', 'ignored')
+      returning *
+    ), lock as (
+      insert into webhook_subject_locks (provider, subject, holder, expires_at)
+      select provider, subject, ${lock.holder}, ${lock.expiresAt}::timestamptz from row
+      on conflict (provider, subject) do update
+        set holder = excluded.holder, expires_at = excluded.expires_at
+        where webhook_subject_locks.expires_at < ${lock.now}::timestamptz
+      returning holder
+    )
+    select row.*, exists (select 1 from lock where holder = ${lock.holder}) as locked from row`.execute(db);
+  const found = result.rows[0];
+  if (!found) return undefined;
+  const { locked, ...row } = found;
+  return { row, locked };
+}
+
+/** Records the outcome; with `release`, gives up that subject lease in the same statement. */
 export async function finishInboxRow(
   db: Executor,
   id: string,
   outcome: { status: InboxStatus; processedAt: Date | null; error: string | null },
+  release?: { provider: string; subject: string; holder: string },
 ): Promise<void> {
-  await db
-    .updateTable('webhook_inbox')
-    .set({ status: outcome.status, processed_at: outcome.processedAt, last_error: outcome.error })
-    .where('id', '=', id)
-    .execute();
+  if (!release) {
+    await db
+      .updateTable('webhook_inbox')
+      .set({ status: outcome.status, processed_at: outcome.processedAt, last_error: outcome.error })
+      .where('id', '=', id)
+      .execute();
+    return;
+  }
+  await sql`
+    with released as (
+      delete from webhook_subject_locks
+      where provider = ${release.provider} and subject = ${release.subject} and holder = ${release.holder}
+    )
+    update webhook_inbox
+    set status = ${outcome.status}, processed_at = ${outcome.processedAt}::timestamptz,
+      last_error = ${outcome.error}::text
+    where id = ${id}`.execute(db);
 }
 
 export interface InboxFilters {

@@ -1,5 +1,5 @@
 // The inbound webhook inbox (issue 6): a verified event is stored once and a processing job enqueued in
-// the same transaction, so the provider gets its 200 as soon as the event is durable. The job runs the
+// the same statement, so the provider gets its 200 as soon as the event is durable. The job runs the
 // dispatcher's handlers under a lease on the event's subject (one payment's events are processed one at
 // a time, on PGlite and across PostgreSQL processes), records the outcome on the row, and on failure
 // lets the runner retry with backoff; the row turns `dead` with the job's last attempt. Operators list
@@ -20,12 +20,12 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { InboxMetrics, ProcessingOutcome } from './webhook-inbox.metrics.js';
 import {
   acquireSubjectLock,
-  beginAttempt,
+  beginAttemptLocked,
   countOpen,
   findInboxRow,
   finishInboxRow,
   type InboxFilters,
-  insertInboxRow,
+  insertInboxRowWithJob,
   listInboxRows,
   purgeExpiredSubjectLocks,
   purgeInboxRows,
@@ -90,12 +90,15 @@ export class WebhookInboxService {
     return () => countOpen(db);
   }
 
-  /** Stores a verified event and enqueues its processing: one transaction, two inserts. */
+  /** Stores a verified event and enqueues its processing: one statement inserting both rows. */
   async accept(provider: ProviderName, event: ProviderEvent): Promise<{ duplicate: boolean }> {
     const { db, clock, runner } = this.deps;
-    return db.transaction().execute(async (trx) => {
-      const id = await insertInboxRow(trx, {
-        id: newId('whin'),
+    const id = newId('whin');
+    const job = runner.prepare(PROCESS_INBOX_JOB, { id });
+    const inserted = await insertInboxRowWithJob(
+      db,
+      {
+        id,
         provider,
         providerEventId: event.providerEventId,
         type: event.type,
@@ -103,30 +106,45 @@ export class WebhookInboxService {
         payload: event.payload,
         occurredAt: event.occurredAt,
         receivedAt: clock.now(),
-      });
-      if (!id) return { duplicate: true };
-      await runner.enqueue(trx, PROCESS_INBOX_JOB, { id });
-      return { duplicate: false };
-    });
+      },
+      job,
+    );
+    if (!inserted) return { duplicate: true };
+    // Committed: the poll this starts sees the job.
+    runner.wake(runner.poolOf(PROCESS_INBOX_JOB));
+    return { duplicate: false };
   }
 
-  /** The job: run the handlers for one stored event, under its subject's lease. */
+  /**
+   * The job: run the handlers for one stored event, under its subject's lease. Counting the attempt
+   * and taking the lease is one statement, and so are recording the outcome and releasing the lease.
+   */
   async process(id: string, attempt: number, maxAttempts: number): Promise<void> {
     const { db, clock, dispatcher, logger, metrics } = this.deps;
-    const row = await beginAttempt(db, id);
+    const holder = newId('lease', 16);
+    const at = clock.now();
+    const begun = await beginAttemptLocked(db, id, {
+      holder,
+      now: at,
+      expiresAt: new Date(at.getTime() + SUBJECT_LEASE_MS),
+    });
     // Purged, or already done by another job (a replay of a row whose retry was still queued).
-    if (!row) return;
+    if (!begun) return;
+    const { row } = begun;
     const started = process.hrtime.bigint();
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
-    const lock = { provider: row.provider, subject: row.subject, holder: newId('lease', 16) };
-    let locked = false;
+    const lock = { provider: row.provider, subject: row.subject, holder };
+    let locked = begun.locked;
     try {
-      await this.lockSubject(lock);
-      locked = true;
+      if (!locked) {
+        await this.lockSubject(lock);
+        locked = true;
+      }
       const handled = await dispatcher.dispatch(row.provider, eventFromRow(row));
       const now = clock.now();
       const outcome: ProcessingOutcome = handled ? 'processed' : 'ignored';
-      await finishInboxRow(db, id, { status: outcome, processedAt: now, error: null });
+      await finishInboxRow(db, id, { status: outcome, processedAt: now, error: null }, lock);
+      locked = false;
       metrics.processing.observe({ provider: row.provider, outcome }, seconds());
       metrics.lag.observe(
         { provider: row.provider },
@@ -136,7 +154,15 @@ export class WebhookInboxService {
       const message = (error instanceof Error ? error.message : String(error)).slice(0, 2000);
       // The runner dead-letters the job after its last attempt; the row says the same.
       const outcome: ProcessingOutcome = attempt >= maxAttempts ? 'dead' : 'failed';
-      await finishInboxRow(db, id, { status: outcome, processedAt: null, error: message }).catch(
+      await finishInboxRow(
+        db,
+        id,
+        { status: outcome, processedAt: null, error: message },
+        locked ? lock : undefined,
+      ).then(
+        () => {
+          locked = false;
+        },
         (recordError) => logger.error({ err: recordError, inbox_id: id }, 'could not record webhook failure'),
       );
       metrics.processing.observe({ provider: row.provider, outcome }, seconds());
