@@ -9,7 +9,8 @@
 //    from the first to the last arrival. Then BENCH_OUTBOUND_RATE customers/s (open loop) on a process
 //    running both roles: lag from the create's answer to the delivery's arrival, p50/p99.
 // BENCH_ONLY=inbound,outbound runs one part; BENCH_INBOUND_EVENTS, BENCH_OUTBOUND_EVENTS, BENCH_SECONDS
-// (open-loop duration) tune it; JOBS_* and WEBHOOK_* pass through to the service.
+// (open-loop duration) tune it; JOBS_* and WEBHOOK_* pass through to the service; BENCH_CPU_PROF=<dir>
+// profiles each service process (--cpu-prof).
 import { createHmac, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import {
@@ -41,6 +42,8 @@ const INBOUND_RATE = numberEnv('BENCH_INBOUND_RATE', 500);
 const OUTBOUND_RATE = numberEnv('BENCH_OUTBOUND_RATE', 500);
 const SECONDS = numberEnv('BENCH_SECONDS', 20);
 const ONLY = process.env.BENCH_ONLY?.split(',');
+/** A folder: each service process runs with --cpu-prof into it. */
+const CPU_PROF = process.env.BENCH_CPU_PROF;
 const START_TIMEOUT_MS = 60_000;
 const DRAIN_TIMEOUT_MS = 120_000;
 
@@ -90,7 +93,10 @@ async function startService(
     ...extra,
   });
   const started = performance.now();
-  const child = spawnPayctl(name, ['start', '--role', role], env);
+  const nodeArgs = CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`, `--cpu-prof-name=${name}.cpuprofile`]
+    : [];
+  const child = spawnPayctl(name, ['start', '--role', role], env, nodeArgs);
   await waitReady(child, port, '/health/ready', started, START_TIMEOUT_MS);
   return { child, port };
 }

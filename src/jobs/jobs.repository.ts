@@ -31,18 +31,35 @@ export async function insertJob(db: Executor, job: NewJob): Promise<number | und
   return row?.id;
 }
 
+/** A job's columns as a JSON record, for a caller's statement that inserts jobs with `insertJobsFrom`. */
+export function jobRecord(job: NewJob) {
+  return {
+    job_name: job.name,
+    job_payload: job.payload ?? {},
+    job_run_at: job.runAt.toISOString(),
+    job_max_attempts: job.maxAttempts,
+    job_unique_key: job.uniqueKey ?? null,
+    job_created_at: job.createdAt.toISOString(),
+  };
+}
+
 /**
- * The INSERT of `job` once for each row of the CTE `source`, for a caller's statement that adds a job
- * only when its own insert took place (no transaction needed). The same unique-key rule as insertJob.
+ * The INSERT of one job per row of the CTE `source`, whose `job_*` columns are `jobRecord`'s, for a
+ * caller's statement that adds jobs only for the rows its own insert took (so no transaction is
+ * needed). The same unique-key rule as insertJob.
  */
-export function insertJobForEach(job: NewJob, source: string): RawBuilder<unknown> {
+export function insertJobsFrom(source: string): RawBuilder<unknown> {
   return sql`
     insert into jobs (name, payload, run_at, max_attempts, unique_key, created_at)
-    select ${job.name}, ${JSON.stringify(job.payload ?? {})}::jsonb, ${job.runAt}::timestamptz,
-      ${job.maxAttempts}::integer, ${job.uniqueKey ?? null}::text, ${job.createdAt}::timestamptz
+    select job_name, job_payload, job_run_at, job_max_attempts, job_unique_key, job_created_at
     from ${sql.table(source)}
     on conflict (unique_key) do nothing`;
 }
+
+/** The columns of `jobRecord` for jsonb_to_recordset. */
+export const JOB_RECORD_COLUMNS = sql.raw(
+  'job_name text, job_payload jsonb, job_run_at timestamptz, job_max_attempts integer, job_unique_key text, job_created_at timestamptz',
+);
 
 /**
  * Claims up to `limit` due jobs for `worker`, each leased for its own job's `leaseMs`. SKIP LOCKED lets

@@ -2,7 +2,7 @@
 // executor first so the caller decides the transaction.
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database } from '../../db/schema.js';
-import { insertJobForEach, type NewJob } from '../../jobs/jobs.repository.js';
+import { insertJobsFrom, JOB_RECORD_COLUMNS, jobRecord, type NewJob } from '../../jobs/jobs.repository.js';
 import type { InboxRow, InboxStatus } from './webhook-inbox.table.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -39,26 +39,43 @@ export async function insertInboxRow(db: Executor, row: NewInboxRow): Promise<st
 }
 
 /**
- * Stores an event once and, only if it was new, its processing job: one statement, so a delivery costs
- * one round trip and no transaction (both rows commit together or not at all). Undefined for a duplicate.
+ * Stores events once and, for each that was new, its processing job: one statement for the lot, so a
+ * burst of deliveries costs one round trip per batch and no transaction (an event and its job commit
+ * together or not at all). For each input, its id if it was stored, undefined for a duplicate.
  */
-export async function insertInboxRowWithJob(
+export async function insertInboxRowsWithJobs(
   db: Executor,
-  row: NewInboxRow,
-  job: NewJob,
-): Promise<string | undefined> {
+  inputs: { row: NewInboxRow; job: NewJob }[],
+): Promise<(string | undefined)[]> {
+  if (inputs.length === 0) return [];
+  const records = inputs.map(({ row, job }) => ({
+    id: row.id,
+    provider: row.provider,
+    provider_event_id: row.providerEventId,
+    type: row.type,
+    subject: row.subject,
+    payload: row.payload ?? null,
+    occurred_at: row.occurredAt.toISOString(),
+    received_at: row.receivedAt.toISOString(),
+    ...jobRecord(job),
+  }));
   const result = await sql<{ id: string }>`
-    with inbox as (
+    with input as (
+      select * from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as t(
+        id text, provider text, provider_event_id text, type text, subject text, payload jsonb,
+        occurred_at timestamptz, received_at timestamptz, ${JOB_RECORD_COLUMNS})
+    ), inbox as (
       insert into webhook_inbox
         (id, provider, provider_event_id, type, subject, payload, occurred_at, received_at)
-      values (${row.id}, ${row.provider}, ${row.providerEventId}, ${row.type}, ${row.subject},
-        ${JSON.stringify(row.payload ?? null)}::jsonb, ${row.occurredAt}::timestamptz,
-        ${row.receivedAt}::timestamptz)
+      select id, provider, provider_event_id, type, subject, payload, occurred_at, received_at from input
       on conflict (provider, provider_event_id) do nothing
       returning id
-    ), job as (${insertJobForEach(job, 'inbox')})
+    ), stored as (
+      select input.* from input join inbox using (id)
+    ), job as (${insertJobsFrom('stored')})
     select id from inbox`.execute(db);
-  return result.rows[0]?.id;
+  const stored = new Set(result.rows.map((found) => found.id));
+  return inputs.map(({ row }) => (stored.has(row.id) ? row.id : undefined));
 }
 
 export async function findInboxRow(db: Executor, id: string): Promise<InboxRow | undefined> {

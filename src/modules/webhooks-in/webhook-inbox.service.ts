@@ -7,8 +7,10 @@
 import type { Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import type { Clock } from '../../clock.js';
+import { Batcher } from '../../db/batcher.js';
 import type { Database } from '../../db/schema.js';
 import { newId } from '../../ids.js';
+import type { NewJob } from '../../jobs/jobs.repository.js';
 import type { JobRunner } from '../../jobs/runner.js';
 import type { Logger } from '../../observability/logger.js';
 import type { PayPalWebhookEvent } from '../../providers/paypal/paypal.types.js';
@@ -25,8 +27,9 @@ import {
   findInboxRow,
   finishInboxRow,
   type InboxFilters,
-  insertInboxRowWithJob,
+  insertInboxRowsWithJobs,
   listInboxRows,
+  type NewInboxRow,
   purgeExpiredSubjectLocks,
   purgeInboxRows,
   releaseSubjectLock,
@@ -46,6 +49,12 @@ const SUBJECT_WAIT_MS = 15_000;
 const SUBJECT_POLL_MS = 15;
 const REPLAY_BATCH = 500;
 const PURGE_BATCH = 5_000;
+/**
+ * Accepts arriving while others are being stored go in one statement: at most this many statements
+ * in flight (pool connections taken by the inbound route), of at most ACCEPT_BATCH events each.
+ */
+const ACCEPT_STATEMENTS = 4;
+const ACCEPT_BATCH = 100;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -84,20 +93,29 @@ export function eventFromRow(row: InboxRow): ProviderEvent {
 }
 
 export class WebhookInboxService {
-  constructor(private readonly deps: InboxDeps) {}
+  private readonly inserts: Batcher<{ row: NewInboxRow; job: NewJob }, string | undefined>;
+
+  constructor(private readonly deps: InboxDeps) {
+    this.inserts = new Batcher((inputs) => insertInboxRowsWithJobs(deps.db, inputs), {
+      maxBatch: ACCEPT_BATCH,
+      concurrency: ACCEPT_STATEMENTS,
+    });
+  }
 
   static counts(db: Kysely<Database>) {
     return () => countOpen(db);
   }
 
-  /** Stores a verified event and enqueues its processing: one statement inserting both rows. */
+  /**
+   * Stores a verified event and enqueues its processing: one statement inserting both rows, shared
+   * with the other events arriving meanwhile (a burst is stored in batches).
+   */
   async accept(provider: ProviderName, event: ProviderEvent): Promise<{ duplicate: boolean }> {
-    const { db, clock, runner } = this.deps;
+    const { clock, runner } = this.deps;
     const id = newId('whin');
     const job = runner.prepare(PROCESS_INBOX_JOB, { id });
-    const inserted = await insertInboxRowWithJob(
-      db,
-      {
+    const inserted = await this.inserts.submit({
+      row: {
         id,
         provider,
         providerEventId: event.providerEventId,
@@ -108,7 +126,7 @@ export class WebhookInboxService {
         receivedAt: clock.now(),
       },
       job,
-    );
+    });
     if (!inserted) return { duplicate: true };
     // Committed: the poll this starts sees the job.
     runner.wake(runner.poolOf(PROCESS_INBOX_JOB));
