@@ -93,33 +93,96 @@ export async function beginAttempt(db: Executor, id: string): Promise<InboxRow |
     .executeTakeFirst();
 }
 
+export interface LeaseRequest {
+  holder: string;
+  now: Date;
+  expiresAt: Date;
+}
+
 /**
- * beginAttempt and, in the same statement, the subject's lease for `lock.holder` (acquireSubjectLock's
- * rule): `locked` says whether it was taken. Undefined when the row is gone or already done.
+ * beginAttempt for several rows and, in the same statement, each one's subject lease for its holder
+ * (acquireSubjectLock's rule, as of the earliest `now`): `locked` says whether that holder took it.
+ * When two inputs name one subject (or one row) only the first can take the lease; the other waits
+ * for it as it would have in two statements. Undefined for a row that is gone or already done.
  */
-export async function beginAttemptLocked(
+export async function beginAttemptsLocked(
   db: Executor,
-  id: string,
-  lock: { holder: string; now: Date; expiresAt: Date },
-): Promise<{ row: InboxRow; locked: boolean } | undefined> {
-  const result = await sql<InboxRow & { locked: boolean }>`
-    with row as (
-      update webhook_inbox set attempts = attempts + 1
-      where id = ${id} and status not in ('processed', 'ignored')
-      returning *
+  inputs: { id: string; lease: LeaseRequest }[],
+): Promise<({ row: InboxRow; locked: boolean } | undefined)[]> {
+  if (inputs.length === 0) return [];
+  const now = new Date(Math.min(...inputs.map((input) => input.lease.now.getTime())));
+  const records = inputs.map((input, n) => ({
+    n,
+    id: input.id,
+    holder: input.lease.holder,
+    expires_at: input.lease.expiresAt.toISOString(),
+  }));
+  const result = await sql<InboxRow & { lease_n: number; locked: boolean }>`
+    with input as (
+      select * from jsonb_to_recordset(${JSON.stringify(records)}::jsonb)
+        as t(n integer, id text, holder text, expires_at timestamptz)
+    ), counted as (
+      select id, count(*)::int as times from input group by id
+    ), row as (
+      update webhook_inbox w set attempts = w.attempts + counted.times
+      from counted
+      where w.id = counted.id and w.status not in ('processed', 'ignored')
+      returning w.*
+    ), claim as (
+      select distinct on (row.provider, row.subject) row.provider, row.subject, input.holder, input.expires_at
+      from row join input on input.id = row.id
+      order by row.provider, row.subject, input.n
     ), lock as (
       insert into webhook_subject_locks (provider, subject, holder, expires_at)
-      select provider, subject, ${lock.holder}, ${lock.expiresAt}::timestamptz from row
+      select provider, subject, holder, expires_at from claim
       on conflict (provider, subject) do update
         set holder = excluded.holder, expires_at = excluded.expires_at
-        where webhook_subject_locks.expires_at < ${lock.now}::timestamptz
+        where webhook_subject_locks.expires_at < ${now}::timestamptz
       returning holder
     )
-    select row.*, exists (select 1 from lock where holder = ${lock.holder}) as locked from row`.execute(db);
-  const found = result.rows[0];
-  if (!found) return undefined;
-  const { locked, ...row } = found;
-  return { row, locked };
+    select row.*, input.n as lease_n,
+      exists (select 1 from lock where lock.holder = input.holder) as locked
+    from input join row on row.id = input.id`.execute(db);
+  const byInput = new Map<number, { row: InboxRow; locked: boolean }>();
+  for (const { lease_n, locked, ...row } of result.rows) byInput.set(lease_n, { row, locked });
+  return inputs.map((_input, n) => byInput.get(n));
+}
+
+/**
+ * Records outcomes that each release their subject lease (a finished attempt that held it), several
+ * in one statement. A row appears at most once: only its lease holder finishes this way.
+ */
+export async function finishInboxRowsReleasing(
+  db: Executor,
+  outcomes: {
+    id: string;
+    outcome: { status: InboxStatus; processedAt: Date | null; error: string | null };
+    release: { provider: string; subject: string; holder: string };
+  }[],
+): Promise<void> {
+  if (outcomes.length === 0) return;
+  const records = outcomes.map(({ id, outcome, release }) => ({
+    id,
+    status: outcome.status,
+    processed_at: outcome.processedAt?.toISOString() ?? null,
+    last_error: outcome.error,
+    provider: release.provider,
+    subject: release.subject,
+    holder: release.holder,
+  }));
+  await sql`
+    with input as (
+      select * from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as t(
+        id text, status text, processed_at timestamptz, last_error text, provider text, subject text,
+        holder text)
+    ), released as (
+      delete from webhook_subject_locks l using input
+      where l.provider = input.provider and l.subject = input.subject and l.holder = input.holder
+    )
+    update webhook_inbox w
+    set status = input.status, processed_at = input.processed_at, last_error = input.last_error
+    from input
+    where w.id = input.id`.execute(db);
 }
 
 /** Records the outcome; with `release`, gives up that subject lease in the same statement. */

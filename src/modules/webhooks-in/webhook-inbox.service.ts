@@ -22,12 +22,14 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { InboxMetrics, ProcessingOutcome } from './webhook-inbox.metrics.js';
 import {
   acquireSubjectLock,
-  beginAttemptLocked,
+  beginAttemptsLocked,
   countOpen,
   findInboxRow,
   finishInboxRow,
+  finishInboxRowsReleasing,
   type InboxFilters,
   insertInboxRowsWithJobs,
+  type LeaseRequest,
   listInboxRows,
   type NewInboxRow,
   purgeExpiredSubjectLocks,
@@ -55,6 +57,9 @@ const PURGE_BATCH = 5_000;
  */
 const ACCEPT_STATEMENTS = 4;
 const ACCEPT_BATCH = 100;
+/** The same for the processing jobs starting (attempt and lease) and finishing (outcome and release). */
+const PROCESS_STATEMENTS = 2;
+const PROCESS_BATCH = 100;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -94,12 +99,23 @@ export function eventFromRow(row: InboxRow): ProviderEvent {
 
 export class WebhookInboxService {
   private readonly inserts: Batcher<{ row: NewInboxRow; job: NewJob }, string | undefined>;
+  private readonly starts: Batcher<
+    { id: string; lease: LeaseRequest },
+    { row: InboxRow; locked: boolean } | undefined
+  >;
+  private readonly finishes: Batcher<Parameters<typeof finishInboxRowsReleasing>[1][number], void>;
 
   constructor(private readonly deps: InboxDeps) {
     this.inserts = new Batcher((inputs) => insertInboxRowsWithJobs(deps.db, inputs), {
       maxBatch: ACCEPT_BATCH,
       concurrency: ACCEPT_STATEMENTS,
     });
+    const processing = { maxBatch: PROCESS_BATCH, concurrency: PROCESS_STATEMENTS };
+    this.starts = new Batcher((inputs) => beginAttemptsLocked(deps.db, inputs), processing);
+    this.finishes = new Batcher(async (inputs) => {
+      await finishInboxRowsReleasing(deps.db, inputs);
+      return inputs.map(() => undefined);
+    }, processing);
   }
 
   static counts(db: Kysely<Database>) {
@@ -135,16 +151,16 @@ export class WebhookInboxService {
 
   /**
    * The job: run the handlers for one stored event, under its subject's lease. Counting the attempt
-   * and taking the lease is one statement, and so are recording the outcome and releasing the lease.
+   * and taking the lease is one statement, and so are recording the outcome and releasing the lease;
+   * each is shared with the other jobs starting or finishing at that moment.
    */
   async process(id: string, attempt: number, maxAttempts: number): Promise<void> {
     const { db, clock, dispatcher, logger, metrics } = this.deps;
     const holder = newId('lease', 16);
     const at = clock.now();
-    const begun = await beginAttemptLocked(db, id, {
-      holder,
-      now: at,
-      expiresAt: new Date(at.getTime() + SUBJECT_LEASE_MS),
+    const begun = await this.starts.submit({
+      id,
+      lease: { holder, now: at, expiresAt: new Date(at.getTime() + SUBJECT_LEASE_MS) },
     });
     // Purged, or already done by another job (a replay of a row whose retry was still queued).
     if (!begun) return;
@@ -161,7 +177,11 @@ export class WebhookInboxService {
       const handled = await dispatcher.dispatch(row.provider, eventFromRow(row));
       const now = clock.now();
       const outcome: ProcessingOutcome = handled ? 'processed' : 'ignored';
-      await finishInboxRow(db, id, { status: outcome, processedAt: now, error: null }, lock);
+      await this.finishes.submit({
+        id,
+        outcome: { status: outcome, processedAt: now, error: null },
+        release: lock,
+      });
       locked = false;
       metrics.processing.observe({ provider: row.provider, outcome }, seconds());
       metrics.lag.observe(
