@@ -316,6 +316,7 @@ async function outbound(): Promise<void> {
   const both = await startService('service-all', database.url, 'all', common);
   const total = Math.round(OUTBOUND_RATE * SECONDS);
   const answeredAt = new Map<string, number>();
+  const steadyCpuBefore = await cpuSnapshot(both.child, database.name);
   const steady = await openLoop(
     both.port,
     OUTBOUND_RATE,
@@ -327,6 +328,7 @@ async function outbound(): Promise<void> {
     },
   );
   await waitFor(() => [...answeredAt.keys()].every((id) => receiver.objectSeen.has(id)), 'steady deliveries');
+  const steadyCpuAfter = await cpuSnapshot(both.child, database.name);
   const lags = [...answeredAt].map(([id, at]) => Math.max(0, (receiver.objectSeen.get(id) as number) - at));
   const p99 = percentile(lags, 99);
   figure(
@@ -335,6 +337,10 @@ async function outbound(): Promise<void> {
       ` (send lag max ${fmt(steady.maxSendLagMs)} ms)`,
     'p99 < 1,000 ms',
     p99 < 1000 && steady.ok === total,
+  );
+  figure(
+    'CPU per event at that rate, the customer create and its delivery',
+    cpuPerEvent(steadyCpuBefore, steadyCpuAfter, total),
   );
   figure('service RSS after the outbound runs', `${fmt(rssMegabytes(both.child.pid))} MB`, '<= 300 MB');
   await both.child.stop();
