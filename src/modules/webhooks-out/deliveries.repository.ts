@@ -3,7 +3,6 @@
 // round trips.
 import { type Insertable, type Kysely, sql, type Transaction } from 'kysely';
 import type { Database } from '../../db/schema.js';
-import { insertJobsFrom, JOB_RECORD_COLUMNS, jobRecord, type NewJob } from '../../jobs/jobs.repository.js';
 import type {
   AttemptErrorKind,
   DeliveryStatus,
@@ -22,64 +21,6 @@ export async function insertDeliveries(db: Executor, rows: Insertable<WebhookDel
     .onConflict((oc) => oc.columns(['event_id', 'endpoint_id']).doNothing())
     .returning(['id', 'step'])
     .execute();
-}
-
-/**
- * insertDeliveries and, for each delivery it inserted, its first job (`jobOf`, at the default step 0):
- * one statement, where the two took one each. Returns the inserted deliveries.
- */
-export async function insertDeliveriesWithJobs(
-  db: Executor,
-  rows: NewDeliveryRow[],
-  jobOf: (delivery: { id: string; step: number }) => NewJob,
-): Promise<{ id: string; step: number }[]> {
-  if (rows.length === 0) return [];
-  const records = rows.map((row) => ({
-    id: row.id,
-    event_id: row.event_id,
-    endpoint_id: row.endpoint_id,
-    merchant_id: row.merchant_id,
-    livemode: row.livemode,
-    status: row.status,
-    next_attempt_at: row.next_attempt_at.toISOString(),
-    event_created_at: row.event_created_at.toISOString(),
-    created_at: row.created_at.toISOString(),
-    updated_at: row.updated_at.toISOString(),
-    ...jobRecord(jobOf({ id: row.id, step: 0 })),
-  }));
-  const result = await sql<{ id: string; step: number }>`
-    with input as (
-      select * from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as t(
-        id text, event_id text, endpoint_id text, merchant_id text, livemode boolean, status text,
-        next_attempt_at timestamptz, event_created_at timestamptz, created_at timestamptz,
-        updated_at timestamptz, ${JOB_RECORD_COLUMNS})
-    ), inserted as (
-      insert into webhook_deliveries (id, event_id, endpoint_id, merchant_id, livemode, status,
-        next_attempt_at, event_created_at, created_at, updated_at)
-      select id, event_id, endpoint_id, merchant_id, livemode, status, next_attempt_at,
-        event_created_at, created_at, updated_at
-      from input
-      on conflict (event_id, endpoint_id) do nothing
-      returning id, step
-    ), stored as (
-      select input.* from input join inserted using (id) where inserted.step = 0
-    ), job as (${insertJobsFrom('stored')})
-    select id, step from inserted`.execute(db);
-  return result.rows;
-}
-
-/** A new delivery as the outbox listener makes it (newDeliveryRow). */
-export interface NewDeliveryRow {
-  id: string;
-  event_id: string;
-  endpoint_id: string;
-  merchant_id: string;
-  livemode: boolean;
-  status: 'pending';
-  next_attempt_at: Date;
-  event_created_at: Date;
-  created_at: Date;
-  updated_at: Date;
 }
 
 /** What a delivery job needs, in one read; undefined when the job is stale (another step, or done). */

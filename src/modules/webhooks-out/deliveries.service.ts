@@ -18,7 +18,7 @@ import { toEventObject } from '../events/events.js';
 import type { EventsService } from '../events/events.service.js';
 import {
   type AttemptRecord,
-  insertDeliveriesWithJobs,
+  insertDeliveries,
   loadManyForSend,
   recordAttempt,
   recordSuccesses,
@@ -138,23 +138,12 @@ export class WebhookDeliveries {
     if (endpoints.length === 0) return;
     const now = this.deps.clock.now();
     const created = new Date(event.created * 1000);
-    // The deliveries and their first jobs in one statement (the jobs are what enqueue would insert).
-    await insertDeliveriesWithJobs(
+    const rows = await insertDeliveries(
       trx,
       endpoints.map((endpoint) => newDeliveryRow(event.id, created, endpoint.id, scope, now)),
-      (row) =>
-        this.deps.runner.prepare(
-          DELIVER_JOB,
-          { delivery: row.id, step: row.step },
-          this.jobOptions(row, now),
-        ),
     );
-    this.deps.runner.wake(this.deps.runner.poolOf(DELIVER_JOB));
+    await this.enqueue(trx, rows, now);
   };
-
-  private jobOptions(row: { id: string; step: number }, at: Date) {
-    return { runAt: at, uniqueKey: `webhook:${row.id}:${row.step}` };
-  }
 
   /** One job per delivery at its step, due at `at`. */
   async enqueue(
@@ -167,7 +156,7 @@ export class WebhookDeliveries {
         executor,
         DELIVER_JOB,
         { delivery: row.id, step: row.step },
-        this.jobOptions(row, at),
+        { runAt: at, uniqueKey: `webhook:${row.id}:${row.step}` },
       );
     }
   }
