@@ -9,12 +9,15 @@
 //    from the first to the last arrival. Then BENCH_OUTBOUND_RATE customers/s (open loop) on a process
 //    running both roles: lag from the create's answer to the delivery's arrival, p50/p99.
 // BENCH_ONLY=inbound,outbound runs one part; BENCH_INBOUND_EVENTS, BENCH_OUTBOUND_EVENTS, BENCH_SECONDS
-// (open-loop duration) tune it; JOBS_* and WEBHOOK_* pass through to the service.
+// (open-loop duration) tune it; JOBS_* and WEBHOOK_* pass through to the service; BENCH_CPU_PROF=<dir>
+// profiles each service process (--cpu-prof).
 import { createHmac, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import {
+  backendPids,
   type Child,
   cleanupAll,
+  cpuSeconds,
   createDatabase,
   freePort,
   loadAverage,
@@ -39,6 +42,8 @@ const INBOUND_RATE = numberEnv('BENCH_INBOUND_RATE', 500);
 const OUTBOUND_RATE = numberEnv('BENCH_OUTBOUND_RATE', 500);
 const SECONDS = numberEnv('BENCH_SECONDS', 20);
 const ONLY = process.env.BENCH_ONLY?.split(',');
+/** A folder: each service process runs with --cpu-prof into it. */
+const CPU_PROF = process.env.BENCH_CPU_PROF;
 const START_TIMEOUT_MS = 60_000;
 const DRAIN_TIMEOUT_MS = 120_000;
 
@@ -88,9 +93,34 @@ async function startService(
     ...extra,
   });
   const started = performance.now();
-  const child = spawnPayctl(name, ['start', '--role', role], env);
+  const nodeArgs = CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`, `--cpu-prof-name=${name}.cpuprofile`]
+    : [];
+  const child = spawnPayctl(name, ['start', '--role', role], env, nodeArgs);
   await waitReady(child, port, '/health/ready', started, START_TIMEOUT_MS);
   return { child, port };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// CPU per event: the service's and its database backends' CPU seconds over a phase, so runs on a loaded
+// machine can be compared by what each event costs rather than by what the machine had left to give.
+
+interface CpuSnapshot {
+  service: number;
+  postgres: Map<number, number>;
+}
+
+async function cpuSnapshot(service: Child, database: string): Promise<CpuSnapshot> {
+  const postgres = new Map<number, number>();
+  for (const pid of await backendPids(ADMIN_URL, database)) postgres.set(pid, cpuSeconds(pid));
+  return { service: cpuSeconds(service.pid), postgres };
+}
+
+function cpuPerEvent(before: CpuSnapshot, after: CpuSnapshot, events: number): string {
+  let postgres = 0;
+  for (const [pid, seconds] of after.postgres) postgres += seconds - (before.postgres.get(pid) ?? 0);
+  const ms = (seconds: number) => fmt((seconds * 1000) / events, 3);
+  return `service ${ms(after.service - before.service)} ms, postgres backends ${ms(postgres)} ms`;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -164,6 +194,7 @@ async function inbound(): Promise<void> {
   const accepted = (answer: Answer) => answer.status === 200;
   // Every tenth request repeats an earlier event (a provider's retry), signed afresh.
   const eventId = (i: number) => `evt_${run}in${i % 10 === 9 && i > 100 ? i - 100 : i}`;
+  const cpuBefore = await cpuSnapshot(child, database.name);
   const burst = await closedLoop(
     port,
     CONNECTIONS,
@@ -192,6 +223,7 @@ async function inbound(): Promise<void> {
     accepted,
   );
   const lags = await inboxLag(database.url, lagPrefix, total);
+  const cpuAfter = await cpuSnapshot(child, database.name);
   const p99 = percentile(lags, 99);
   figure(
     `inbound processing lag at ${INBOUND_RATE}/s for ${SECONDS} s (received -> processed), p50 / p99`,
@@ -199,6 +231,10 @@ async function inbound(): Promise<void> {
       ` (${fmt(steady.ok)} of ${fmt(total)} answered 200, send lag max ${fmt(steady.maxSendLagMs)} ms)`,
     'p99 < 1,000 ms',
     p99 < 1000 && steady.ok === total,
+  );
+  figure(
+    'CPU per inbound request, both runs, accepting and processing',
+    cpuPerEvent(cpuBefore, cpuAfter, INBOUND_EVENTS + total),
   );
   figure('service RSS after the inbound runs', `${fmt(rssMegabytes(child.pid))} MB`, '<= 300 MB');
   await child.stop();
@@ -262,7 +298,9 @@ async function outbound(): Promise<void> {
   );
 
   const worker = await startService('service-worker', database.url, 'worker', common);
+  const cpuBefore = await cpuSnapshot(worker.child, database.name);
   await waitFor(() => receiver.firstSeen.size >= OUTBOUND_EVENTS, `${OUTBOUND_EVENTS} deliveries`);
+  const cpuAfter = await cpuSnapshot(worker.child, database.name);
   const arrivals = [...receiver.firstSeen.values()].sort((a, b) => a - b);
   const drainSeconds = ((arrivals.at(-1) as number) - (arrivals[0] as number)) / 1000;
   const drained = (arrivals.length - 1) / drainSeconds;
@@ -272,11 +310,13 @@ async function outbound(): Promise<void> {
     '>= 2,000/s',
     drained >= 2000,
   );
+  figure('CPU per delivery while draining', cpuPerEvent(cpuBefore, cpuAfter, OUTBOUND_EVENTS));
   await worker.child.stop();
 
   const both = await startService('service-all', database.url, 'all', common);
   const total = Math.round(OUTBOUND_RATE * SECONDS);
   const answeredAt = new Map<string, number>();
+  const steadyCpuBefore = await cpuSnapshot(both.child, database.name);
   const steady = await openLoop(
     both.port,
     OUTBOUND_RATE,
@@ -288,6 +328,7 @@ async function outbound(): Promise<void> {
     },
   );
   await waitFor(() => [...answeredAt.keys()].every((id) => receiver.objectSeen.has(id)), 'steady deliveries');
+  const steadyCpuAfter = await cpuSnapshot(both.child, database.name);
   const lags = [...answeredAt].map(([id, at]) => Math.max(0, (receiver.objectSeen.get(id) as number) - at));
   const p99 = percentile(lags, 99);
   figure(
@@ -296,6 +337,10 @@ async function outbound(): Promise<void> {
       ` (send lag max ${fmt(steady.maxSendLagMs)} ms)`,
     'p99 < 1,000 ms',
     p99 < 1000 && steady.ok === total,
+  );
+  figure(
+    'CPU per event at that rate, the customer create and its delivery',
+    cpuPerEvent(steadyCpuBefore, steadyCpuAfter, total),
   );
   figure('service RSS after the outbound runs', `${fmt(rssMegabytes(both.child.pid))} MB`, '<= 300 MB');
   await both.child.stop();

@@ -123,6 +123,35 @@ describe('POST /webhooks/stripe', () => {
     },
   );
 
+  it('stores a burst of concurrent deliveries once each with one job each, and one the database refuses fails alone', async () => {
+    const ids = Array.from({ length: 30 }, (_, i) => `evt_burst_${i}`);
+    // Each event twice in the same burst, so repeats land in the same batch as their first delivery.
+    const payloads = [...ids, ...ids].map((id) => event('payment_intent.succeeded', id));
+    // A NUL character is valid JSON but jsonb cannot store it: whatever batch it lands in, only it fails.
+    const unstorable = event('payment_intent.succeeded', 'evt_burst_nul').replace(
+      '"livemode"',
+      '"note":"\\u0000","livemode"',
+    );
+    const replies = await Promise.all(
+      [...payloads, unstorable].map(async (payload) => {
+        const reply = await deliver('/webhooks/stripe', payload, sign(payload, NEW_SECRET));
+        return { status: reply.status, body: (await reply.json()) as { id?: string; duplicate?: boolean } };
+      }),
+    );
+    const refused = replies.pop();
+    expect(refused?.status).toBe(500);
+    expect(replies.every((reply) => reply.status === 200)).toBe(true);
+    for (const id of ids) {
+      const answers = replies.filter((reply) => reply.body.id === id).map((reply) => reply.body.duplicate);
+      expect({ id, answers: answers.sort() }).toEqual({ id, answers: [false, true] });
+    }
+    const rows = await inboxRows(t, [...ids, 'evt_burst_nul']);
+    expect(rows.map((row) => row.provider_event_id).sort()).toEqual([...ids].sort());
+    await inboxSettled(t);
+    const settled = await inboxRows(t, ids);
+    expect(settled.every((row) => row.status === 'processed' && row.attempts === 1)).toBe(true);
+  });
+
   it('stores an event no module handles as ignored', async () => {
     const payload = event('customer.created', 'evt_ignored_1');
     const reply = await deliver('/webhooks/stripe', payload, sign(payload, NEW_SECRET));

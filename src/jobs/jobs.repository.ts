@@ -1,4 +1,4 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { JobRow } from './jobs.table.js';
 
@@ -31,11 +31,45 @@ export async function insertJob(db: Executor, job: NewJob): Promise<number | und
   return row?.id;
 }
 
+/** A job's columns as a JSON record, for a caller's statement that inserts jobs with `insertJobsFrom`. */
+export function jobRecord(job: NewJob) {
+  return {
+    job_name: job.name,
+    job_payload: job.payload ?? {},
+    job_run_at: job.runAt.toISOString(),
+    job_max_attempts: job.maxAttempts,
+    job_unique_key: job.uniqueKey ?? null,
+    job_created_at: job.createdAt.toISOString(),
+  };
+}
+
+/**
+ * The INSERT of one job per row of the CTE `source`, whose `job_*` columns are `jobRecord`'s, for a
+ * caller's statement that adds jobs only for the rows its own insert took (so no transaction is
+ * needed). The same unique-key rule as insertJob.
+ */
+export function insertJobsFrom(source: string): RawBuilder<unknown> {
+  return sql`
+    insert into jobs (name, payload, run_at, max_attempts, unique_key, created_at)
+    select job_name, job_payload, job_run_at, job_max_attempts, job_unique_key, job_created_at
+    from ${sql.table(source)}
+    on conflict (unique_key) do nothing`;
+}
+
+/** The columns of `jobRecord` for jsonb_to_recordset. */
+export const JOB_RECORD_COLUMNS = sql.raw(
+  'job_name text, job_payload jsonb, job_run_at timestamptz, job_max_attempts integer, job_unique_key text, job_created_at timestamptz',
+);
+
 /**
  * Claims up to `limit` due jobs for `worker`, each leased for its own job's `leaseMs`. SKIP LOCKED lets
  * several processes claim side by side without waiting on each other; a job whose lease has passed is
  * claimable again. The CTE is materialized so the LIMIT applies once: an IN (subquery) may be
  * re-evaluated by the planner and, with SKIP LOCKED, claim more rows than asked.
+ *
+ * `done` are jobs this worker finished since its last claim: the same statement deletes them (as
+ * `completeJobs`), so a busy worker pays no round trip per finished job. They are excluded from the
+ * claim even if their lease has passed, so one statement never both deletes and claims a row.
  */
 export async function claimJobs(
   db: Executor,
@@ -43,15 +77,23 @@ export async function claimJobs(
   now: Date,
   leaseMs: ReadonlyMap<string, number>,
   limit: number,
+  done: readonly number[] = [],
 ): Promise<JobRow[]> {
-  if (leaseMs.size === 0 || limit <= 0) return [];
+  if (leaseMs.size === 0 || limit <= 0) {
+    await completeJobs(db, done, worker);
+    return [];
+  }
   const leases = JSON.stringify(Object.fromEntries(leaseMs));
+  const finished = idArray(done);
   const result = await sql<JobRow>`
-    with due as materialized (
+    with finished as (
+      delete from jobs where id = any(${finished}::bigint[]) and locked_by = ${worker}
+    ), due as materialized (
       select id from jobs
       where dead_at is null and run_at <= ${now}
         and (locked_until is null or locked_until < ${now})
         and name in (${sql.join([...leaseMs.keys()])})
+        and id <> all(${finished}::bigint[])
       order by run_at, id
       limit ${limit}
       for update skip locked
@@ -69,6 +111,18 @@ export async function claimJobs(
 
 export async function completeJob(db: Executor, id: number, worker: string): Promise<void> {
   await db.deleteFrom('jobs').where('id', '=', id).where('locked_by', '=', worker).execute();
+}
+
+/** Deletes finished jobs `worker` still holds (one still held elsewhere, after its lease, stays). */
+export async function completeJobs(db: Executor, ids: readonly number[], worker: string): Promise<void> {
+  if (ids.length === 0) return;
+  await sql`delete from jobs where id = any(${idArray(ids)}::bigint[]) and locked_by = ${worker}`.execute(db);
+}
+
+/** Job ids as one array literal parameter, which node-postgres and PGlite pass alike. */
+function idArray(ids: readonly number[]): string {
+  if (!ids.every((id) => Number.isSafeInteger(id))) throw new Error('job ids must be integers');
+  return `{${ids.join(',')}}`;
 }
 
 export async function rescheduleJob(db: Executor, id: number, worker: string, runAt: Date, error: string) {

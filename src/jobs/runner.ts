@@ -12,9 +12,10 @@ import type { Metrics } from '../observability/metrics.js';
 import { backoffMs, type JobDefinition } from './jobs.js';
 import {
   claimJobs,
-  completeJob,
+  completeJobs,
   insertJob,
   killJob,
+  type NewJob,
   queueDepth,
   rescheduleJob,
   takeDueSchedules,
@@ -51,6 +52,12 @@ interface Pool {
   size: number;
   leases: Map<string, number>;
   running: number;
+  /** The last claim filled every free slot, so more work is probably waiting. */
+  backlog: boolean;
+  /** An enqueue or a freed slot asked for a claim in this pool at the next poll. */
+  wanted: boolean;
+  /** performance.now() of this pool's last claim. */
+  claimedAt: number;
 }
 
 export class JobRunner {
@@ -63,8 +70,10 @@ export class JobRunner {
   private ticking: Promise<void> | undefined;
   private stopped = true;
   private wakeRequested = false;
-  /** The last claim filled every free slot, so more work is probably waiting. */
-  private backlog = false;
+  /** Jobs finished here and not yet deleted: the next poll's claim deletes them (see claimJobs). */
+  private done: number[] = [];
+  /** performance.now() of the last poll that took due schedules. */
+  private schedulesAt = Number.NEGATIVE_INFINITY;
   /** When the loop last completed a poll; /health/detailed reports it. */
   lastPollAt: Date | undefined;
   lastPollError: string | undefined;
@@ -73,7 +82,15 @@ export class JobRunner {
     const sizes = { ...options.pools, [DEFAULT_POOL]: options.concurrency };
     for (const [name, size] of Object.entries(sizes)) {
       if (!Number.isInteger(size) || size < 1) throw new Error(`job pool ${name}: size must be >= 1`);
-      this.pools.set(name, { name, size, leases: new Map(), running: 0 });
+      this.pools.set(name, {
+        name,
+        size,
+        leases: new Map(),
+        running: 0,
+        backlog: false,
+        wanted: false,
+        claimedAt: Number.NEGATIVE_INFINITY,
+      });
     }
   }
 
@@ -108,22 +125,45 @@ export class JobRunner {
     payload: unknown,
     options: EnqueueOptions = {},
   ): Promise<number | undefined> {
+    const id = await insertJob(executor, this.prepare(name, payload, options));
+    this.wake(this.poolOf(name));
+    return id;
+  }
+
+  /**
+   * The row `enqueue` would insert, checked the same way, for a caller that inserts it within its own
+   * statement (`insertJobForEach`) and then calls `wake` with `poolOf(name)`.
+   */
+  prepare(name: string, payload: unknown, options: EnqueueOptions = {}): NewJob {
     const definition = this.definition(name);
     JobRunner.checkPayload(definition, payload);
     const maxAttempts = options.maxAttempts ?? definition.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
       throw new Error(`job ${name}: maxAttempts must be a positive integer (got ${maxAttempts})`);
     const now = this.options.clock.now();
-    const id = await insertJob(executor, {
+    return {
       name,
       payload: { v: definition.version, data: payload },
       runAt: options.runAt ?? now,
       maxAttempts,
       uniqueKey: options.uniqueKey,
       createdAt: now,
-    });
-    this.wake();
-    return id;
+    };
+  }
+
+  /**
+   * Asks for a claim in `pool` soon. A caller that inserted jobs in its own statement (rather than through
+   * `enqueue`) calls this after its commit, so the poll it causes sees the jobs.
+   */
+  wake(pool?: string): void {
+    const woken = pool === undefined ? undefined : this.pools.get(pool);
+    if (woken) woken.wanted = true;
+    this.wakeLoop();
+  }
+
+  /** The pool a job is claimed in. */
+  poolOf(name: string): string {
+    return this.definition(name).pool ?? DEFAULT_POOL;
   }
 
   /** Declares a recurring job; every replica may declare it, the slot runs once. */
@@ -161,11 +201,22 @@ export class JobRunner {
     });
     await Promise.race([Promise.allSettled([...this.running]), timedOut]);
     clearTimeout(timeout);
+    await this.flushDone();
     if (this.running.size > 0)
       this.options.logger.warn(
         { jobs: this.running.size, timeout_ms: timeoutMs },
         'stopped with jobs still running; they run again once their lease passes',
       );
+  }
+
+  /** Deletes the jobs finished since the last claim; a failure leaves them to run again after their lease. */
+  private async flushDone(): Promise<void> {
+    const done = this.done.splice(0);
+    try {
+      await completeJobs(this.options.db, done, this.workerId);
+    } catch (error) {
+      this.options.logger.error({ err: error, job_ids: done }, 'could not mark jobs done');
+    }
   }
 
   get isRunning(): boolean {
@@ -174,6 +225,62 @@ export class JobRunner {
 
   /** One poll: materialise due schedules, claim and run what is due. Returns how many jobs it started. */
   async runOnce(): Promise<number> {
+    return this.poll(true);
+  }
+
+  /**
+   * A full poll takes due schedules and claims in every pool. The loop's polls between intervals (woken
+   * by enqueues and freed slots) claim only in the pools that asked, and in any pool or the schedules
+   * not looked at for an interval, so a busy pool does not make every poll cost a statement per pool.
+   */
+  private async poll(full: boolean): Promise<number> {
+    const { db, clock, pollIntervalMs } = this.options;
+    const due = (at: number) => full || performance.now() - at >= pollIntervalMs;
+    if (due(this.schedulesAt)) {
+      this.schedulesAt = performance.now();
+      await this.takeSchedules();
+    }
+    // Each pool claims for its own free slots; a pool that filled them has a backlog. The first claim
+    // also deletes the jobs finished since the last one.
+    let started = 0;
+    for (const pool of this.pools.values()) {
+      if (pool.leases.size === 0 || !(pool.wanted || due(pool.claimedAt))) continue;
+      const free = pool.size - pool.running;
+      pool.wanted = false;
+      if (free <= 0) {
+        pool.backlog = true;
+        continue;
+      }
+      pool.claimedAt = performance.now();
+      const done = this.done.splice(0);
+      let claimed: JobRow[];
+      try {
+        claimed = await claimJobs(db, this.workerId, clock.now(), pool.leases, free, done);
+      } catch (error) {
+        // The deletes went with the failed statement: those jobs run again after their lease.
+        if (done.length > 0)
+          this.options.logger.error({ err: error, job_ids: done }, 'could not mark jobs done');
+        throw error;
+      }
+      pool.backlog = claimed.length === free;
+      started += claimed.length;
+      for (const job of claimed) {
+        pool.running++;
+        const run = this.execute(job).finally(() => {
+          pool.running--;
+          this.running.delete(run);
+          // A freed slot with work waiting should not sit idle until the next interval.
+          if (pool.backlog) this.wake(pool.name);
+        });
+        this.running.add(run);
+      }
+    }
+    if (this.done.length > 0) await this.flushDone();
+    this.lastPollAt = clock.now();
+    return started;
+  }
+
+  private async takeSchedules(): Promise<void> {
     const { db, clock } = this.options;
     await db.transaction().execute(async (trx) => {
       for (const due of await takeDueSchedules(trx, clock.now(), [...this.definitions.keys()])) {
@@ -188,29 +295,6 @@ export class JobRunner {
         });
       }
     });
-    // Each pool claims for its own free slots; a pool that filled them has a backlog.
-    let started = 0;
-    let backlog = false;
-    for (const pool of this.pools.values()) {
-      if (pool.leases.size === 0) continue;
-      const free = pool.size - pool.running;
-      const claimed = free > 0 ? await claimJobs(db, this.workerId, clock.now(), pool.leases, free) : [];
-      if (free <= 0 || claimed.length === free) backlog = true;
-      started += claimed.length;
-      for (const job of claimed) {
-        pool.running++;
-        const run = this.execute(job).finally(() => {
-          pool.running--;
-          this.running.delete(run);
-          // A freed slot with work waiting should not sit idle until the next interval.
-          if (this.backlog) this.wake();
-        });
-        this.running.add(run);
-      }
-    }
-    this.backlog = backlog;
-    this.lastPollAt = clock.now();
-    return started;
   }
 
   /** Jobs in flight in `pool` in this process. */
@@ -223,7 +307,7 @@ export class JobRunner {
   }
 
   private async execute(job: JobRow): Promise<void> {
-    const { db, clock, logger } = this.options;
+    const { clock } = this.options;
     const started = process.hrtime.bigint();
     const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
     // The claim only returns names this runner registered.
@@ -250,12 +334,10 @@ export class JobRunner {
       const message = error instanceof Error ? error.message : String(error);
       return this.fail(job, message, elapsed(), { dead: job.attempts >= job.max_attempts });
     }
-    try {
-      await completeJob(db, job.id, this.workerId);
-    } catch (error) {
-      // The work is done but not recorded: the job runs again after its lease (handlers are idempotent).
-      logger.error({ err: error, job: job.name, job_id: job.id }, 'could not mark job done');
-    }
+    // Deleted by the next poll's claim (or flush): if this process dies first, the job runs again
+    // after its lease, as when a delete fails (handlers are idempotent).
+    this.done.push(job.id);
+    this.wakeLoop();
     this.observe(job.name, 'succeeded', elapsed());
   }
 
@@ -290,7 +372,7 @@ export class JobRunner {
   private loop(): void {
     this.timer = undefined;
     if (this.stopped) return;
-    this.ticking = this.runOnce()
+    this.ticking = this.poll(false)
       .then((started) => {
         this.lastPollError = undefined;
         return started;
@@ -302,8 +384,11 @@ export class JobRunner {
       })
       .then((started) => {
         if (this.stopped) return;
-        // When a poll found work, look again at once; otherwise wait for the interval or a wake-up.
-        const more = started > 0 && [...this.pools.values()].some((pool) => pool.running < pool.size);
+        // A pool whose claim filled its slots and has some free again looks at once; otherwise the loop
+        // waits for the interval or a wake-up.
+        const more =
+          started > 0 && [...this.pools.values()].some((pool) => pool.backlog && pool.running < pool.size);
+        if (more) for (const pool of this.pools.values()) if (pool.backlog) pool.wanted = true;
         const delay = more || this.wakeRequested ? 0 : this.options.pollIntervalMs;
         this.wakeRequested = false;
         this.timer = setTimeout(() => this.loop(), delay);
@@ -311,10 +396,11 @@ export class JobRunner {
   }
 
   /**
-   * An enqueue in this process, or a slot freed while work waits, shortens the wait for the next poll.
-   * An enqueue inside a transaction may wake a poll before its commit; that job then waits one interval.
+   * An enqueue in this process, a slot freed while work waits, or a finished job to delete shortens
+   * the wait for the next poll. An enqueue inside a transaction may wake a poll before its commit; that
+   * job then waits one interval.
    */
-  private wake(): void {
+  private wakeLoop(): void {
     if (this.stopped) return;
     if (!this.timer) {
       // A poll is under way: make the next one start at once.

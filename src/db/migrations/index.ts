@@ -17,6 +17,7 @@ import * as m0014 from './0014_webhooks_out.js';
 import * as m0015 from './0015_webhook_inbox.js';
 import * as m0016 from './0016_wallets.js';
 import * as m0017 from './0017_disputes_api.js';
+import * as m0018 from './0018_jobs_claim_index.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_merchants_keys_customers': m0001,
@@ -36,4 +37,5 @@ export const migrations: Record<string, Migration> = {
   '0015_webhook_inbox': m0015,
   '0016_wallets': m0016,
   '0017_disputes_api': m0017,
+  '0018_jobs_claim_index': m0018,
 };

@@ -95,6 +95,27 @@ export async function findAttemptByProviderId(db: Executor, provider: string, pr
     .executeTakeFirst();
 }
 
+/** findAttemptByProviderId for several keys in one read: for each key, its attempt or undefined. */
+export async function findAttemptsByProviderIds(
+  db: Executor,
+  keys: { provider: string; providerPaymentId: string }[],
+): Promise<(PaymentAttemptRow | undefined)[]> {
+  if (keys.length === 0) return [];
+  const rows = await db
+    .selectFrom('payment_attempts')
+    .selectAll()
+    .where((eb) =>
+      eb(
+        eb.refTuple('provider', 'provider_payment_id'),
+        'in',
+        keys.map((key) => eb.tuple(key.provider, key.providerPaymentId)),
+      ),
+    )
+    .execute();
+  const found = new Map(rows.map((row) => [`${row.provider}\u0000${row.provider_payment_id}`, row]));
+  return keys.map((key) => found.get(`${key.provider}\u0000${key.providerPaymentId}`));
+}
+
 export async function updateAttempt(
   db: Executor,
   id: string,

@@ -5,10 +5,11 @@
 // settling the same attempt twice over (the settlement is idempotent, but the work is not free).
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../clock.js';
+import { Batcher } from '../../db/batcher.js';
 import type { Database } from '../../db/schema.js';
 import type { ProviderEvent, ProviderName } from '../../providers/provider.js';
 import type { ProviderEventHandler } from '../webhooks-in/webhooks-in.js';
-import { findAttempt, findAttemptByProviderId } from './payments.repository.js';
+import { findAttempt, findAttemptsByProviderIds } from './payments.repository.js';
 import type { PaymentAttemptRow } from './payments.table.js';
 import { IN_FLIGHT_MS, isUnsettled, type PaymentRecovery } from './recovery.js';
 
@@ -28,6 +29,11 @@ export function paymentEventHandler(
   clock: Clock,
   recovery: PaymentRecovery,
 ): ProviderEventHandler {
+  // Events processed at the same moment (a claimed batch of inbox jobs) look their attempts up in one read.
+  const lookups = new Batcher(
+    (keys: { provider: string; providerPaymentId: string }[]) => findAttemptsByProviderIds(db, keys),
+    { maxBatch: 100, concurrency: 4 },
+  );
   return {
     types: [
       // Stripe
@@ -47,7 +53,7 @@ export function paymentEventHandler(
     ],
     async handle(provider: ProviderName, event: ProviderEvent) {
       if (!event.providerPaymentId) return;
-      let attempt = await findAttemptByProviderId(db, provider, event.providerPaymentId);
+      let attempt = await lookups.submit({ provider, providerPaymentId: event.providerPaymentId });
       // Not ours (another service on the same account) or not yet saved: the settlement job covers the latter.
       if (!attempt) return;
       for (let waited = 0; inFlight(attempt, clock) && waited < WAIT_MAX_MS; waited += WAIT_STEP_MS) {

@@ -2,7 +2,7 @@
 // provider signs the exact bytes it sent (Stripe an HMAC, PayPal a CRC32 under its certificate), and
 // verified by the provider's connector before anything is written. A delivery that does not verify is
 // a 400, which providers retry. A verified one is stored in the inbox with its processing job (one
-// transaction) and answered 200 at once; a delivery of an event already stored is acknowledged as a
+// statement) and answered 200 at once; a delivery of an event already stored is acknowledged as a
 // duplicate and changes nothing. A database failure is a 500 (503 in an outage), which providers retry.
 import type { FastifyInstance } from 'fastify';
 import client from 'prom-client';

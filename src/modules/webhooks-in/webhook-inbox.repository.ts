@@ -2,6 +2,7 @@
 // executor first so the caller decides the transaction.
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database } from '../../db/schema.js';
+import { insertJobsFrom, JOB_RECORD_COLUMNS, jobRecord, type NewJob } from '../../jobs/jobs.repository.js';
 import type { InboxRow, InboxStatus } from './webhook-inbox.table.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -37,6 +38,46 @@ export async function insertInboxRow(db: Executor, row: NewInboxRow): Promise<st
   return inserted?.id;
 }
 
+/**
+ * Stores events once and, for each that was new, its processing job: one statement for the lot, so a
+ * burst of deliveries costs one round trip per batch and no transaction (an event and its job commit
+ * together or not at all). For each input, its id if it was stored, undefined for a duplicate.
+ */
+export async function insertInboxRowsWithJobs(
+  db: Executor,
+  inputs: { row: NewInboxRow; job: NewJob }[],
+): Promise<(string | undefined)[]> {
+  if (inputs.length === 0) return [];
+  const records = inputs.map(({ row, job }) => ({
+    id: row.id,
+    provider: row.provider,
+    provider_event_id: row.providerEventId,
+    type: row.type,
+    subject: row.subject,
+    payload: row.payload ?? null,
+    occurred_at: row.occurredAt.toISOString(),
+    received_at: row.receivedAt.toISOString(),
+    ...jobRecord(job),
+  }));
+  const result = await sql<{ id: string }>`
+    with input as (
+      select * from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as t(
+        id text, provider text, provider_event_id text, type text, subject text, payload jsonb,
+        occurred_at timestamptz, received_at timestamptz, ${JOB_RECORD_COLUMNS})
+    ), inbox as (
+      insert into webhook_inbox
+        (id, provider, provider_event_id, type, subject, payload, occurred_at, received_at)
+      select id, provider, provider_event_id, type, subject, payload, occurred_at, received_at from input
+      on conflict (provider, provider_event_id) do nothing
+      returning id
+    ), stored as (
+      select input.* from input join inbox using (id)
+    ), job as (${insertJobsFrom('stored')})
+    select id from inbox`.execute(db);
+  const stored = new Set(result.rows.map((found) => found.id));
+  return inputs.map(({ row }) => (stored.has(row.id) ? row.id : undefined));
+}
+
 export async function findInboxRow(db: Executor, id: string): Promise<InboxRow | undefined> {
   return db.selectFrom('webhook_inbox').selectAll().where('id', '=', id).executeTakeFirst();
 }
@@ -52,16 +93,122 @@ export async function beginAttempt(db: Executor, id: string): Promise<InboxRow |
     .executeTakeFirst();
 }
 
+export interface LeaseRequest {
+  holder: string;
+  now: Date;
+  expiresAt: Date;
+}
+
+/**
+ * beginAttempt for several rows and, in the same statement, each one's subject lease for its holder
+ * (acquireSubjectLock's rule, as of the earliest `now`): `locked` says whether that holder took it.
+ * When two inputs name one subject (or one row) only the first can take the lease; the other waits
+ * for it as it would have in two statements. Undefined for a row that is gone or already done.
+ */
+export async function beginAttemptsLocked(
+  db: Executor,
+  inputs: { id: string; lease: LeaseRequest }[],
+): Promise<({ row: InboxRow; locked: boolean } | undefined)[]> {
+  if (inputs.length === 0) return [];
+  const now = new Date(Math.min(...inputs.map((input) => input.lease.now.getTime())));
+  const records = inputs.map((input, n) => ({
+    n,
+    id: input.id,
+    holder: input.lease.holder,
+    expires_at: input.lease.expiresAt.toISOString(),
+  }));
+  const result = await sql<InboxRow & { lease_n: number; locked: boolean }>`
+    with input as (
+      select * from jsonb_to_recordset(${JSON.stringify(records)}::jsonb)
+        as t(n integer, id text, holder text, expires_at timestamptz)
+    ), counted as (
+      select id, count(*)::int as times from input group by id
+    ), row as (
+      update webhook_inbox w set attempts = w.attempts + counted.times
+      from counted
+      where w.id = counted.id and w.status not in ('processed', 'ignored')
+      returning w.*
+    ), claim as (
+      select distinct on (row.provider, row.subject) row.provider, row.subject, input.holder, input.expires_at
+      from row join input on input.id = row.id
+      order by row.provider, row.subject, input.n
+    ), lock as (
+      insert into webhook_subject_locks (provider, subject, holder, expires_at)
+      select provider, subject, holder, expires_at from claim
+      on conflict (provider, subject) do update
+        set holder = excluded.holder, expires_at = excluded.expires_at
+        where webhook_subject_locks.expires_at < ${now}::timestamptz
+      returning holder
+    )
+    select row.*, input.n as lease_n,
+      exists (select 1 from lock where lock.holder = input.holder) as locked
+    from input join row on row.id = input.id`.execute(db);
+  const byInput = new Map<number, { row: InboxRow; locked: boolean }>();
+  for (const { lease_n, locked, ...row } of result.rows) byInput.set(lease_n, { row, locked });
+  return inputs.map((_input, n) => byInput.get(n));
+}
+
+/**
+ * Records outcomes that each release their subject lease (a finished attempt that held it), several
+ * in one statement. A row appears at most once: only its lease holder finishes this way.
+ */
+export async function finishInboxRowsReleasing(
+  db: Executor,
+  outcomes: {
+    id: string;
+    outcome: { status: InboxStatus; processedAt: Date | null; error: string | null };
+    release: { provider: string; subject: string; holder: string };
+  }[],
+): Promise<void> {
+  if (outcomes.length === 0) return;
+  const records = outcomes.map(({ id, outcome, release }) => ({
+    id,
+    status: outcome.status,
+    processed_at: outcome.processedAt?.toISOString() ?? null,
+    last_error: outcome.error,
+    provider: release.provider,
+    subject: release.subject,
+    holder: release.holder,
+  }));
+  await sql`
+    with input as (
+      select * from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as t(
+        id text, status text, processed_at timestamptz, last_error text, provider text, subject text,
+        holder text)
+    ), released as (
+      delete from webhook_subject_locks l using input
+      where l.provider = input.provider and l.subject = input.subject and l.holder = input.holder
+    )
+    update webhook_inbox w
+    set status = input.status, processed_at = input.processed_at, last_error = input.last_error
+    from input
+    where w.id = input.id`.execute(db);
+}
+
+/** Records the outcome; with `release`, gives up that subject lease in the same statement. */
 export async function finishInboxRow(
   db: Executor,
   id: string,
   outcome: { status: InboxStatus; processedAt: Date | null; error: string | null },
+  release?: { provider: string; subject: string; holder: string },
 ): Promise<void> {
-  await db
-    .updateTable('webhook_inbox')
-    .set({ status: outcome.status, processed_at: outcome.processedAt, last_error: outcome.error })
-    .where('id', '=', id)
-    .execute();
+  if (!release) {
+    await db
+      .updateTable('webhook_inbox')
+      .set({ status: outcome.status, processed_at: outcome.processedAt, last_error: outcome.error })
+      .where('id', '=', id)
+      .execute();
+    return;
+  }
+  await sql`
+    with released as (
+      delete from webhook_subject_locks
+      where provider = ${release.provider} and subject = ${release.subject} and holder = ${release.holder}
+    )
+    update webhook_inbox
+    set status = ${outcome.status}, processed_at = ${outcome.processedAt}::timestamptz,
+      last_error = ${outcome.error}::text
+    where id = ${id}`.execute(db);
 }
 
 export interface InboxFilters {

@@ -1,5 +1,5 @@
 // The inbound webhook inbox (issue 6): a verified event is stored once and a processing job enqueued in
-// the same transaction, so the provider gets its 200 as soon as the event is durable. The job runs the
+// the same statement, so the provider gets its 200 as soon as the event is durable. The job runs the
 // dispatcher's handlers under a lease on the event's subject (one payment's events are processed one at
 // a time, on PGlite and across PostgreSQL processes), records the outcome on the row, and on failure
 // lets the runner retry with backoff; the row turns `dead` with the job's last attempt. Operators list
@@ -7,9 +7,10 @@
 import type { Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import type { Clock } from '../../clock.js';
+import { Batcher } from '../../db/batcher.js';
 import type { Database } from '../../db/schema.js';
 import { newId } from '../../ids.js';
-import { discardDeadJobs } from '../../jobs/jobs.repository.js';
+import { discardDeadJobs, type NewJob } from '../../jobs/jobs.repository.js';
 import type { JobRunner } from '../../jobs/runner.js';
 import type { Logger } from '../../observability/logger.js';
 import type { PayPalWebhookEvent } from '../../providers/paypal/paypal.types.js';
@@ -21,13 +22,16 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { InboxMetrics, ProcessingOutcome } from './webhook-inbox.metrics.js';
 import {
   acquireSubjectLock,
-  beginAttempt,
+  beginAttemptsLocked,
   countOpen,
   findInboxRow,
   finishInboxRow,
+  finishInboxRowsReleasing,
   type InboxFilters,
-  insertInboxRow,
+  insertInboxRowsWithJobs,
+  type LeaseRequest,
   listInboxRows,
+  type NewInboxRow,
   purgeExpiredSubjectLocks,
   purgeInboxRows,
   releaseSubjectLock,
@@ -47,6 +51,15 @@ const SUBJECT_WAIT_MS = 15_000;
 const SUBJECT_POLL_MS = 15;
 const REPLAY_BATCH = 500;
 const PURGE_BATCH = 5_000;
+/**
+ * Accepts arriving while others are being stored go in one statement: at most this many statements
+ * in flight (pool connections taken by the inbound route), of at most ACCEPT_BATCH events each.
+ */
+const ACCEPT_STATEMENTS = 4;
+const ACCEPT_BATCH = 100;
+/** The same for the processing jobs starting (attempt and lease) and finishing (outcome and release). */
+const PROCESS_STATEMENTS = 2;
+const PROCESS_BATCH = 100;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -85,18 +98,41 @@ export function eventFromRow(row: InboxRow): ProviderEvent {
 }
 
 export class WebhookInboxService {
-  constructor(private readonly deps: InboxDeps) {}
+  private readonly inserts: Batcher<{ row: NewInboxRow; job: NewJob }, string | undefined>;
+  private readonly starts: Batcher<
+    { id: string; lease: LeaseRequest },
+    { row: InboxRow; locked: boolean } | undefined
+  >;
+  private readonly finishes: Batcher<Parameters<typeof finishInboxRowsReleasing>[1][number], void>;
+
+  constructor(private readonly deps: InboxDeps) {
+    this.inserts = new Batcher((inputs) => insertInboxRowsWithJobs(deps.db, inputs), {
+      maxBatch: ACCEPT_BATCH,
+      concurrency: ACCEPT_STATEMENTS,
+    });
+    const processing = { maxBatch: PROCESS_BATCH, concurrency: PROCESS_STATEMENTS };
+    this.starts = new Batcher((inputs) => beginAttemptsLocked(deps.db, inputs), processing);
+    this.finishes = new Batcher(async (inputs) => {
+      await finishInboxRowsReleasing(deps.db, inputs);
+      return inputs.map(() => undefined);
+    }, processing);
+  }
 
   static counts(db: Kysely<Database>) {
     return () => countOpen(db);
   }
 
-  /** Stores a verified event and enqueues its processing: one transaction, two inserts. */
+  /**
+   * Stores a verified event and enqueues its processing: one statement inserting both rows, shared
+   * with the other events arriving meanwhile (a burst is stored in batches).
+   */
   async accept(provider: ProviderName, event: ProviderEvent): Promise<{ duplicate: boolean }> {
-    const { db, clock, runner } = this.deps;
-    return db.transaction().execute(async (trx) => {
-      const id = await insertInboxRow(trx, {
-        id: newId('whin'),
+    const { clock, runner } = this.deps;
+    const id = newId('whin');
+    const job = runner.prepare(PROCESS_INBOX_JOB, { id });
+    const inserted = await this.inserts.submit({
+      row: {
+        id,
         provider,
         providerEventId: event.providerEventId,
         type: event.type,
@@ -104,30 +140,49 @@ export class WebhookInboxService {
         payload: event.payload,
         occurredAt: event.occurredAt,
         receivedAt: clock.now(),
-      });
-      if (!id) return { duplicate: true };
-      await runner.enqueue(trx, PROCESS_INBOX_JOB, { id });
-      return { duplicate: false };
+      },
+      job,
     });
+    if (!inserted) return { duplicate: true };
+    // Committed: the poll this starts sees the job.
+    runner.wake(runner.poolOf(PROCESS_INBOX_JOB));
+    return { duplicate: false };
   }
 
-  /** The job: run the handlers for one stored event, under its subject's lease. */
+  /**
+   * The job: run the handlers for one stored event, under its subject's lease. Counting the attempt
+   * and taking the lease is one statement, and so are recording the outcome and releasing the lease;
+   * each is shared with the other jobs starting or finishing at that moment.
+   */
   async process(id: string, attempt: number, maxAttempts: number): Promise<void> {
     const { db, clock, dispatcher, logger, metrics } = this.deps;
-    const row = await beginAttempt(db, id);
+    const holder = newId('lease', 16);
+    const at = clock.now();
+    const begun = await this.starts.submit({
+      id,
+      lease: { holder, now: at, expiresAt: new Date(at.getTime() + SUBJECT_LEASE_MS) },
+    });
     // Purged, or already done by another job (a replay of a row whose retry was still queued).
-    if (!row) return;
+    if (!begun) return;
+    const { row } = begun;
     const started = process.hrtime.bigint();
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
-    const lock = { provider: row.provider, subject: row.subject, holder: newId('lease', 16) };
-    let locked = false;
+    const lock = { provider: row.provider, subject: row.subject, holder };
+    let locked = begun.locked;
     try {
-      await this.lockSubject(lock);
-      locked = true;
+      if (!locked) {
+        await this.lockSubject(lock);
+        locked = true;
+      }
       const handled = await dispatcher.dispatch(row.provider, eventFromRow(row));
       const now = clock.now();
       const outcome: ProcessingOutcome = handled ? 'processed' : 'ignored';
-      await finishInboxRow(db, id, { status: outcome, processedAt: now, error: null });
+      await this.finishes.submit({
+        id,
+        outcome: { status: outcome, processedAt: now, error: null },
+        release: lock,
+      });
+      locked = false;
       metrics.processing.observe({ provider: row.provider, outcome }, seconds());
       metrics.lag.observe(
         { provider: row.provider },
@@ -137,7 +192,15 @@ export class WebhookInboxService {
       const message = (error instanceof Error ? error.message : String(error)).slice(0, 2000);
       // The runner dead-letters the job after its last attempt; the row says the same.
       const outcome: ProcessingOutcome = attempt >= maxAttempts ? 'dead' : 'failed';
-      await finishInboxRow(db, id, { status: outcome, processedAt: null, error: message }).catch(
+      await finishInboxRow(
+        db,
+        id,
+        { status: outcome, processedAt: null, error: message },
+        locked ? lock : undefined,
+      ).then(
+        () => {
+          locked = false;
+        },
         (recordError) => logger.error({ err: recordError, inbox_id: id }, 'could not record webhook failure'),
       );
       metrics.processing.observe({ provider: row.provider, outcome }, seconds());

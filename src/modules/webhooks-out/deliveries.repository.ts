@@ -25,6 +25,27 @@ export async function insertDeliveries(db: Executor, rows: Insertable<WebhookDel
 
 /** What a delivery job needs, in one read; undefined when the job is stale (another step, or done). */
 export async function loadForSend(db: Executor, id: string, step: number) {
+  return sendQuery(db).where('d.id', '=', id).where('d.step', '=', step).executeTakeFirst();
+}
+
+/** loadForSend for several jobs in one read: for each key, its row or undefined. */
+export async function loadManyForSend(db: Executor, keys: { id: string; step: number }[]) {
+  if (keys.length === 0) return [];
+  const rows = await sendQuery(db)
+    .where(
+      'd.id',
+      'in',
+      keys.map((key) => key.id),
+    )
+    .execute();
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return keys.map((key) => {
+    const row = byId.get(key.id);
+    return row && row.step === key.step ? row : undefined;
+  });
+}
+
+function sendQuery(db: Executor) {
   return db
     .selectFrom('webhook_deliveries as d')
     .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
@@ -52,10 +73,7 @@ export async function loadForSend(db: Executor, id: string, step: number) {
       'ev.request_id as event_request_id',
       'ev.idempotency_key as event_idempotency_key',
     ])
-    .where('d.id', '=', id)
-    .where('d.step', '=', step)
-    .where('d.status', 'in', ['pending', 'failed'])
-    .executeTakeFirst();
+    .where('d.status', 'in', ['pending', 'failed']);
 }
 
 export type SendRow = NonNullable<Awaited<ReturnType<typeof loadForSend>>>;
@@ -103,6 +121,46 @@ export async function recordAttempt(db: Executor, a: AttemptRecord): Promise<boo
     where id = ${a.deliveryId} and step = ${a.step}
     returning id`.execute(db);
   return result.rows.length > 0;
+}
+
+/**
+ * recordAttempt for successful attempts only, several in one statement: each attempt logged, each
+ * delivery moved on (if still at its step), and the endpoints' failure runs cleared. Failures are
+ * recorded one by one (recordAttempt), since they may start a run and enqueue a retry.
+ */
+export async function recordSuccesses(db: Executor, attempts: AttemptRecord[]): Promise<void> {
+  if (attempts.length === 0) return;
+  if (attempts.some((a) => a.status !== 'succeeded')) throw new Error('recordSuccesses takes successes only');
+  const records = attempts.map((a) => ({
+    delivery_id: a.deliveryId,
+    endpoint_id: a.endpointId,
+    step: a.step,
+    attempted_at: a.at.toISOString(),
+    status_code: a.statusCode,
+    latency_ms: a.latencyMs,
+    response_excerpt: a.excerpt,
+    next_step: a.nextStep,
+    next_rung: a.nextRung,
+  }));
+  await sql`
+    with input as (
+      select * from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as t(
+        delivery_id text, endpoint_id text, step integer, attempted_at timestamptz, status_code integer,
+        latency_ms integer, response_excerpt text, next_step integer, next_rung integer)
+    ), attempt as (
+      insert into webhook_delivery_attempts
+        (delivery_id, attempted_at, status_code, error_kind, latency_ms, response_excerpt)
+      select delivery_id, attempted_at, status_code, null, latency_ms, response_excerpt from input
+    ), endpoint as (
+      update webhook_endpoints set failing_since = null
+      where id in (select endpoint_id from input) and failing_since is not null
+    )
+    update webhook_deliveries d
+    set status = 'succeeded', attempts = d.attempts + 1, step = input.next_step, rung = input.next_rung,
+      next_attempt_at = null, last_status_code = input.status_code, last_error = null,
+      updated_at = input.attempted_at, delivered_at = input.attempted_at
+    from input
+    where d.id = input.delivery_id and d.step = input.step`.execute(db);
 }
 
 /** Stops a delivery without an attempt (its endpoint is disabled or deleted). */
