@@ -2,6 +2,7 @@
 // are concurrency, multi-process or restart tests and run on PostgreSQL only; *.embedded.test.ts are
 // about the embedded mode itself and run on PGlite only.
 import { defineConfig } from 'vitest/config';
+import { LongestFirstSequencer } from './test/support/sequencer.js';
 
 export default defineConfig({
   test: {
@@ -9,6 +10,7 @@ export default defineConfig({
     // Two workers on two cores: most suites wait on sockets, and the long PostgreSQL bank test should
     // not hold the rest of the run behind it.
     maxWorkers: 2,
+    sequence: { sequencer: LongestFirstSequencer },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ['default'],
