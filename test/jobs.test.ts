@@ -383,4 +383,32 @@ describe('job runner', () => {
     expect(await jobsNamed('test.validated')).toEqual([]);
     expect(await jobsNamed('test.unregistered')).toEqual([]);
   });
+
+  it('still polls soon while wake-ups keep coming faster than the wake delay', async () => {
+    // Every wake-up used to restart the 5 ms wake timer, so wake-ups closer together than that (a busy
+    // inbox: one per accepted event and one per finished job) could put polls off until the interval:
+    // bench:webhooks showed polls up to 1 s apart at 500 events/s. This harness did not reproduce the
+    // starvation with the old code (a poll here always overlaps a wake-up, so the loop never waits); it
+    // holds the behaviour: with a 60 s interval, a woken job runs promptly while wake-ups keep coming.
+    const options = { db, clock, logger: t.service.logger, metrics: t.service.metrics };
+    const busy = new JobRunner({ ...options, pollIntervalMs: 60_000, concurrency: 2 });
+    const { calls } = recordingJob('test.woken', { on: busy });
+    busy.start();
+    // A wake-up every 2 ms, closer together than the 5 ms wake delay.
+    const waker = setInterval(() => busy.wake(), 2);
+    try {
+      await insertJob(db, {
+        name: 'test.woken',
+        payload: { v: 1, data: { n: 1 } },
+        runAt: clock.now(),
+        maxAttempts: 3,
+        createdAt: clock.now(),
+      });
+      busy.wake();
+      await waitFor('the woken job to run', () => calls.length === 1, 3_000);
+    } finally {
+      clearInterval(waker);
+      await busy.stop();
+    }
+  });
 });

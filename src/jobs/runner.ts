@@ -25,6 +25,8 @@ import type { JobRow } from './jobs.table.js';
 
 const DEFAULT_MAX_ATTEMPTS = 10;
 const DEFAULT_LEASE_MS = 60_000;
+/** How soon a wake-up makes the next poll start, when the loop is waiting. */
+const WAKE_DELAY_MS = 5;
 
 export interface EnqueueOptions {
   runAt?: Date;
@@ -67,6 +69,8 @@ export class JobRunner {
   private readonly pools = new Map<string, Pool>();
   private readonly running = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
+  /** When the pending timer fires (performance.now() time). */
+  private timerDueAt = 0;
   private ticking: Promise<void> | undefined;
   private stopped = true;
   private wakeRequested = false;
@@ -391,7 +395,7 @@ export class JobRunner {
         if (more) for (const pool of this.pools.values()) if (pool.backlog) pool.wanted = true;
         const delay = more || this.wakeRequested ? 0 : this.options.pollIntervalMs;
         this.wakeRequested = false;
-        this.timer = setTimeout(() => this.loop(), delay);
+        this.setTimer(delay);
       });
   }
 
@@ -407,7 +411,15 @@ export class JobRunner {
       this.wakeRequested = true;
       return;
     }
+    // Already due within the wake delay: leave it. Restarting it on every wake-up would put the poll
+    // off for as long as wake-ups keep coming closer together than the delay (a busy inbox).
+    if (this.timerDueAt <= performance.now() + WAKE_DELAY_MS) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.loop(), 5);
+    this.setTimer(WAKE_DELAY_MS);
+  }
+
+  private setTimer(delayMs: number): void {
+    this.timerDueAt = performance.now() + delayMs;
+    this.timer = setTimeout(() => this.loop(), delayMs);
   }
 }
