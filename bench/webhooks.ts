@@ -13,6 +13,7 @@
 // profiles each service process (--cpu-prof).
 import { createHmac, randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { fmt, numberEnv } from './bench-env.js';
 import {
   backendPids,
   type Child,
@@ -47,19 +48,7 @@ const CPU_PROF = process.env.BENCH_CPU_PROF;
 const START_TIMEOUT_MS = 60_000;
 const DRAIN_TIMEOUT_MS = 120_000;
 
-function numberEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
-  return value;
-}
-
 const runs = (part: string) => !ONLY || ONLY.includes(part);
-const fmt = (n: number, digits = 0) =>
-  Number.isFinite(n)
-    ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
-    : 'n/a';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const rows: { name: string; value: string; target: string; met?: boolean }[] = [];

@@ -236,6 +236,12 @@ function provedNoCharge(settled: Settled): boolean {
   return settled.attempt.status === 'failed' && settled.attempt.error?.type === 'api_error';
 }
 
+/** Where a confirmation's next attempt goes, and the new intent create-with-confirm inserts with it. */
+interface AttemptTarget {
+  provider: ProviderName;
+  insertIntent: Insertable<PaymentIntentsTable> | undefined;
+}
+
 interface Prepared {
   method: ResolvedPaymentMethod;
   returnUrl: string | undefined;
@@ -466,7 +472,7 @@ export class PaymentFlows {
     input: ConfirmInput,
     flow: FlowRequest,
     prepared: Prepared,
-    options: { provider: ProviderName; insertIntent: Insertable<PaymentIntentsTable> | undefined },
+    options: AttemptTarget,
   ): Promise<PaymentAttemptRow> {
     return this.deps.db
       .transaction()
@@ -491,7 +497,7 @@ export class PaymentFlows {
     input: ConfirmInput,
     flow: FlowRequest,
     prepared: Prepared,
-    options: { provider: ProviderName; insertIntent: Insertable<PaymentIntentsTable> | undefined },
+    options: AttemptTarget,
   ): Promise<Settled> {
     const startedAt = performance.now();
     const attemptId = newId('pa');
@@ -548,7 +554,7 @@ export class PaymentFlows {
     input: ConfirmInput,
     flow: FlowRequest,
     prepared: Prepared,
-    options: { provider: ProviderName; insertIntent: Insertable<PaymentIntentsTable> | undefined },
+    options: AttemptTarget,
     made: { attemptId?: string; providerPaymentId?: string | undefined; deferEvents?: boolean } = {},
   ): Promise<{ attempt: PaymentAttemptRow; intent: PaymentIntentRow; events: NewEvent[] }> {
     const { method, returnUrl } = prepared;

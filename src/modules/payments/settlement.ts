@@ -129,13 +129,8 @@ export class PaymentSettlement {
     outcome: PaymentOutcome,
     options: { request?: RequestRef; startedAt?: number; method: ResolvedPaymentMethod },
   ): Promise<Settled> {
-    const { attempt, intent } = started;
-    const scope = { merchantId: attempt.merchant_id, livemode: attempt.livemode };
-    const card = chargeCardOf(options.method);
-    const context = new ApplyContext(this.deps, trx, scope, attempt, intent, card, options, started.events);
-    await context.run(outcome);
-    await context.flushEvents();
-    return context.result();
+    const { attempt, intent, events } = started;
+    return this.applyTo(trx, attempt, intent, outcome, chargeCardOf(options.method), options, events);
   }
 
   private async applyLocked(
@@ -150,7 +145,21 @@ export class PaymentSettlement {
     const scope = { merchantId: attempt.merchant_id, livemode: attempt.livemode };
     const intent = await lockIntent(trx, scope, attempt.payment_intent_id);
     if (!intent) throw new Error(`payment intent ${attempt.payment_intent_id} not found`);
-    const context = new ApplyContext(this.deps, trx, scope, attempt, intent, card, options);
+    return this.applyTo(trx, attempt, intent, outcome, card, options);
+  }
+
+  /** One outcome applied to an attempt and intent this transaction holds, its events written last. */
+  private async applyTo(
+    trx: Trx,
+    attempt: PaymentAttemptRow,
+    intent: PaymentIntentRow,
+    outcome: PaymentOutcome,
+    card: ChargeCard | null,
+    options: { request?: RequestRef; startedAt?: number },
+    events: NewEvent[] = [],
+  ): Promise<Settled> {
+    const scope = { merchantId: attempt.merchant_id, livemode: attempt.livemode };
+    const context = new ApplyContext(this.deps, trx, scope, attempt, intent, card, options, events);
     await context.run(outcome);
     await context.flushEvents();
     return context.result();
