@@ -394,6 +394,9 @@ describe('job runner', () => {
     const busy = new JobRunner({ ...options, pollIntervalMs: 60_000, concurrency: 2 });
     const { calls } = recordingJob('test.woken', { on: busy });
     busy.start();
+    // The job goes in after the first poll, so only a wake-up can get it claimed before the interval
+    // (CI once inserted it after that poll's claim: a wake-up naming no pool asked no pool to claim).
+    await waitFor('the first poll', () => busy.lastPollAt !== undefined, 3_000);
     // A wake-up every 2 ms, closer together than the 5 ms wake delay.
     const waker = setInterval(() => busy.wake(), 2);
     try {

@@ -156,12 +156,16 @@ export class JobRunner {
   }
 
   /**
-   * Asks for a claim in `pool` soon. A caller that inserted jobs in its own statement (rather than through
-   * `enqueue`) calls this after its commit, so the poll it causes sees the jobs.
+   * Asks for a claim in `pool` (in every pool when none is named) soon. A caller that inserted jobs in its
+   * own statement (rather than through `enqueue`) calls this after its commit, so the poll it causes sees
+   * the jobs.
    */
   wake(pool?: string): void {
-    const woken = pool === undefined ? undefined : this.pools.get(pool);
-    if (woken) woken.wanted = true;
+    if (pool === undefined) for (const each of this.pools.values()) each.wanted = true;
+    else {
+      const woken = this.pools.get(pool);
+      if (woken) woken.wanted = true;
+    }
     this.wakeLoop();
   }
 
