@@ -1,9 +1,6 @@
-// Customers through every layer over HTTP: the five operations, metadata rules, tenancy, and the
-// object compared with Stripe's own example.
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMerchant, startTestService, type TestService } from './support/service.js';
-import { expectSameShape } from './support/stripe-shape.js';
+import { expectSameShape, stripeFixtures } from './support/stripe-shape.js';
 
 let t: TestService;
 beforeAll(async () => {
@@ -55,9 +52,7 @@ describe('customers', () => {
   });
 
   it("has the fields, types and nesting of Stripe's customer object", async () => {
-    const fixtures = JSON.parse(
-      readFileSync(new URL('../../shared/stripe/fixtures3.json', import.meta.url), 'utf8'),
-    );
+    const fixtures = stripeFixtures;
     const created = await t.merchant.post<Customer>('/v1/customers', {
       email: 'shape@example.com',
       address: { line1: '1 Main St', city: 'Springfield', country: 'US' },

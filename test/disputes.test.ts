@@ -1,15 +1,9 @@
-// The disputes API over HTTP on both providers (Stripe's emulator, and PayPal's with cards routed to
-// PayPal): an inquiry moves no money and closes on winning evidence; a chargeback withdraws the amount
-// (and Stripe's fee), is won back or lost by the evidence the merchant submits through us, or lost when
-// accepted; each with its events and postings, and the ledger verified after each. Also the object's
-// Stripe shape, tenancy, and bad input that changes nothing.
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../src/modules/ledger/ledger.verify.js';
 import type { Api } from './support/http.js';
 import { metricValue } from './support/jobs.js';
 import { createMerchant, startTestService, type TestService } from './support/service.js';
-import { expectSameShape } from './support/stripe-shape.js';
+import { expectSameShape, stripeFixtures } from './support/stripe-shape.js';
 import { waitFor } from './support/wait.js';
 
 type Dispute = {
@@ -328,7 +322,7 @@ describe.each(cases)('disputes on $name', (provider) => {
     it("has Stripe's dispute shape", async () => {
       const intent = await pay(t.merchant, 1000, provider.inquiry);
       const dispute = await disputeOf(t.merchant, intent);
-      const fixture = JSON.parse(readFileSync('../shared/stripe/fixtures3.json', 'utf8')).resources.dispute;
+      const fixture = stripeFixtures.resources.dispute;
       expectSameShape(dispute, fixture);
     });
 

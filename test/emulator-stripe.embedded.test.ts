@@ -1,10 +1,7 @@
-// The Stripe emulator against the official stripe SDK: payments, declines, 3-D Secure through the
-// redirect page, manual capture, refunds, and the wire shapes of Stripe's own example objects.
-import { readFileSync } from 'node:fs';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmulatorHarness, startHarness } from './emulator-support.js';
-import { shapeDifferences } from './support/stripe-shape.js';
+import { shapeDifferences, stripeFixtures } from './support/stripe-shape.js';
 
 let h: EmulatorHarness;
 beforeAll(async () => {
@@ -302,10 +299,7 @@ describe('lists', () => {
 });
 
 describe('wire shapes', () => {
-  const fixtures = JSON.parse(readFileSync('/work/shared/stripe/fixtures3.json', 'utf8')).resources as Record<
-    string,
-    unknown
-  >;
+  const fixtures = stripeFixtures.resources as Record<string, unknown>;
 
   it('renders every field of Stripe example objects with the same types', async () => {
     const pi = await payWith('4000000000000259', { capture_method: 'automatic' });

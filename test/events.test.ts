@@ -1,8 +1,6 @@
-// Events are written with the change they describe and served Stripe-shaped at /v1/events.
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMerchant, startTestService, type TestService } from './support/service.js';
-import { expectSameShape } from './support/stripe-shape.js';
+import { expectSameShape, stripeFixtures } from './support/stripe-shape.js';
 
 let t: TestService;
 beforeAll(async () => {
@@ -43,13 +41,11 @@ describe('events', () => {
   });
 
   it("matches Stripe's event object", async () => {
-    const fixtures = JSON.parse(
-      readFileSync(new URL('../../shared/stripe/fixtures3.json', import.meta.url), 'utf8'),
-    );
+    const fixtures = stripeFixtures;
     await t.merchant.post('/v1/customers', { name: 'Shape' });
     const list = await t.merchant.get<{ data: Event[] }>('/v1/events', { limit: 1 });
     const { data: _data, ...event } = list.body.data[0] as Event;
-    const { data: _fixtureData, ...fixture } = fixtures.resources.event;
+    const { data: _fixtureData, ...fixture } = fixtures.resources.event as Record<string, unknown>;
     expectSameShape(event, fixture);
   });
 

@@ -1,14 +1,10 @@
-// The merchant's view of the ledger over HTTP: GET /v1/balance and /v1/balance_transactions in Stripe's
-// shapes, scoped by merchant and mode, paginated and filtered, and pending funds turning available on
-// schedule as the test clock moves.
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as postings from '../src/modules/ledger/ledger.postings.js';
 import type { LedgerService } from '../src/modules/ledger/ledger.service.js';
 import { verifyLedger } from '../src/modules/ledger/ledger.verify.js';
 import { eventually, unique } from './ledger-support.js';
 import { createMerchant, startTestService, type TestService } from './support/service.js';
-import { expectSameShape } from './support/stripe-shape.js';
+import { expectSameShape, stripeFixtures } from './support/stripe-shape.js';
 
 let t: TestService;
 let ledger: LedgerService;
@@ -20,9 +16,7 @@ afterAll(async () => {
   await t.close();
 });
 
-const fixtures = JSON.parse(
-  readFileSync(new URL('../../shared/stripe/fixtures3.json', import.meta.url), 'utf8'),
-);
+const fixtures = stripeFixtures;
 
 type Funds = { amount: number; currency: string }[];
 type Balance = { object: string; available: Funds; pending: Funds; livemode: boolean };

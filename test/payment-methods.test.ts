@@ -1,12 +1,8 @@
-// Payment methods over HTTP: creation with secret and publishable keys (and the official SDK), the CORS
-// preflight, card checks that name the parameter and store nothing, test ids, update, attach, detach,
-// list, events, expansion, tenancy and live mode's refusal of sandbox cards.
-import { readFileSync } from 'node:fs';
 import { sql } from 'kysely';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMerchant, startTestService, type TestService } from './support/service.js';
-import { expectSameShape } from './support/stripe-shape.js';
+import { expectSameShape, stripeFixtures } from './support/stripe-shape.js';
 
 let t: TestService;
 beforeAll(async () => {
@@ -79,9 +75,7 @@ describe('creating payment methods', () => {
   });
 
   it("has the fields, types and nesting of Stripe's payment_method object", async () => {
-    const fixtures = JSON.parse(
-      readFileSync(new URL('../../shared/stripe/fixtures3.json', import.meta.url), 'utf8'),
-    );
+    const fixtures = stripeFixtures;
     const created = await t.merchant.post<PaymentMethod>('/v1/payment_methods', {
       ...card('5555555555554444'),
       metadata: { order_id: '1' },

@@ -1,12 +1,7 @@
-// Payment intents through the official `stripe` SDK pointed at the service: customers and payment
-// methods, confirmation, declines as StripeCardError, 3DS through our return hop, partial capture, list
-// pagination with expansion, search, idempotent replays and reuse, and the objects' shape next to
-// Stripe's own fixtures. Refunds have their own suite.
-import { readFileSync } from 'node:fs';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMerchant, startTestService, type TestService } from './support/service.js';
-import { expectSameShape } from './support/stripe-shape.js';
+import { expectSameShape, stripeFixtures } from './support/stripe-shape.js';
 import { waitFor } from './support/wait.js';
 
 let t: TestService;
@@ -29,9 +24,7 @@ function sdk(key: string): Stripe {
   });
 }
 
-const fixtures = JSON.parse(
-  readFileSync(new URL('../../shared/stripe/fixtures3.json', import.meta.url), 'utf8'),
-) as { resources: Record<string, unknown> };
+const fixtures = stripeFixtures as { resources: Record<string, unknown> };
 
 const expYear = new Date().getUTCFullYear() + 3;
 

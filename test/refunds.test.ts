@@ -1,14 +1,10 @@
-// Refunds and dispute postings over HTTP against the embedded Stripe emulator: full, partial and
-// several refunds, refusals that change nothing, tenancy, the ledger's refund rows, a refund the
-// provider fails later (reversed once), Stripe's refund shape, and the dispute card won and lost.
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../src/modules/ledger/ledger.verify.js';
 import type { ProviderEvent } from '../src/providers/provider.js';
 import { EMBEDDED_STRIPE_KEY } from '../src/providers/registry.js';
 import type { Api } from './support/http.js';
 import { createMerchant, startTestService, type TestService } from './support/service.js';
-import { expectSameShape } from './support/stripe-shape.js';
+import { expectSameShape, stripeFixtures } from './support/stripe-shape.js';
 import { waitFor } from './support/wait.js';
 
 let t: TestService;
@@ -307,9 +303,7 @@ describe('refunds', () => {
   });
 
   it("has the fields, types and nesting of Stripe's refund object", async () => {
-    const fixtures = JSON.parse(
-      readFileSync(new URL('../../shared/stripe/fixtures3.json', import.meta.url), 'utf8'),
-    );
+    const fixtures = stripeFixtures;
     const intent = await pay(t.merchant, 1000);
     const refund = await t.merchant.post<Refund>('/v1/refunds', { payment_intent: intent.id, amount: 100 });
     expectSameShape(refund.body, fixtures.resources.refund);

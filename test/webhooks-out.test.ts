@@ -1,11 +1,7 @@
-// Outbound webhooks over HTTP: the /v1/webhook_endpoints resource (Stripe's shape, the secret shown
-// once, enabled_events checked and matched with wildcards, tenancy), and deliveries that a local
-// receiver verifies with both the standardwebhooks library and stripe.webhooks.constructEvent.
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metricValue } from './support/jobs.js';
 import { createMerchant, startTestService, type TestService } from './support/service.js';
-import { expectSameShape } from './support/stripe-shape.js';
+import { expectSameShape, stripeFixtures } from './support/stripe-shape.js';
 import { waitFor } from './support/wait.js';
 import { type Receiver, startWebhookHarness } from './support/webhook-receiver.js';
 
@@ -77,9 +73,7 @@ describe('webhook endpoints', () => {
   });
 
   it("has the fields, types and nesting of Stripe's webhook endpoint object", async () => {
-    const fixtures = JSON.parse(
-      readFileSync(new URL('../../shared/stripe/fixtures3.json', import.meta.url), 'utf8'),
-    );
+    const fixtures = stripeFixtures;
     const find = (deleted: boolean) =>
       Object.values(fixtures.resources as Record<string, Record<string, unknown>>).find(
         (o) => o.object === 'webhook_endpoint' && Boolean(o.deleted) === deleted,

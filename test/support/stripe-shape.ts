@@ -1,6 +1,15 @@
 // Compares one of our objects with Stripe's example object of the same type: every field Stripe has is
 // present, and wherever both values are non-null their types (and nested shapes) agree.
+import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
+
+/**
+ * Stripe's example object of every resource (`openapi/fixtures3.json` of Stripe's public OpenAPI
+ * repository, copied from the project's shared reference so a clone anywhere runs the shape tests).
+ */
+export const stripeFixtures = JSON.parse(
+  readFileSync(new URL('../fixtures/stripe-fixtures3.json', import.meta.url), 'utf8'),
+) as { resources: Record<string, Record<string, unknown>> };
 
 export function shapeDifferences(ours: unknown, stripe: unknown, path = ''): string[] {
   if (stripe === null || ours === null) return [];
