@@ -414,4 +414,25 @@ describe('job runner', () => {
       await busy.stop();
     }
   });
+
+  it('claims a job enqueued inside a transaction soon after the commit, not an interval later', async () => {
+    // enqueue() wakes the loop before the caller commits; on PostgreSQL that poll cannot see the job, and
+    // it used to wait for the next interval (bench:webhooks: every outbound delivery of a quiet merchant
+    // waited up to JOBS_POLL_INTERVAL_MS). PGlite's single connection makes the poll wait for the commit.
+    const options = { db, clock, logger: t.service.logger, metrics: t.service.metrics };
+    const quiet = new JobRunner({ ...options, pollIntervalMs: 60_000, concurrency: 2 });
+    const { calls } = recordingJob('test.committed-late', { on: quiet });
+    quiet.start();
+    await waitFor('the first poll', () => quiet.lastPollAt !== undefined, 3_000);
+    try {
+      await db.transaction().execute(async (trx) => {
+        await quiet.enqueue(trx, 'test.committed-late', { n: 1 });
+        // Long enough for the woken poll to run and find nothing on PostgreSQL.
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      });
+      await waitFor('the committed job to run', () => calls.length === 1, 5_000);
+    } finally {
+      await quiet.stop();
+    }
+  });
 });

@@ -27,6 +27,12 @@ const DEFAULT_MAX_ATTEMPTS = 10;
 const DEFAULT_LEASE_MS = 60_000;
 /** How soon a wake-up makes the next poll start, when the loop is waiting. */
 const WAKE_DELAY_MS = 5;
+/**
+ * The first wait before a woken pool that found nothing looks again, doubling up to the poll interval:
+ * an enqueue inside a transaction wakes the loop before its commit, and a poll on another connection
+ * cannot see the job until then.
+ */
+const FIRST_RECHECK_MS = 10;
 
 export interface EnqueueOptions {
   runAt?: Date;
@@ -60,6 +66,8 @@ interface Pool {
   wanted: boolean;
   /** performance.now() of this pool's last claim. */
   claimedAt: number;
+  /** A woken claim found nothing: the wait before looking again (0: no recheck pending). */
+  recheckMs: number;
 }
 
 export class JobRunner {
@@ -94,6 +102,7 @@ export class JobRunner {
         backlog: false,
         wanted: false,
         claimedAt: Number.NEGATIVE_INFINITY,
+        recheckMs: 0,
       });
     }
   }
@@ -254,9 +263,12 @@ export class JobRunner {
     for (const pool of this.pools.values()) {
       if (pool.leases.size === 0 || !(pool.wanted || due(pool.claimedAt))) continue;
       const free = pool.size - pool.running;
+      const woken = pool.wanted;
       pool.wanted = false;
       if (free <= 0) {
+        // A freed slot wakes the pool (backlog), so nothing needs rechecking meanwhile.
         pool.backlog = true;
+        pool.recheckMs = 0;
         continue;
       }
       pool.claimedAt = performance.now();
@@ -271,6 +283,7 @@ export class JobRunner {
         throw error;
       }
       pool.backlog = claimed.length === free;
+      pool.recheckMs = woken && claimed.length === 0 ? this.nextRecheck(pool.recheckMs) : 0;
       started += claimed.length;
       for (const job of claimed) {
         pool.running++;
@@ -286,6 +299,12 @@ export class JobRunner {
     if (this.done.length > 0) await this.flushDone();
     this.lastPollAt = clock.now();
     return started;
+  }
+
+  /** The wait after `previous` (0 at first); 0 once it would reach the poll interval, which takes over. */
+  private nextRecheck(previous: number): number {
+    const next = previous === 0 ? FIRST_RECHECK_MS : previous * 2;
+    return next < this.options.pollIntervalMs ? next : 0;
   }
 
   private async takeSchedules(): Promise<void> {
@@ -397,7 +416,14 @@ export class JobRunner {
         const more =
           started > 0 && [...this.pools.values()].some((pool) => pool.backlog && pool.running < pool.size);
         if (more) for (const pool of this.pools.values()) if (pool.backlog) pool.wanted = true;
-        const delay = more || this.wakeRequested ? 0 : this.options.pollIntervalMs;
+        // A pool woken for work it could not see yet looks again soon (see FIRST_RECHECK_MS).
+        let recheck = Number.POSITIVE_INFINITY;
+        for (const pool of this.pools.values()) {
+          if (pool.recheckMs === 0) continue;
+          pool.wanted = true;
+          recheck = Math.min(recheck, pool.recheckMs);
+        }
+        const delay = more || this.wakeRequested ? 0 : Math.min(recheck, this.options.pollIntervalMs);
         this.wakeRequested = false;
         this.setTimer(delay);
       });
