@@ -1,17 +1,19 @@
 // Operators and outbound webhooks over HTTP: endpoint and delivery lists across merchants, a delivery
 // with its attempts, replay by event, by an endpoint's failures and by time range (audited, and the
 // webhook-id kept), sample triggers, bad input, permissions; and the same through payctl --url.
+// Replays re-queue two deliveries per batch here, so a range of five takes three.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPayctl } from './support/processes.js';
 import { createMerchant, type TestService } from './support/service.js';
 import { waitFor } from './support/wait.js';
 import { type Receiver, startWebhookHarness } from './support/webhook-receiver.js';
+import { deliveriesAroundRange, expectRangeReplayedOnce } from './support/webhook-replay.js';
 
 let t: TestService;
 let receiver: Receiver;
 let close = async () => {};
 beforeAll(async () => {
-  ({ t, receiver, close } = await startWebhookHarness());
+  ({ t, receiver, close } = await startWebhookHarness({ WEBHOOK_REPLAY_BATCH_SIZE: '2' }));
 });
 afterAll(() => close());
 
@@ -140,6 +142,29 @@ describe('admin webhooks', () => {
       const [again] = await deliveries({ endpoint: endpoint.id });
       return again?.status === 'succeeded' && again.attempts === 3;
     });
+  });
+
+  it('replays a time range larger than one batch: each delivery in it once, none outside it', async () => {
+    const merchant = await createMerchant(t, 'Replay a long range');
+    const range = await deliveriesAroundRange(t, merchant.api, receiver, 5);
+    const replayed = await t.admin.post<{ object: string; replayed: number }>('/admin/webhooks/replay', {
+      from: range.from.toISOString(),
+      to: range.to.toISOString(),
+      endpoint: range.endpoint,
+    });
+    expect(replayed.status, replayed.text).toBe(200);
+    expect(replayed.body).toEqual({ object: 'webhook_replay', replayed: 5 });
+    await expectRangeReplayedOnce(t, receiver, range);
+    // Three batches of at most two, each audited in the transaction that re-queued it.
+    const audit = await t.admin.get<{ data: { new_value: Record<string, unknown> }[] }>('/admin/audit', {
+      action: 'webhooks.replay',
+      resource: range.endpoint,
+    });
+    expect(audit.body.data.map((entry) => entry.new_value).reverse()).toEqual([
+      expect.objectContaining({ selector: 'range', batch: 1, replayed: 2 }),
+      expect.objectContaining({ selector: 'range', batch: 2, replayed: 2 }),
+      expect.objectContaining({ selector: 'range', batch: 3, replayed: 1 }),
+    ]);
   });
 
   it.each([
