@@ -286,4 +286,27 @@ describe('payctl webhooks --url', { timeout: 60_000 }, () => {
     expect(bad.code).not.toBe(0);
     expect(bad.output).toMatch(/--status/);
   });
+
+  it('replays --from --to: every delivery in the range sent again, none outside it', async () => {
+    const merchant = await createMerchant(t, 'Payctl range');
+    const range = await deliveriesAroundRange(t, merchant.api, receiver, 3);
+    // --from as ISO 8601, --to as Unix seconds (rounded down, so the delivery after it stays out).
+    const replay = await runPayctl(
+      [
+        ...remote(),
+        'webhooks',
+        'replay',
+        '--from',
+        range.from.toISOString(),
+        '--to',
+        String(Math.floor(range.to.getTime() / 1000)),
+        '--endpoint',
+        range.endpoint,
+      ],
+      env(),
+    );
+    expect(replay.code, replay.output).toBe(0);
+    expect(replay.stdout).toBe('replayed 3 deliveries\n');
+    await expectRangeReplayedOnce(t, receiver, range);
+  });
 });
