@@ -195,6 +195,8 @@ const envSchema = z.object({
   WEBHOOK_CONCURRENCY: int(64, 1, 1024),
   /** How long one outbound webhook attempt may take before it counts as a timeout. */
   WEBHOOK_TIMEOUT_MS: int(15_000, 100, 120_000),
+  /** Deliveries one transaction of a replay (an endpoint's failures, a time range) re-queues; a replay takes as many as it needs. */
+  WEBHOOK_REPLAY_BATCH_SIZE: int(1_000, 1, 50_000),
   LEDGER_AVAILABILITY_DELAY_SECONDS: int(2 * 86_400, 0, 90 * 86_400),
   LEDGER_BALANCE_SLOTS: int(16, 1, 256),
   WEBHOOK_INBOX_RETENTION_DAYS: int(30, 1, 3650),

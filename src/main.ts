@@ -433,7 +433,14 @@ export async function createService(config: Config, options: ServiceOptions = {}
   });
   events.onEvent(webhookDeliveries.onEvent);
   runner.register(deliverWebhookJob(webhookDeliveries, config.WEBHOOK_TIMEOUT_MS));
-  const webhooksAdmin = new WebhooksAdminService({ db, clock, audit, events, deliveries: webhookDeliveries });
+  const webhooksAdmin = new WebhooksAdminService({
+    db,
+    clock,
+    audit,
+    events,
+    deliveries: webhookDeliveries,
+    replayBatchSize: config.WEBHOOK_REPLAY_BATCH_SIZE,
+  });
   health.register({
     name: 'database',
     critical: true,

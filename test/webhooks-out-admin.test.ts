@@ -1,17 +1,19 @@
 // Operators and outbound webhooks over HTTP: endpoint and delivery lists across merchants, a delivery
 // with its attempts, replay by event, by an endpoint's failures and by time range (audited, and the
 // webhook-id kept), sample triggers, bad input, permissions; and the same through payctl --url.
+// Replays re-queue two deliveries per batch here, so a range of five takes three.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPayctl } from './support/processes.js';
 import { createMerchant, type TestService } from './support/service.js';
 import { waitFor } from './support/wait.js';
 import { type Receiver, startWebhookHarness } from './support/webhook-receiver.js';
+import { deliveriesAroundRange, expectRangeReplayedOnce } from './support/webhook-replay.js';
 
 let t: TestService;
 let receiver: Receiver;
 let close = async () => {};
 beforeAll(async () => {
-  ({ t, receiver, close } = await startWebhookHarness());
+  ({ t, receiver, close } = await startWebhookHarness({ WEBHOOK_REPLAY_BATCH_SIZE: '2' }));
 });
 afterAll(() => close());
 
@@ -142,6 +144,29 @@ describe('admin webhooks', () => {
     });
   });
 
+  it('replays a time range larger than one batch: each delivery in it once, none outside it', async () => {
+    const merchant = await createMerchant(t, 'Replay a long range');
+    const range = await deliveriesAroundRange(t, merchant.api, receiver, 5);
+    const replayed = await t.admin.post<{ object: string; replayed: number }>('/admin/webhooks/replay', {
+      from: range.from.toISOString(),
+      to: range.to.toISOString(),
+      endpoint: range.endpoint,
+    });
+    expect(replayed.status, replayed.text).toBe(200);
+    expect(replayed.body).toEqual({ object: 'webhook_replay', replayed: 5 });
+    await expectRangeReplayedOnce(t, receiver, range);
+    // Three batches of at most two, each audited in the transaction that re-queued it.
+    const audit = await t.admin.get<{ data: { new_value: Record<string, unknown> }[] }>('/admin/audit', {
+      action: 'webhooks.replay',
+      resource: range.endpoint,
+    });
+    expect(audit.body.data.map((entry) => entry.new_value).reverse()).toEqual([
+      expect.objectContaining({ selector: 'range', batch: 1, replayed: 2 }),
+      expect.objectContaining({ selector: 'range', batch: 2, replayed: 2 }),
+      expect.objectContaining({ selector: 'range', batch: 3, replayed: 1 }),
+    ]);
+  });
+
   it.each([
     [{}, 'event'],
     [{ event: 'evt_1', endpoint: 'we_1', status: 'dead' }, 'event'],
@@ -260,5 +285,28 @@ describe('payctl webhooks --url', { timeout: 60_000 }, () => {
     const bad = await runPayctl([...remote(), 'webhooks', 'deliveries', '--status', 'lost'], env());
     expect(bad.code).not.toBe(0);
     expect(bad.output).toMatch(/--status/);
+  });
+
+  it('replays --from --to: every delivery in the range sent again, none outside it', async () => {
+    const merchant = await createMerchant(t, 'Payctl range');
+    const range = await deliveriesAroundRange(t, merchant.api, receiver, 3);
+    // --from as ISO 8601, --to as Unix seconds (rounded down, so the delivery after it stays out).
+    const replay = await runPayctl(
+      [
+        ...remote(),
+        'webhooks',
+        'replay',
+        '--from',
+        range.from.toISOString(),
+        '--to',
+        String(Math.floor(range.to.getTime() / 1000)),
+        '--endpoint',
+        range.endpoint,
+      ],
+      env(),
+    );
+    expect(replay.code, replay.output).toBe(0);
+    expect(replay.stdout).toBe('replayed 3 deliveries\n');
+    await expectRangeReplayedOnce(t, receiver, range);
   });
 });

@@ -1,6 +1,7 @@
 // Outbound webhooks across real processes on PostgreSQL: a service SIGKILLed while an attempt is in
 // flight delivers the event after a restart (the outbox row committed with the event), and two
-// service processes on one database share the delivery work without losing any.
+// service processes on one database share the delivery work without losing any; and payctl's webhook
+// commands in process, a time-range replay among them.
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { afterAll, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import { type RunningProcess, runPayctl, spawnPayctl } from './support/processes
 import { startTestService } from './support/service.js';
 import { waitFor } from './support/wait.js';
 import { startReceiver } from './support/webhook-receiver.js';
+import { deliveriesAroundRange, expectRangeReplayedOnce } from './support/webhook-replay.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
@@ -203,4 +205,29 @@ it('payctl webhooks in process on the database a running service delivers from',
   const bad = await runPayctl(['webhooks', 'replay', '--status', 'dead'], env);
   expect(bad.code).not.toBe(0);
   expect(bad.output.trim().split('\n')).toHaveLength(1);
+
+  // A time range across every endpoint, in batches of two: the three deliveries inside it are sent
+  // again, the ones before and after it (and the triggered event's, older still) are not.
+  expect((await t.merchant.delete(`/v1/webhook_endpoints/${endpoint.body.id}`)).status).toBe(200);
+  const range = await deliveriesAroundRange(t, t.merchant, receiver, 3);
+  const ranged = await runPayctl(
+    ['webhooks', 'replay', '--from', range.from.toISOString(), '--to', range.to.toISOString()],
+    { ...env, WEBHOOK_REPLAY_BATCH_SIZE: '2' },
+  );
+  expect(ranged.code, ranged.output).toBe(0);
+  expect(ranged.stdout).toBe('replayed 3 deliveries\n');
+  await expectRangeReplayedOnce(t, receiver, range);
+  expect(receiver.received.filter((r) => r.event.id === event.id)).toHaveLength(2);
+  const batches = await t.admin.get<{
+    data: { actor: { type: string }; new_value: Record<string, unknown> }[];
+  }>('/admin/audit', { action: 'webhooks.replay', limit: 100 });
+  expect(
+    batches.body.data
+      .filter((a) => a.new_value.selector === 'range')
+      .map((a) => [a.actor.type, a.new_value.batch, a.new_value.replayed])
+      .reverse(),
+  ).toEqual([
+    ['cli', 1, 2],
+    ['cli', 2, 1],
+  ]);
 }, 180_000);

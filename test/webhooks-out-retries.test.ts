@@ -1,7 +1,8 @@
 // Outbound webhooks on the test clock: a receiver down for 30 simulated hours gets every event once it
-// is back, on the ladder's schedule, with one webhook-id per delivery across retries; 429 Retry-After
-// is honoured; 410 Gone disables the endpoint; an endpoint failing for 5 days is disabled; and during
-// a secret rotation both secrets verify every delivery, afterwards only the new one.
+// is back, on the ladder's schedule, with one webhook-id per delivery across retries, and each attempt
+// logged with its status, latency and response excerpt; 429 Retry-After is honoured; 410 Gone disables
+// the endpoint; an endpoint failing for 5 days is disabled; and during a secret rotation both secrets
+// verify every delivery, afterwards only the new one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LADDER_SECONDS } from '../src/modules/webhooks-out/retry-ladder.js';
 import { createMerchant, type TestService } from './support/service.js';
@@ -22,7 +23,13 @@ interface Delivery {
   attempts: number;
   next_attempt_at: number | null;
   event: string;
-  attempt_log?: { at_ms: number; status_code: number | null }[];
+  attempt_log?: {
+    at_ms: number;
+    status_code: number | null;
+    error: string | null;
+    latency_ms: number;
+    response_excerpt: string;
+  }[];
 }
 
 const nowMs = () => t.service.clock.now().getTime();
@@ -83,7 +90,11 @@ describe('retries on the test clock', () => {
     const endpoint = await endpointFor(merchant.api, 'down30');
     receiver.verifyWith = [endpoint.secret];
     const upAt = nowMs() + 30 * 3_600_000;
-    receiver.respond = (r) => (r.clockAt < upAt ? { status: 500, body: 'down' } : { status: 200 });
+    // The answer after recovery is held 50 ms, so its logged latency has a floor to check.
+    receiver.respond = (r) =>
+      r.clockAt < upAt
+        ? { status: 500, body: 'down for maintenance' }
+        : { status: 200, body: `received ${r.id}`, delayMs: 50 };
     const start = receiver.received.length;
     for (let i = 0; i < 3; i++) await merchant.api.post('/v1/customers', { email: `down${i}@example.com` });
 
@@ -112,6 +123,14 @@ describe('retries on the test clock', () => {
       expect(log.slice(0, -1).every((a) => a.status_code === 500 && a.at_ms < upAt)).toBe(true);
       expect(last?.status_code).toBe(200);
       expect(last?.at_ms).toBeGreaterThanOrEqual(upAt);
+      // Each attempt is logged with the receiver's status, its latency and what the receiver answered.
+      for (const attempt of log.slice(0, -1)) {
+        expect(attempt).toMatchObject({ error: null, response_excerpt: 'down for maintenance' });
+        expect(Number.isInteger(attempt.latency_ms) && attempt.latency_ms >= 0).toBe(true);
+      }
+      expect(last).toMatchObject({ error: null, response_excerpt: `received ${delivery.id}` });
+      expect(last?.latency_ms).toBeGreaterThanOrEqual(45);
+      expect(last?.latency_ms).toBeLessThan(15_000);
       for (let i = 1; i < log.length; i++) {
         const gap = (log[i]?.at_ms as number) - (log[i - 1]?.at_ms as number);
         const step = (LADDER_SECONDS[i - 1] as number) * 1000;
@@ -127,7 +146,9 @@ describe('retries on the test clock', () => {
     receiver.verifyWith = [endpoint.secret];
     let answered = 0;
     receiver.respond = () =>
-      answered++ === 0 ? { status: 429, headers: { 'retry-after': '3600' } } : { status: 200 };
+      answered++ === 0
+        ? { status: 429, headers: { 'retry-after': '3600' }, body: 'slow down' }
+        : { status: 200 };
     await merchant.api.post('/v1/customers', { email: 'limited@example.com' });
     const [delivery] = await drive(
       endpoint.id,
@@ -135,8 +156,9 @@ describe('retries on the test clock', () => {
     );
     const detail = await t.admin.get<Delivery>(`/admin/webhook_deliveries/${delivery?.id}`);
     const [first, second] = detail.body.attempt_log ?? [];
-    expect(first?.status_code).toBe(429);
-    expect(second?.status_code).toBe(200);
+    expect(first).toMatchObject({ status_code: 429, error: null, response_excerpt: 'slow down' });
+    expect(second).toMatchObject({ status_code: 200, error: null, response_excerpt: 'ok' });
+    expect(first?.latency_ms).toBeGreaterThanOrEqual(0);
     expect((second?.at_ms as number) - (first?.at_ms as number)).toBeGreaterThanOrEqual(3_600_000);
   });
 

@@ -121,13 +121,13 @@ export async function startReceiver(now: () => number, path = '/hooks'): Promise
   return receiver;
 }
 
-/** A test service allowed to deliver to loopback, and a receiver whose clock is the service's. */
-export async function startWebhookHarness(): Promise<{
+/** A test service allowed to deliver to loopback (with `env` besides), and a receiver whose clock is the service's. */
+export async function startWebhookHarness(env: Record<string, string> = {}): Promise<{
   t: TestService;
   receiver: Receiver;
   close(): Promise<void>;
 }> {
-  const t = await startTestService({ env: { ALLOW_PRIVATE_WEBHOOK_URLS: 'true' } });
+  const t = await startTestService({ env: { ALLOW_PRIVATE_WEBHOOK_URLS: 'true', ...env } });
   const receiver = await startReceiver(() => t.service.clock.now().getTime());
   return {
     t,

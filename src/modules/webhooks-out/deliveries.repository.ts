@@ -234,3 +234,31 @@ export function deliveriesQuery(db: Executor, filters: DeliveryFilters) {
   if (filters.to) query = query.where('created_at', '<', filters.to);
   return query;
 }
+
+/** Where a page of deliveries ends: deliveries are paged in (created_at, id) order. */
+export interface DeliveryCursor {
+  created_at: Date;
+  id: string;
+}
+
+/**
+ * Up to `limit` deliveries `filters` select, oldest first, after `cursor`. Replays leave created_at
+ * alone, so walking the pages reaches every selected delivery once, however they change meanwhile.
+ */
+export async function deliveryPage(
+  db: Executor,
+  filters: DeliveryFilters,
+  cursor: DeliveryCursor | undefined,
+  limit: number,
+): Promise<DeliveryCursor[]> {
+  let query = deliveriesQuery(db, filters).clearSelect().select(['created_at', 'id']);
+  if (cursor) {
+    query = query.where((eb) =>
+      eb.or([
+        eb('created_at', '>', cursor.created_at),
+        eb.and([eb('created_at', '=', cursor.created_at), eb('id', '>', cursor.id)]),
+      ]),
+    );
+  }
+  return query.orderBy('created_at').orderBy('id').limit(limit).execute();
+}

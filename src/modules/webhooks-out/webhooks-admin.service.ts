@@ -1,7 +1,7 @@
 // What operators do with outbound webhooks: read endpoints and deliveries across merchants, replay
-// deliveries (by event, an endpoint's failures, or a time range; same rows, so the same webhook-ids),
-// and trigger a sample event that flows the normal path. Replays and triggers are audited.
-import type { Kysely } from 'kysely';
+// deliveries (by event, an endpoint's failures, or a whole time range in bounded batches; same rows,
+// so the same webhook-ids), and trigger a sample event that flows the normal path. Replays and triggers are audited.
+import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/schema.js';
 import { invalidParam, missingParam, resourceMissing } from '../../http/errors.js';
@@ -12,8 +12,10 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { EventsService } from '../events/events.service.js';
 import {
   attemptsOf,
+  type DeliveryCursor,
   type DeliveryFilters,
   deliveriesQuery,
+  deliveryPage,
   findDelivery,
   insertDeliveries,
   requeueDeliveries,
@@ -29,15 +31,14 @@ export interface AdminDeps {
   audit: AuditService;
   events: EventsService;
   deliveries: WebhookDeliveries;
+  /** Deliveries re-queued per transaction when replaying an endpoint's failures or a time range. */
+  replayBatchSize: number;
 }
 
 export interface Acting {
   actor: AuditActor;
   origin?: AuditOrigin | undefined;
 }
-
-/** Deliveries one replay may re-queue at most; a larger range is replayed in several calls. */
-const REPLAY_LIMIT = 50_000;
 
 export class WebhooksAdminService {
   constructor(private readonly deps: AdminDeps) {}
@@ -87,58 +88,90 @@ export class WebhooksAdminService {
   /** Re-queues the selected deliveries at the start of the ladder; answers how many. */
   async replay(input: ReplayInput, acting: Acting): Promise<{ object: 'webhook_replay'; replayed: number }> {
     const selector = replaySelector(input);
-    const { db, clock, audit, deliveries } = this.deps;
-    const replayed = await db.transaction().execute(async (trx) => {
-      const now = clock.now();
-      let ids: string[];
-      if (selector === 'event') {
-        const event = await trx
-          .selectFrom('events')
-          .selectAll()
-          .where('id', '=', input.event as string)
-          .executeTakeFirst();
-        if (!event) throw resourceMissing('event', input.event as string, 'event');
-        const scope = { merchantId: event.merchant_id, livemode: event.livemode };
-        // Endpoints that match the event now but never had it get a delivery of their own.
-        const matching = (await enabledEndpoints(trx, scope)).filter((e) =>
-          matchesEnabledEvents(e.enabled_events, event.type),
-        );
-        const created = await insertDeliveries(
-          trx,
-          matching.map((endpoint) => newDeliveryRow(event.id, event.created_at, endpoint.id, scope, now)),
-        );
-        const createdIds = new Set(created.map((row) => row.id));
-        const existing = (await deliveriesQuery(trx, { event: event.id }).select('id').execute())
-          .map((row) => row.id)
-          .filter((id) => !createdIds.has(id));
-        const requeued = await requeueDeliveries(trx, existing, now);
-        await deliveries.enqueue(trx, [...created, ...requeued], now);
-        ids = [...createdIds, ...existing];
-      } else {
-        const filters: DeliveryFilters =
-          selector === 'endpoint'
-            ? { endpoint: input.endpoint, status: input.status }
-            : { endpoint: input.endpoint, from: input.from, to: input.to };
-        ids = (
-          await deliveriesQuery(trx, filters).select('id').orderBy('created_at').limit(REPLAY_LIMIT).execute()
-        ).map((row) => row.id);
-        await deliveries.enqueue(trx, await requeueDeliveries(trx, ids, now), now);
-      }
-      await audit.record(
-        {
-          actor: acting.actor,
-          action: 'webhooks.replay',
-          resourceType: selector === 'event' ? 'event' : 'webhook_endpoint',
-          resourceId: selector === 'event' ? input.event : input.endpoint,
-          outcome: 'success',
-          origin: acting.origin,
-          newValue: { selector, ...serializable(input), replayed: ids.length },
-        },
-        trx,
-      );
-      return ids.length;
-    });
+    const replayed =
+      selector === 'event'
+        ? await this.replayEvent(input.event as string, input, acting)
+        : await this.replayPages(selector, input, acting);
     return { object: 'webhook_replay', replayed };
+  }
+
+  /** Every delivery of one event, plus one for each endpoint that matches it now but never had it. */
+  private async replayEvent(eventId: string, input: ReplayInput, acting: Acting): Promise<number> {
+    const { db, clock, deliveries } = this.deps;
+    return db.transaction().execute(async (trx) => {
+      const now = clock.now();
+      const event = await trx.selectFrom('events').selectAll().where('id', '=', eventId).executeTakeFirst();
+      if (!event) throw resourceMissing('event', eventId, 'event');
+      const scope = { merchantId: event.merchant_id, livemode: event.livemode };
+      const matching = (await enabledEndpoints(trx, scope)).filter((e) =>
+        matchesEnabledEvents(e.enabled_events, event.type),
+      );
+      const created = await insertDeliveries(
+        trx,
+        matching.map((endpoint) => newDeliveryRow(event.id, event.created_at, endpoint.id, scope, now)),
+      );
+      const createdIds = new Set(created.map((row) => row.id));
+      const existing = (await deliveriesQuery(trx, { event: event.id }).select('id').execute())
+        .map((row) => row.id)
+        .filter((id) => !createdIds.has(id));
+      const requeued = await requeueDeliveries(trx, existing, now);
+      await deliveries.enqueue(trx, [...created, ...requeued], now);
+      const replayed = createdIds.size + existing.length;
+      await this.audit(trx, 'event', input, acting, { replayed });
+      return replayed;
+    });
+  }
+
+  /**
+   * An endpoint's failures or a time range, however many: `replayBatchSize` deliveries per transaction,
+   * oldest first, each batch audited in its own transaction, so memory and lock time stay bounded and
+   * the service keeps delivering meanwhile. The cursor walks (created_at, id), which a replay leaves
+   * alone, so each selected delivery is re-queued once per call.
+   */
+  private async replayPages(selector: 'endpoint' | 'range', input: ReplayInput, acting: Acting) {
+    const { db, clock, deliveries, replayBatchSize } = this.deps;
+    const filters: DeliveryFilters =
+      selector === 'endpoint'
+        ? { endpoint: input.endpoint, status: input.status }
+        : { endpoint: input.endpoint, from: input.from, to: input.to };
+    let cursor: DeliveryCursor | undefined;
+    let replayed = 0;
+    for (let batch = 1; ; batch++) {
+      const { page, more } = await db.transaction().execute(async (trx) => {
+        // One row past the batch says whether another batch follows, without an empty last one.
+        const rows = await deliveryPage(trx, filters, cursor, replayBatchSize + 1);
+        const page = rows.slice(0, replayBatchSize);
+        const now = clock.now();
+        const ids = page.map((row) => row.id);
+        await deliveries.enqueue(trx, await requeueDeliveries(trx, ids, now), now);
+        await this.audit(trx, selector, input, acting, { batch, replayed: page.length });
+        return { page, more: rows.length > replayBatchSize };
+      });
+      replayed += page.length;
+      cursor = page.at(-1) ?? cursor;
+      if (!more) return replayed;
+    }
+  }
+
+  private audit(
+    trx: Transaction<Database>,
+    selector: 'event' | 'endpoint' | 'range',
+    input: ReplayInput,
+    acting: Acting,
+    counts: { batch?: number; replayed: number },
+  ) {
+    return this.deps.audit.record(
+      {
+        actor: acting.actor,
+        action: 'webhooks.replay',
+        resourceType: selector === 'event' ? 'event' : 'webhook_endpoint',
+        resourceId: selector === 'event' ? input.event : input.endpoint,
+        outcome: 'success',
+        origin: acting.origin,
+        newValue: { selector, ...serializable(input), ...counts },
+      },
+      trx,
+    );
   }
 
   /** Records a sample event of `type` for one endpoint (or every matching endpoint of a merchant). */
