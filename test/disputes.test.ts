@@ -28,7 +28,20 @@ type Dispute = {
 type Intent = { id: string; status: string; latest_charge: string | null };
 type List<T> = { object: 'list'; data: T[]; has_more: boolean };
 type ErrorBody = { error: { type: string; code: string; param?: string; message: string } };
-type Event = { type: string; data: { object: { id: string; status?: string } } };
+type Event = {
+  type: string;
+  data: {
+    object: { id: string; status?: string; evidence_details?: { submission_count: number } };
+    previous_attributes?: Record<string, unknown>;
+  };
+};
+type BalanceTransaction = {
+  amount: number;
+  fee: number;
+  net: number;
+  type: string;
+  reporting_category: string;
+};
 type Balance = { available: { amount: number; currency: string }[] };
 
 interface ProviderCase {
@@ -125,12 +138,51 @@ describe.each(cases)('disputes on $name', (provider) => {
     return balance.body.available.find((funds) => funds.currency === 'usd')?.amount ?? 0;
   }
 
-  async function eventTypes(api: Api, id: string): Promise<string[]> {
+  /** The dispute's events, oldest first. */
+  async function disputeEvents(api: Api, id: string): Promise<Event[]> {
     const list = await api.get<List<Event>>('/v1/events', { limit: 100 });
     return list.body.data
       .filter((event) => event.type.startsWith('charge.dispute.') && event.data.object.id === id)
-      .map((event) => event.type)
       .reverse();
+  }
+
+  async function eventTypes(api: Api, id: string): Promise<string[]> {
+    return (await disputeEvents(api, id)).map((event) => event.type);
+  }
+
+  /** The `charge.dispute.updated` that recorded the merchant's evidence submission. */
+  async function expectEvidenceUpdate(api: Api, id: string) {
+    const updates = (await disputeEvents(api, id)).filter(
+      (event) =>
+        event.type === 'charge.dispute.updated' && event.data.object.evidence_details?.submission_count === 1,
+    );
+    expect(updates, 'charge.dispute.updated for the evidence').toHaveLength(1);
+    expect(updates[0]?.data.previous_attributes).toMatchObject({
+      evidence_details: { submission_count: 0 },
+    });
+  }
+
+  /** The kinds of the ledger transactions posted for a dispute, sorted. */
+  async function postingKinds(disputeId: string): Promise<string[]> {
+    const rows = await t.service.database.db
+      .selectFrom('ledger_transactions')
+      .select('kind')
+      .where('source_id', '=', disputeId)
+      .execute();
+    return rows.map((row) => row.kind).sort();
+  }
+
+  /** The dispute's balance transactions as the merchant lists them. */
+  async function balanceTransactionsOf(api: Api, disputeId: string): Promise<BalanceTransaction[]> {
+    const list = await api.get<List<BalanceTransaction>>('/v1/balance_transactions', { source: disputeId });
+    expect(list.status, list.text).toBe(200);
+    return list.body.data.map(({ amount, fee, net, type, reporting_category }) => ({
+      amount,
+      fee,
+      net,
+      type,
+      reporting_category,
+    }));
   }
 
   /** The control API of the emulator this provider's payments go to. */
@@ -228,6 +280,8 @@ describe.each(cases)('disputes on $name', (provider) => {
     );
     expect(types.filter((type) => type === 'charge.dispute.closed')).toHaveLength(1);
     expect(types.filter((type) => type === 'charge.dispute.funds_withdrawn')).toHaveLength(1);
+    await expectEvidenceUpdate(merchant.api, dispute.id);
+    expect(await postingKinds(dispute.id)).toEqual(['dispute', 'dispute_reversal']);
     await ledgerClean();
   });
 
@@ -249,8 +303,22 @@ describe.each(cases)('disputes on $name', (provider) => {
       .executeTakeFirstOrThrow();
     expect(charge).toEqual({ amount_lost_in_disputes: 2000, dispute_status: 'lost' });
     const types = await eventTypes(merchant.api, dispute.id);
-    expect(types).not.toContain('charge.dispute.funds_reinstated');
+    expect(types[0]).toBe('charge.dispute.created');
+    expect(types.filter((type) => type === 'charge.dispute.funds_withdrawn')).toHaveLength(1);
     expect(types.filter((type) => type === 'charge.dispute.closed')).toHaveLength(1);
+    expect(types).not.toContain('charge.dispute.funds_reinstated');
+    await expectEvidenceUpdate(merchant.api, dispute.id);
+    // The withdrawal stays; the loss sends the disputed amount back through the provider's clearing.
+    expect(await postingKinds(dispute.id)).toEqual(['dispute', 'dispute_loss']);
+    expect(await balanceTransactionsOf(merchant.api, dispute.id)).toEqual([
+      {
+        amount: -2000,
+        fee: provider.fee,
+        net: -(2000 + provider.fee),
+        type: 'adjustment',
+        reporting_category: 'dispute',
+      },
+    ]);
     await ledgerClean();
   });
 
@@ -261,6 +329,31 @@ describe.each(cases)('disputes on $name', (provider) => {
     const accepted = await merchant.api.post<Dispute>(`/v1/disputes/${dispute.id}/close`, {});
     expect(accepted.status, accepted.text).toBe(200);
     expect(accepted.body.status).toBe('lost');
+    expect(accepted.body.balance_transactions).toMatchObject([{ amount: -1800, fee: provider.fee }]);
+    expect(await available(merchant.api)).toBe(-(1800 + provider.fee));
+    expect(await balanceTransactionsOf(merchant.api, dispute.id)).toEqual([
+      {
+        amount: -1800,
+        fee: provider.fee,
+        net: -(1800 + provider.fee),
+        type: 'adjustment',
+        reporting_category: 'dispute',
+      },
+    ]);
+    expect(await postingKinds(dispute.id)).toEqual(['dispute', 'dispute_loss']);
+    const types = await eventTypes(merchant.api, dispute.id);
+    expect(types[0]).toBe('charge.dispute.created');
+    expect([...types].sort()).toEqual([
+      'charge.dispute.closed',
+      'charge.dispute.created',
+      'charge.dispute.funds_withdrawn',
+    ]);
+    const charge = await t.service.database.db
+      .selectFrom('charges')
+      .select(['amount_lost_in_disputes', 'dispute_status'])
+      .where('payment_intent_id', '=', intent.id)
+      .executeTakeFirstOrThrow();
+    expect(charge).toEqual({ amount_lost_in_disputes: 1800, dispute_status: 'lost' });
     const ledgerRows = await t.service.database.db
       .selectFrom('ledger_transactions')
       .select(['id'])
