@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../src/modules/ledger/ledger.verify.js';
-import type { Api } from './support/http.js';
+import { Api } from './support/http.js';
 import { metricValue } from './support/jobs.js';
 import { createMerchant, startTestService, type TestService } from './support/service.js';
 import { expectSameShape, stripeFixtures } from './support/stripe-shape.js';
@@ -28,7 +28,20 @@ type Dispute = {
 type Intent = { id: string; status: string; latest_charge: string | null };
 type List<T> = { object: 'list'; data: T[]; has_more: boolean };
 type ErrorBody = { error: { type: string; code: string; param?: string; message: string } };
-type Event = { type: string; data: { object: { id: string; status?: string } } };
+type Event = {
+  type: string;
+  data: {
+    object: { id: string; status?: string; evidence_details?: { submission_count: number } };
+    previous_attributes?: Record<string, unknown>;
+  };
+};
+type BalanceTransaction = {
+  amount: number;
+  fee: number;
+  net: number;
+  type: string;
+  reporting_category: string;
+};
 type Balance = { available: { amount: number; currency: string }[] };
 
 interface ProviderCase {
@@ -40,7 +53,13 @@ interface ProviderCase {
   /** Stripe takes a dispute fee with the withdrawal; PayPal's resource reports none. */
   fee: number;
   caseType(dispute: Dispute): string | undefined;
+  /** The provider's own dispute in its emulator's `/_emulator/state`: decided yet, and what evidence it holds. */
+  providerDispute(state: EmulatorState, id: string): ProviderDisputeView | undefined;
 }
+
+// biome-ignore lint/suspicious/noExplicitAny: the emulators' state is each provider's own wire form
+type EmulatorState = Record<string, any>;
+type ProviderDisputeView = { closed: boolean; evidence: string[]; submissions: number };
 
 const cases: ProviderCase[] = [
   {
@@ -50,6 +69,17 @@ const cases: ProviderCase[] = [
     inquiry: 'pm_card_createDisputeInquiry',
     fee: 1500,
     caseType: (dispute) => dispute.payment_method_details.card?.case_type,
+    providerDispute: (state, id) => {
+      const found = (state.disputes as EmulatorState[]).find((dispute) => dispute.id === id);
+      if (!found) return undefined;
+      return {
+        closed: ['won', 'lost', 'warning_closed'].includes(found.status),
+        evidence: Object.values(found.evidence as Record<string, unknown>).filter(
+          (value): value is string => typeof value === 'string',
+        ),
+        submissions: found.evidence_details.submission_count,
+      };
+    },
   },
   {
     name: 'paypal',
@@ -58,6 +88,12 @@ const cases: ProviderCase[] = [
     inquiry: 'pm_card_createDisputeInquiry',
     fee: 0,
     caseType: (dispute) => dispute.payment_method_details.paypal?.case_type,
+    providerDispute: (state, id) => {
+      const found = (state.disputes as EmulatorState[]).find((dispute) => dispute.dispute_id === id);
+      if (!found) return undefined;
+      const evidence = ((found.evidences ?? []) as { notes: string }[]).map((piece) => piece.notes);
+      return { closed: found.status === 'RESOLVED', evidence, submissions: evidence.length };
+    },
   },
 ];
 
@@ -102,12 +138,69 @@ describe.each(cases)('disputes on $name', (provider) => {
     return balance.body.available.find((funds) => funds.currency === 'usd')?.amount ?? 0;
   }
 
-  async function eventTypes(api: Api, id: string): Promise<string[]> {
+  /** The dispute's events, oldest first. */
+  async function disputeEvents(api: Api, id: string): Promise<Event[]> {
     const list = await api.get<List<Event>>('/v1/events', { limit: 100 });
     return list.body.data
       .filter((event) => event.type.startsWith('charge.dispute.') && event.data.object.id === id)
-      .map((event) => event.type)
       .reverse();
+  }
+
+  async function eventTypes(api: Api, id: string): Promise<string[]> {
+    return (await disputeEvents(api, id)).map((event) => event.type);
+  }
+
+  /** The `charge.dispute.updated` that recorded the merchant's evidence submission. */
+  async function expectEvidenceUpdate(api: Api, id: string) {
+    const updates = (await disputeEvents(api, id)).filter(
+      (event) =>
+        event.type === 'charge.dispute.updated' && event.data.object.evidence_details?.submission_count === 1,
+    );
+    expect(updates, 'charge.dispute.updated for the evidence').toHaveLength(1);
+    expect(updates[0]?.data.previous_attributes).toMatchObject({
+      evidence_details: { submission_count: 0 },
+    });
+  }
+
+  /** The kinds of the ledger transactions posted for a dispute, sorted. */
+  async function postingKinds(disputeId: string): Promise<string[]> {
+    const rows = await t.service.database.db
+      .selectFrom('ledger_transactions')
+      .select('kind')
+      .where('source_id', '=', disputeId)
+      .execute();
+    return rows.map((row) => row.kind).sort();
+  }
+
+  /** The dispute's balance transactions as the merchant lists them. */
+  async function balanceTransactionsOf(api: Api, disputeId: string): Promise<BalanceTransaction[]> {
+    const list = await api.get<List<BalanceTransaction>>('/v1/balance_transactions', { source: disputeId });
+    expect(list.status, list.text).toBe(200);
+    return list.body.data.map(({ amount, fee, net, type, reporting_category }) => ({
+      amount,
+      fee,
+      net,
+      type,
+      reporting_category,
+    }));
+  }
+
+  /** The control API of the emulator this provider's payments go to. */
+  function emulatorControl(): Api {
+    const emulator = t.service.providers.emulators[provider.name];
+    if (!emulator) throw new Error(`the embedded ${provider.name} emulator is not running`);
+    return new Api(emulator.url);
+  }
+
+  /** The merchant's ledger transactions, less the pending -> available releases the clock brings. */
+  async function merchantPostings(merchantId: string) {
+    return t.service.database.db
+      .selectFrom('ledger_transactions')
+      .select(['id', 'kind', 'source_id'])
+      .where('merchant_id', '=', merchantId)
+      .where('kind', '!=', 'release')
+      .orderBy('id')
+      .execute();
   }
 
   async function ledgerClean() {
@@ -187,6 +280,8 @@ describe.each(cases)('disputes on $name', (provider) => {
     );
     expect(types.filter((type) => type === 'charge.dispute.closed')).toHaveLength(1);
     expect(types.filter((type) => type === 'charge.dispute.funds_withdrawn')).toHaveLength(1);
+    await expectEvidenceUpdate(merchant.api, dispute.id);
+    expect(await postingKinds(dispute.id)).toEqual(['dispute', 'dispute_reversal']);
     await ledgerClean();
   });
 
@@ -208,8 +303,22 @@ describe.each(cases)('disputes on $name', (provider) => {
       .executeTakeFirstOrThrow();
     expect(charge).toEqual({ amount_lost_in_disputes: 2000, dispute_status: 'lost' });
     const types = await eventTypes(merchant.api, dispute.id);
-    expect(types).not.toContain('charge.dispute.funds_reinstated');
+    expect(types[0]).toBe('charge.dispute.created');
+    expect(types.filter((type) => type === 'charge.dispute.funds_withdrawn')).toHaveLength(1);
     expect(types.filter((type) => type === 'charge.dispute.closed')).toHaveLength(1);
+    expect(types).not.toContain('charge.dispute.funds_reinstated');
+    await expectEvidenceUpdate(merchant.api, dispute.id);
+    // The withdrawal stays; the loss sends the disputed amount back through the provider's clearing.
+    expect(await postingKinds(dispute.id)).toEqual(['dispute', 'dispute_loss']);
+    expect(await balanceTransactionsOf(merchant.api, dispute.id)).toEqual([
+      {
+        amount: -2000,
+        fee: provider.fee,
+        net: -(2000 + provider.fee),
+        type: 'adjustment',
+        reporting_category: 'dispute',
+      },
+    ]);
     await ledgerClean();
   });
 
@@ -220,6 +329,31 @@ describe.each(cases)('disputes on $name', (provider) => {
     const accepted = await merchant.api.post<Dispute>(`/v1/disputes/${dispute.id}/close`, {});
     expect(accepted.status, accepted.text).toBe(200);
     expect(accepted.body.status).toBe('lost');
+    expect(accepted.body.balance_transactions).toMatchObject([{ amount: -1800, fee: provider.fee }]);
+    expect(await available(merchant.api)).toBe(-(1800 + provider.fee));
+    expect(await balanceTransactionsOf(merchant.api, dispute.id)).toEqual([
+      {
+        amount: -1800,
+        fee: provider.fee,
+        net: -(1800 + provider.fee),
+        type: 'adjustment',
+        reporting_category: 'dispute',
+      },
+    ]);
+    expect(await postingKinds(dispute.id)).toEqual(['dispute', 'dispute_loss']);
+    const types = await eventTypes(merchant.api, dispute.id);
+    expect(types[0]).toBe('charge.dispute.created');
+    expect([...types].sort()).toEqual([
+      'charge.dispute.closed',
+      'charge.dispute.created',
+      'charge.dispute.funds_withdrawn',
+    ]);
+    const charge = await t.service.database.db
+      .selectFrom('charges')
+      .select(['amount_lost_in_disputes', 'dispute_status'])
+      .where('payment_intent_id', '=', intent.id)
+      .executeTakeFirstOrThrow();
+    expect(charge).toEqual({ amount_lost_in_disputes: 1800, dispute_status: 'lost' });
     const ledgerRows = await t.service.database.db
       .selectFrom('ledger_transactions')
       .select(['id'])
@@ -341,26 +475,74 @@ describe.each(cases)('disputes on $name', (provider) => {
         evidence_details: { has_evidence: true, submission_count: 0 },
       });
     });
+  }
 
-    it('refuses evidence once due_by has passed, changing nothing', async () => {
-      const merchant = await createMerchant(t, 'late evidence');
-      const intent = await pay(merchant.api, 1000, provider.inquiry);
-      const dispute = await disputeOf(merchant.api, intent);
+  it('refuses evidence on a chargeback once due_by has passed: 400 naming evidence, nothing posted or sent', async () => {
+    const merchant = await createMerchant(t, `${provider.name} late evidence`);
+    const intent = await pay(merchant.api, 1100, provider.chargeback);
+    const dispute = await disputeOf(merchant.api, intent, (d) => d.balance_transactions.length === 1);
+    expect(dispute.status).toBe('needs_response');
+    const { provider_dispute_id: providerDisputeId } = await t.service.database.db
+      .selectFrom('disputes')
+      .select('provider_dispute_id')
+      .where('id', '=', dispute.id)
+      .executeTakeFirstOrThrow();
+    const emulator = emulatorControl();
+    const target = (await emulator.get<{ url: string; secret: string }>('/_emulator/webhook_target')).body;
+    expect(target.url).toContain(`/webhooks/${provider.name}`);
+    // The emulator decides an overdue dispute by itself (lost); its events are held back so that our
+    // dispute is still open when the evidence arrives, and the refusal can only be the service's own.
+    const held = await emulator.post(
+      '/_emulator/webhook_target',
+      { ...target, enabled_events: ['none.such'] },
+      { as: 'json' },
+    );
+    expect(held.status, held.text).toBe(200);
+    try {
+      const postings = await merchantPostings(merchant.id);
       const dueBy = dispute.evidence_details.due_by as number;
-      const moved = await t.api.post('/_test/clock', {
-        advance_seconds: Math.ceil(dueBy - Date.now() / 1000) + 60,
-      });
+      const now = (await emulator.get<{ now: number }>('/_emulator/clock')).body.now;
+      const moved = await t.api.post('/_test/clock', { advance_seconds: dueBy - now + 60 });
       expect(moved.status, moved.text).toBe(200);
+
       const late = await merchant.api.post<ErrorBody>(`/v1/disputes/${dispute.id}`, {
         evidence: { uncategorized_text: 'winning_evidence' },
       });
-      expect(late.status).toBe(400);
-      expect(late.body.error.param).toBe('evidence');
-      // The emulator decides an overdue dispute by itself too; whichever we see first, nothing was sent.
-      expect(['dispute_evidence_past_due', 'dispute_already_closed']).toContain(late.body.error.code);
-      const after = await settled(merchant.api, dispute.id, 'warning_closed');
-      expect(after.evidence_details.submission_count).toBe(0);
+      expect(late.status, late.text).toBe(400);
+      expect(late.body.error).toMatchObject({
+        type: 'invalid_request_error',
+        code: 'dispute_evidence_past_due',
+        param: 'evidence',
+      });
+      const staged = await merchant.api.post<ErrorBody>(`/v1/disputes/${dispute.id}`, {
+        evidence: { customer_name: 'Ada' },
+        submit: 'false',
+      });
+      expect(staged.status, staged.text).toBe(400);
+      expect(staged.body.error).toMatchObject({ code: 'dispute_evidence_past_due', param: 'evidence' });
+
+      const after = (await merchant.api.get<Dispute>(`/v1/disputes/${dispute.id}`)).body;
+      expect(after).toMatchObject({ status: 'needs_response', evidence_details: { past_due: true } });
+      expect(after.evidence_details).toMatchObject({ has_evidence: false, submission_count: 0 });
       expect(after.evidence.uncategorized_text).toBe(null);
-    });
-  }
+      expect(after.evidence.customer_name).toBe(null);
+      expect(await merchantPostings(merchant.id)).toEqual(postings);
+      // The emulator closes the dispute on the evidence it holds, which is none of ours.
+      const atProvider = await waitFor('the emulator to decide the overdue dispute', async () => {
+        const found = provider.providerDispute(
+          (await emulator.get<Record<string, unknown>>('/_emulator/state', { types: 'disputes' })).body,
+          providerDisputeId,
+        );
+        return found?.closed ? found : undefined;
+      });
+      expect(atProvider).toMatchObject({ evidence: [], submissions: 0 });
+      expect((await merchant.api.get<Dispute>(`/v1/disputes/${dispute.id}`)).body.status).toBe(
+        'needs_response',
+      );
+    } finally {
+      const restored = await emulator.post('/_emulator/webhook_target', target, { as: 'json' });
+      expect(restored.status, restored.text).toBe(200);
+    }
+    await ledgerClean();
+  });
 });

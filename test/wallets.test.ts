@@ -2,7 +2,9 @@
 // the restricted-key scope. Balances come from the ledger; `payctl ledger verify` stays clean.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../src/modules/ledger/ledger.verify.js';
+import { paypalControl } from './support/provider-harness.js';
 import { createMerchant, startTestService, type TestService } from './support/service.js';
+import { waitFor } from './support/wait.js';
 
 let t: TestService;
 beforeAll(async () => {
@@ -192,6 +194,81 @@ describe('wallets', () => {
     });
     expect(declined.status).toBe(402);
     expect((await t.merchant.get<Wallet>(`/v1/wallets/${w.id}`)).body.balance.available).toBe(2500);
+  });
+
+  it('funds by PayPal: approved at PayPal, back through the return, credited once despite a reload and the webhooks', async () => {
+    const w = await wallet();
+    const paypal = paypalControl(t);
+    const capturesBefore = (await paypal.get<{ captures: unknown[] }>('/_emulator/state')).body.captures
+      .length;
+    const method = await t.merchant.post<{ id: string }>('/v1/payment_methods', { type: 'paypal' });
+    expect(method.status, method.text).toBe(200);
+    const returnUrl = 'https://shop.example/wallet/funded';
+    const funding = await t.merchant.post<{
+      id: string;
+      status: string;
+      next_action: { type: string; redirect_to_url: { url: string } } | null;
+    }>(`/v1/wallets/${w.id}/fund`, { amount: 1800, payment_method: method.body.id, return_url: returnUrl });
+    expect(funding.status, funding.text).toBe(200);
+    expect(funding.body.status).toBe('requires_action');
+    // Nothing is credited before the payer approves.
+    expect((await t.merchant.get<Wallet>(`/v1/wallets/${w.id}`)).body.balance.available).toBe(0);
+    const redirect = funding.body.next_action?.redirect_to_url.url as string;
+    expect(redirect.startsWith(paypal.baseUrl)).toBe(true);
+
+    const approved = await fetch(`${redirect}&action=approve`, { redirect: 'manual' });
+    expect(approved.status).toBe(302);
+    const hop = approved.headers.get('location') as string;
+    expect(hop).toMatch(/\/return\/paypal\/pa_/);
+    for (const visit of [1, 2]) {
+      // The shopper comes back through our return hop, then reloads it.
+      const back = await fetch(hop, { redirect: 'manual' });
+      expect(back.status, `return visit ${visit}`).toBe(302);
+      const merchantUrl = new URL(back.headers.get('location') as string);
+      expect(merchantUrl.origin + merchantUrl.pathname).toBe(returnUrl);
+      expect(merchantUrl.searchParams.get('payment_intent')).toBe(funding.body.id);
+      expect(merchantUrl.searchParams.get('redirect_status')).toBe('succeeded');
+    }
+    const intent = await t.merchant.get<{ status: string }>(`/v1/payment_intents/${funding.body.id}`);
+    expect(intent.body.status).toBe('succeeded');
+
+    // PayPal's own webhooks for the order (approved, capture completed) arrive as well.
+    const { provider_payment_id: order } = await t.service.database.db
+      .selectFrom('payment_attempts')
+      .select('provider_payment_id')
+      .where('payment_intent_id', '=', funding.body.id)
+      .executeTakeFirstOrThrow();
+    await waitFor('PayPal webhooks for the order to be handled', async () => {
+      const rows = await t.service.database.db
+        .selectFrom('webhook_inbox')
+        .select(['type', 'status'])
+        .where('provider', '=', 'paypal')
+        .where('subject', '=', order as string)
+        .execute();
+      const types = rows.map((row) => row.type);
+      const done = rows.every((row) => row.status === 'processed' || row.status === 'ignored');
+      return done && types.includes('CHECKOUT.ORDER.APPROVED') && types.includes('PAYMENT.CAPTURE.COMPLETED');
+    });
+
+    expect((await t.merchant.get<Wallet>(`/v1/wallets/${w.id}`)).body.balance).toEqual({
+      available: 1800,
+      held: 0,
+    });
+    const entries = await t.merchant.get<{ data: Entry[] }>(`/v1/wallets/${w.id}/entries`);
+    expect(entries.body.data.map((e) => [e.type, e.amount])).toEqual([['wallet_topup', 1800]]);
+    const postings = await t.service.database.db
+      .selectFrom('ledger_transactions')
+      .select('kind')
+      .where('source_id', '=', funding.body.id)
+      .execute();
+    expect(postings.map((row) => row.kind)).toEqual(['wallet_topup']);
+    const funded = await t.merchant.get<{ data: { type: string; data: { object: { id: string } } }[] }>(
+      '/v1/events',
+      { type: 'wallet.funded', limit: 100 },
+    );
+    expect(funded.body.data.filter((event) => event.data.object.id === w.id)).toHaveLength(1);
+    const captures = (await paypal.get<{ captures: unknown[] }>('/_emulator/state')).body.captures.length;
+    expect(captures).toBe(capturesBefore + 1);
   });
 
   it('closes only at zero balance, then refuses funding', async () => {

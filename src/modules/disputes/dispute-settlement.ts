@@ -5,7 +5,9 @@
 //   - first sight: the row is created and `charge.dispute.created` recorded; the charge is `disputed`;
 //   - funds withdrawn (any chargeback status, not an inquiry): `dispute` posted once;
 //   - won: `dispute_reversal` posted; lost: `dispute_loss` posted and the charge's amount lost grows;
-//     either records `charge.dispute.closed`, once; a closed dispute never reopens.
+//     either records `charge.dispute.closed`, once; a closed dispute never reopens;
+//   - the merchant's evidence or metadata: `charge.dispute.updated`, also when the provider's answer
+//     closes the dispute at once (recorded before the close).
 // Ledger keys derive from (attempt, dispute), never from a webhook id (DESIGN section 8).
 import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../../clock.js';
@@ -116,10 +118,17 @@ class DisputeChange {
         await this.record('charge.dispute.updated', dispute, this.changed(before, dispute));
       return dispute;
     }
+    const byMerchant = this.changed(before, dispute);
     if (!isInquiry(observed.status) && !dispute.balance_transaction_id) {
       dispute = await this.withdraw(dispute, observed.fee);
     }
-    if (isClosed(observed.status)) return this.close(dispute, observed.status);
+    if (isClosed(observed.status)) {
+      // Evidence the provider decided on at once is still news of its own (Stripe sends the update,
+      // then the close), so the merchant's change is recorded before the dispute closes.
+      if (Object.keys(byMerchant).length > 0)
+        await this.record('charge.dispute.updated', dispute, byMerchant);
+      return this.close(dispute, observed.status);
+    }
     const dueBy = observed.dueBy ?? dispute.due_by;
     if (observed.status !== dispute.status || dueBy?.getTime() !== dispute.due_by?.getTime()) {
       dispute = await updateDispute(this.trx, dispute.id, { status: observed.status, due_by: dueBy });
