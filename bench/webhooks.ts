@@ -7,7 +7,8 @@
 // 2. outbound: customers created by an api-only process while no worker runs leave a backlog of
 //    `customer.created` deliveries; a worker process then drains it to a local receiver: deliveries/s
 //    from the first to the last arrival. Then BENCH_OUTBOUND_RATE customers/s (open loop) on a process
-//    running both roles: lag from the create's answer to the delivery's arrival, p50/p99.
+//    running both roles, and again on an api process beside a worker process: lag from the create's
+//    answer to the delivery's arrival, p50/p99.
 // BENCH_ONLY=inbound,outbound runs one part; BENCH_INBOUND_EVENTS, BENCH_OUTBOUND_EVENTS, BENCH_SECONDS
 // (open-loop duration) tune it; JOBS_* and WEBHOOK_* pass through to the service; BENCH_CPU_PROF=<dir>
 // profiles each service process (--cpu-prof).
@@ -31,6 +32,7 @@ import {
   closedLoop,
   openLoop,
   percentile,
+  type Receiver,
   type Request,
   startReceiver,
 } from './webhooks-load.js';
@@ -330,39 +332,79 @@ async function outbound(): Promise<void> {
   figure('CPU per delivery while draining', cpuPerEvent(cpuBefore, cpuAfter, OUTBOUND_EVENTS));
   await worker.child.stop();
 
+  // The same steady rate twice: one process with both roles, then the scale-out shape of an api process
+  // beside a worker process (`payctl start --role api|worker`), whose jobs are found by polling.
+  let next = OUTBOUND_EVENTS;
   const both = await startService('service-all', database.url, 'all', common);
+  next = await steadyLag(
+    'one process, both roles',
+    both.port,
+    [both.child],
+    key,
+    next,
+    database.name,
+    receiver,
+  );
+  figure('service RSS after the outbound runs', `${fmt(rssMegabytes(both.child.pid))} MB`, '<= 300 MB');
+  await both.child.stop();
+  const apiOnly = await startService('service-api', database.url, 'api', common);
+  const workerOnly = await startService('service-worker', database.url, 'worker', common);
+  const processes = [apiOnly.child, workerOnly.child];
+  await steadyLag('api and worker processes', apiOnly.port, processes, key, next, database.name, receiver);
+  await workerOnly.child.stop();
+  await apiOnly.child.stop();
+  await receiver.close();
+  await database.drop();
+}
+
+/**
+ * BENCH_OUTBOUND_RATE customer creates/s for BENCH_SECONDS against `port`, and the lag from each create's
+ * answer to its delivery's arrival. Returns the next unused customer number.
+ */
+async function steadyLag(
+  shape: string,
+  port: number,
+  processes: Child[],
+  key: string,
+  first: number,
+  database: string,
+  receiver: Receiver,
+): Promise<number> {
   const total = Math.round(OUTBOUND_RATE * SECONDS);
   const answeredAt = new Map<string, number>();
-  const steadyCpuBefore = await cpuSnapshot(both.child, database.name);
+  const created = (answer: Answer) => answer.status === 200;
+  const before = await Promise.all(processes.map((child) => cpuSnapshot(child, database)));
   const steady = await openLoop(
-    both.port,
+    port,
     OUTBOUND_RATE,
     total,
-    (i) => createCustomer(key, OUTBOUND_EVENTS + i),
+    (i) => createCustomer(key, first + i),
     created,
     (_i, answer, at) => {
       if (answer.status === 200) answeredAt.set((JSON.parse(answer.body) as { id: string }).id, at);
     },
   );
   await waitFor(() => [...answeredAt.keys()].every((id) => receiver.objectSeen.has(id)), 'steady deliveries');
-  const steadyCpuAfter = await cpuSnapshot(both.child, database.name);
+  const after = await Promise.all(processes.map((child) => cpuSnapshot(child, database)));
   const lags = [...answeredAt].map(([id, at]) => Math.max(0, (receiver.objectSeen.get(id) as number) - at));
   const p99 = percentile(lags, 99);
   figure(
-    `outbound lag at ${OUTBOUND_RATE} events/s for ${SECONDS} s (create answered -> delivered), p50 / p99`,
+    `outbound lag at ${OUTBOUND_RATE} events/s for ${SECONDS} s (create answered -> delivered), ${shape}, p50 / p99`,
     `${fmt(percentile(lags, 50), 1)} ms / ${fmt(p99, 1)} ms over ${fmt(lags.length)} events` +
       ` (send lag max ${fmt(steady.maxSendLagMs)} ms)`,
     'p99 < 1,000 ms',
     p99 < 1000 && steady.ok === total,
   );
   figure(
-    'CPU per event at that rate, the customer create and its delivery',
-    cpuPerEvent(steadyCpuBefore, steadyCpuAfter, total),
+    `CPU per event at that rate, the customer create and its delivery, ${shape}`,
+    processes
+      .map(
+        (child, i) =>
+          `${child.name}: ${cpuPerEvent(before[i] as CpuSnapshot, after[i] as CpuSnapshot, total)}`,
+      )
+      .join('; '),
   );
-  figure('service RSS after the outbound runs', `${fmt(rssMegabytes(both.child.pid))} MB`, '<= 300 MB');
-  await both.child.stop();
-  await receiver.close();
-  await database.drop();
+  return first + total;
 }
 
 async function main(): Promise<void> {
