@@ -100,6 +100,13 @@ describe('the flag API as runbook 002 writes it', () => {
     expect(list.body.data.map((f) => f.name)).toEqual([FLAG]);
     const health = await t.api.get<{ checks: Json }>('/health/payments');
     expect(health.body.checks.feature_flag).toBe('enabled');
+    const openapi = await t.api.get<{ paths: Record<string, Record<string, { security?: unknown }>> }>(
+      '/openapi.json',
+    );
+    expect(openapi.body.paths['/v1/flags/{flag}']?.patch?.security).toEqual([{ operator: [] }]);
+    expect(Object.keys(openapi.body.paths)).toEqual(
+      expect.arrayContaining(['/api/flags/{flag}/kill', '/api/flags/{flag}/status', '/admin/flags']),
+    );
   });
 
   it("takes step 1's curl as written (JSON sent with curl -d's form content type), audited", async () => {
