@@ -30,6 +30,8 @@ import { DisputesService } from './modules/disputes/disputes.service.js';
 import { disputeEventHandler } from './modules/disputes/disputes.webhooks.js';
 import { registerEventRoutes } from './modules/events/events.routes.js';
 import { EventsService } from './modules/events/events.service.js';
+import { registerFlagRoutes } from './modules/flags/flags.routes.js';
+import { FlagsService } from './modules/flags/flags.service.js';
 import { registerKeyRoutes } from './modules/keys/keys.routes.js';
 import { KeysService } from './modules/keys/keys.service.js';
 import { BalanceService } from './modules/ledger/balance.service.js';
@@ -204,6 +206,7 @@ export interface Service {
     webhookInbox: WebhookInboxService;
     providerControls: ProviderControlsService;
     routing: RoutingService;
+    flags: FlagsService;
     wallets: WalletsService;
     webhookEndpoints: WebhookEndpointsService;
     webhookDeliveries: WebhookDeliveries;
@@ -310,6 +313,9 @@ export async function createService(config: Config, options: ServiceOptions = {}
     },
   });
   const routing = new RoutingService({ db, clock, audit, logger });
+  // Runbook 002's payments_live_v1: the kill switch and per-environment rollout of new confirmations.
+  const flags = new FlagsService({ db, clock, audit, logger, environment: config.APP_ENV });
+  health.register({ name: 'feature_flag', critical: false, run: () => flags.healthCheck() });
   // Stripe's adapter bounds its own calls (STRIPE_TIMEOUT_MS), so it gets no second deadline here.
   const gateway = new ProviderGateway({
     providers,
@@ -349,6 +355,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
       openWallet: (scope, customerId, currency) => wallets.openWallet(scope, customerId, currency),
       find: (scope, id) => wallets.find(scope, id),
     },
+    admission: flags,
   });
   wallets.setTopUpPayer((scope, wallet, input, request) =>
     payWalletTopUp({ payments, flows: paymentFlows }, scope, wallet, input, request),
@@ -563,6 +570,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   registerMerchantRoutes(http.router, merchants, audit);
   registerProviderControlRoutes(http.router, { controls: providerControls, gateway });
   registerRoutingRoutes(http.router, { routing, gateway });
+  registerFlagRoutes(http.router, flags);
   registerWebhookEndpointRoutes(http.router, webhookEndpoints);
   registerWebhookAdminRoutes(http.router, webhooksAdmin);
   if (config.TEST_CLOCK && clock instanceof AdjustableClock) registerTestClock(http.router, clock);
@@ -609,6 +617,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
       webhookInbox,
       providerControls,
       routing,
+      flags,
       wallets,
       webhookEndpoints,
       webhookDeliveries,

@@ -8,6 +8,8 @@ import type { Role } from '../main.js';
 import { registerLedgerCommands } from '../modules/ledger/ledger.commands.js';
 import { registerVaultCommands } from '../modules/vault/vault.commands.js';
 import { globalsOf, inProcess, UsageError } from './context.js';
+import { registerFallbackCommands } from './fallback.commands.js';
+import { registerFlagCommands } from './flags.commands.js';
 import { registerKeyCommands } from './keys.commands.js';
 import { registerOperatorCommands } from './operators.commands.js';
 import { RemoteError, UnreachableError } from './remote.js';
@@ -69,6 +71,8 @@ registerOperatorCommands(program, globals);
 registerLedgerCommands(program, globals);
 registerVaultCommands(program, globals);
 registerInboundWebhookCommands(registerWebhookCommands(program, globals), globals);
+registerFlagCommands(program, globals);
+registerFallbackCommands(program, globals);
 registerEmulatorCommands(program);
 
 /** One line on stderr for anything the user can act on; a stack only with PAYCTL_DEBUG=1. */

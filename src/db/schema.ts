@@ -5,6 +5,7 @@ import type { AuditLogTable } from '../modules/audit/audit.table.js';
 import type { CustomersTable } from '../modules/customers/customers.table.js';
 import type { DisputesTable } from '../modules/disputes/disputes.table.js';
 import type { EventsTable } from '../modules/events/events.table.js';
+import type { FeatureFlagRolloutsTable, FeatureFlagsTable } from '../modules/flags/flags.table.js';
 import type { ApiKeysTable } from '../modules/keys/keys.table.js';
 import type {
   LedgerAccountsTable,
@@ -74,6 +75,8 @@ export interface Database {
   provider_controls: ProviderControlsTable;
   runtime_switches: RuntimeSwitchesTable;
   routing_rules: RoutingRulesTable;
+  feature_flags: FeatureFlagsTable;
+  feature_flag_rollouts: FeatureFlagRolloutsTable;
   webhook_inbox: WebhookInboxTable;
   webhook_subject_locks: WebhookSubjectLocksTable;
   wallets: WalletsTable;

@@ -77,6 +77,14 @@ export async function buildHttpApp(options: HttpOptions): Promise<HttpApp> {
     { parseAs: 'string' },
     (_request, body, done) => {
       try {
+        // The runbooks send JSON with plain `curl -d '{...}'`, which labels it a form: a body that is
+        // a JSON object is read as one (no form body starts with `{`, and a form can express the same
+        // object in bracket notation anyway, so nothing new is accepted).
+        const json = jsonObjectOrUndefined(body as string);
+        if (json) {
+          done(null, json);
+          return;
+        }
         // Stripe's bracket notation: metadata[k]=v, expand[]=x, items[0][price]=p.
         done(
           null,
@@ -192,6 +200,23 @@ export async function buildHttpApp(options: HttpOptions): Promise<HttpApp> {
     options.idempotency,
   );
   return { app, router, expand };
+}
+
+/** The body as an object when it is a JSON object, else undefined (then it is decoded as a form). */
+function jsonObjectOrUndefined(body: string): Record<string, unknown> | undefined {
+  if (!body.trimStart().startsWith('{')) return undefined;
+  try {
+    // As fastify's own JSON parser does: no `__proto__` or `constructor` keys (prototype poisoning).
+    const parsed: unknown = JSON.parse(body, (key, value) => {
+      if (key === '__proto__' || key === 'constructor') throw new SyntaxError(`forbidden key ${key}`);
+      return value;
+    });
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function toAppError(error: FastifyError | AppError | Error, options: HttpOptions): AppError {

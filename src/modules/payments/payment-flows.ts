@@ -74,6 +74,16 @@ export interface FlowDeps {
   publicUrl: () => string;
   /** Customers' wallets, for `payment_method_types[]=wallet` (the wallets module). */
   wallets?: WalletLookup | undefined;
+  /** The kill switch and rollout (the flags module); without it every confirmation is admitted. */
+  admission?: PaymentAdmission | undefined;
+}
+
+/**
+ * Whether a new confirmation may start (invariant 10): throws the 503 to answer when not. Only new
+ * confirmations ask; captures, cancels, refunds, return hops, webhooks and recovery never do.
+ */
+export interface PaymentAdmission {
+  admitPayment(subject: { merchantId: string; customerId: string | null | undefined }): Promise<void>;
 }
 
 /** What payments need of wallets: a customer's open wallet in a currency, or a wallet by id. */
@@ -252,6 +262,15 @@ interface Prepared {
 
 export class PaymentFlows {
   constructor(private readonly deps: FlowDeps) {}
+
+  /**
+   * Refuses a new confirmation the flags do not admit, before anything is read or written (503
+   * payments_disabled, idempotency key left free). `confirm` asks first; routes that write something
+   * before confirming (an inline payment method) ask before that too.
+   */
+  async admit(scope: Scope, customerId: string | null | undefined): Promise<void> {
+    await this.deps.admission?.admitPayment({ merchantId: scope.merchantId, customerId });
+  }
 
   /** The provider an existing attempt was made with (capture, cancel, closing an old 3DS page). */
   private providerOf(attempt: Pick<PaymentAttemptRow, 'provider'>): PaymentProvider {
@@ -436,6 +455,7 @@ export class PaymentFlows {
     input: ConfirmInput,
     flow: FlowRequest & { create?: Insertable<PaymentIntentsTable> },
   ): Promise<PaymentIntentRow> {
+    await this.admit(scope, intent.customer_id);
     const prepared = await this.prepare(scope, intent, input);
     if (intent.status === 'requires_action') await this.closePreviousAttempt(intent);
     const { candidates } = prepared;

@@ -83,6 +83,8 @@ export function registerPaymentIntentRoutes(router: Router, deps: PaymentRouteDe
       }
       const request = { id: info.requestId, idempotencyKey: idempotency?.key };
       const { confirm, payment_method_data, ...checked } = input;
+      // The kill switch and rollout refuse a new confirmation before anything is written.
+      if (confirm) await flows.admit(merchant, checked.customer);
       // The rest of the request is checked before the payment method is made, so a refusal stores nothing.
       if (payment_method_data) await payments.prepareCreate(merchant, checked);
       const fields = {
@@ -169,6 +171,7 @@ export function registerPaymentIntentRoutes(router: Router, deps: PaymentRouteDe
         if (answer) return answer;
       }
       const intent = await payments.row(merchant, params.id);
+      await flows.admit(merchant, intent.customer_id);
       const request = { id: info.requestId, idempotencyKey: idempotency?.key };
       const { payment_method_data, ...rest } = input;
       const paymentMethod = await inlinePaymentMethod(deps, merchant, input);
