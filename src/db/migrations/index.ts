@@ -18,6 +18,7 @@ import * as m0015 from './0015_webhook_inbox.js';
 import * as m0016 from './0016_wallets.js';
 import * as m0017 from './0017_disputes_api.js';
 import * as m0018 from './0018_jobs_claim_index.js';
+import * as m0020 from './0020_privacy.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_merchants_keys_customers': m0001,
@@ -38,4 +39,5 @@ export const migrations: Record<string, Migration> = {
   '0016_wallets': m0016,
   '0017_disputes_api': m0017,
   '0018_jobs_claim_index': m0018,
+  '0020_privacy': m0020,
 };
