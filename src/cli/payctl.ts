@@ -6,6 +6,7 @@ import { registerEmulatorCommands } from '../emulators/emulator.commands.js';
 import { AppError } from '../http/errors.js';
 import type { Role } from '../main.js';
 import { registerLedgerCommands } from '../modules/ledger/ledger.commands.js';
+import { registerPrivacyCommands } from '../modules/privacy/privacy.commands.js';
 import { registerVaultCommands } from '../modules/vault/vault.commands.js';
 import { globalsOf, inProcess, UsageError } from './context.js';
 import { registerKeyCommands } from './keys.commands.js';
@@ -68,6 +69,7 @@ registerKeyCommands(program, globals);
 registerOperatorCommands(program, globals);
 registerLedgerCommands(program, globals);
 registerVaultCommands(program, globals);
+registerPrivacyCommands(program, globals);
 registerInboundWebhookCommands(registerWebhookCommands(program, globals), globals);
 registerEmulatorCommands(program);
 
