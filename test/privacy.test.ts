@@ -329,6 +329,26 @@ describe('data erasure (runbook 003)', () => {
     expect(customer.email).toBe(EMAIL);
   });
 
+  it("answers 409 while one of the customer's payments is processing, changing nothing", async () => {
+    const db = t.service.database.db;
+    const email = 'paula.pending@privacy.example';
+    const id = (await ok(t.merchant.post<{ id: string }>('/v1/customers', { email }))).id;
+    const intent = await ok(
+      t.merchant.post<{ id: string }>('/v1/payment_intents', { amount: 900, currency: 'usd', customer: id }),
+    );
+    // As a confirmation whose outcome is still unknown leaves it (the card may be needed to settle it).
+    const setStatus = (status: 'processing' | 'requires_payment_method') =>
+      db.updateTable('payment_intents').set({ status }).where('id', '=', intent.id).execute();
+    await setStatus('processing');
+    const refused = await erase(id);
+    expect(refused.status, refused.text).toBe(409);
+    expect(refused.body.error.code).toBe('customer_payment_processing');
+    expect(await ok(t.merchant.get(`/v1/customers/${id}`))).toMatchObject({ email });
+    expect((await privacyAudit(id))[0]).toMatchObject({ action: 'privacy.erase', outcome: 'failure' });
+    await setStatus('requires_payment_method');
+    expect((await erase(id)).status).toBe(204);
+  });
+
   it('removes every trace of the personal data and the card, keeping payments, refunds and the ledger', async () => {
     const db = t.service.database.db;
     const m = t.merchant;
@@ -415,7 +435,9 @@ describe('data erasure (runbook 003)', () => {
 
     // Merchants hear of it as Stripe's customer.deleted, and the webhook carries no personal data.
     const deleted = await waitFor('customer.deleted to be delivered', () =>
-      receiver.received.find((r) => r.event.type === 'customer.deleted'),
+      receiver.received.find(
+        (r) => r.event.type === 'customer.deleted' && r.event.data.object.id === flow.customer,
+      ),
     );
     expect(deleted.event.data.object).toMatchObject({ id: flow.customer, email: null, name: null });
 

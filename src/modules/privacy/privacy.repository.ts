@@ -12,6 +12,18 @@ import type { CustomersTable } from '../customers/customers.table.js';
 type Executor = Kysely<Database> | Transaction<Database>;
 type Ids = SelectQueryBuilder<Database, keyof Database, { id: string }>;
 
+/** Newest first by (created_at, id) of `table`, `take` rows: the export reads limit + 1 to know of more. */
+export function newestFirst<DB, TB extends keyof DB, O>(
+  query: SelectQueryBuilder<DB, TB, O>,
+  table: string,
+  take: number,
+) {
+  return query
+    .orderBy(sql.ref(`${table}.created_at`), 'desc')
+    .orderBy(sql.ref(`${table}.id`), 'desc')
+    .limit(take);
+}
+
 /** Operators act across merchants: the customer is found by id alone, then everything else in its scope. */
 export async function findCustomerById(db: Executor, id: string) {
   return db.selectFrom('customers').selectAll().where('id', '=', id).executeTakeFirst();

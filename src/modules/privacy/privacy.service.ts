@@ -12,8 +12,8 @@
 // - payment intents, charges, refunds, disputes, wallets, attempts: amounts, ids and states untouched;
 //   receipt_email, shipping, billing details and descriptions cleared, personal dispute evidence
 //   dropped, and any other text holding one of the customer's identifiers replaced (privacy.ts);
-// - events about those objects, the idempotent answers of the requests that wrote them, and the
-//   receivers' answers to their webhook deliveries: scrubbed the same way.
+// - events about those objects, stored idempotent answers that are one of them, and the receivers'
+//   answers to their webhook deliveries: scrubbed the same way.
 // Refused (409) while one of its payments is `processing`: recovery may still need the card.
 import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../../clock.js';
@@ -21,21 +21,14 @@ import { unixSeconds } from '../../clock.js';
 import type { Database } from '../../db/schema.js';
 import { AppError, resourceMissing, stateConflict } from '../../http/errors.js';
 import type { Scope } from '../../http/expand.js';
-import { listObject } from '../../http/pagination.js';
 import type { AuditActor, AuditOrigin } from '../audit/audit.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { toCustomerObject } from '../customers/customers.js';
 import type { CustomerRow } from '../customers/customers.table.js';
-import { renderDispute } from '../disputes/dispute-object.js';
 import type { EventsService } from '../events/events.service.js';
-import { toPaymentMethodObject } from '../payment-methods/payment-methods.js';
-import { toChargeObject } from '../payments/charges.js';
-import { toPaymentIntentObject } from '../payments/payment-intents.js';
-import { refundsOfCharges } from '../payments/payments.repository.js';
-import { toRefundObject } from '../refunds/refund-object.js';
 import type { VaultService } from '../vault/vault.service.js';
 import type { WalletsService } from '../wallets/wallets.service.js';
-import { toDeliveryObject } from '../webhooks-out/webhooks-admin.js';
+import { buildExport } from './privacy.export.js';
 import {
   changed,
   DEFAULT_EXPORT_LIMIT,
@@ -50,7 +43,6 @@ import { eraseRecords } from './privacy.records.js';
 import {
   attemptsQuery,
   chargesQuery,
-  deliveriesQuery,
   deliveryAttemptsAbout,
   disputesQuery,
   eventsQuery,
@@ -83,10 +75,6 @@ export interface Caller {
 
 const json = (value: unknown) => JSON.stringify(value);
 const scopeOf = (row: CustomerRow): Scope => ({ merchantId: row.merchant_id, livemode: row.livemode });
-/** A capped list: newest `limit` rows (read limit + 1 to know whether more exist). */
-function capped<T>(rows: T[], limit: number, url: string) {
-  return listObject(url, rows.slice(0, limit), rows.length > limit);
-}
 
 export class PrivacyService {
   constructor(private readonly deps: PrivacyDeps) {}
@@ -123,121 +111,16 @@ export class PrivacyService {
   /** Everything held about the customer, each collection capped at `limit` (newest first). */
   async export(customerId: string, input: ExportInput, caller: Caller) {
     const customer = await this.customer(customerId, caller, 'privacy.export');
-    const { db, clock } = this.deps;
-    const scope = scopeOf(customer);
     const limit = input.limit ?? DEFAULT_EXPORT_LIMIT;
-    const take = limit + 1;
-    const [methods, intents, charges, refunds, disputes, wallets, events, deliveries] = await Promise.all([
-      paymentMethodsQuery(db, scope, customerId)
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(take)
-        .execute(),
-      intentsQuery(db, scope, customerId)
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(take)
-        .execute(),
-      chargesQuery(db, scope, customerId)
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(take)
-        .execute(),
-      refundsQuery(db, scope, customerId)
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(take)
-        .execute(),
-      disputesQuery(db, scope, customerId)
-        .orderBy('disputes.created_at', 'desc')
-        .orderBy('disputes.id', 'desc')
-        .limit(take)
-        .execute(),
-      walletsQuery(db, scope, customerId)
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(take)
-        .execute(),
-      eventsQuery(db, scope, customerId)
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(take)
-        .execute(),
-      deliveriesQuery(db, scope, customerId)
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(take)
-        .execute(),
-    ]);
-    const now = clock.now();
-    const refundsByCharge = await refundsOfCharges(
-      db,
-      charges.slice(0, limit).map((charge) => charge.id),
-    );
-    const walletObjects = await Promise.all(
-      wallets.slice(0, limit).map(async (row) => ({
-        ...(await this.deps.wallets.object(db, row)),
-        entries: await this.deps.wallets.entries(scope, row.id, { limit: Math.min(limit, 100) }),
-      })),
-    );
-    const result = {
-      object: 'privacy_export' as const,
-      customer_id: customer.id,
-      merchant: customer.merchant_id,
-      livemode: customer.livemode,
-      generated_at: unixSeconds(now),
-      erased_at: customer.erased_at ? unixSeconds(customer.erased_at) : null,
-      limit,
-      customer: { ...toCustomerObject(customer), deleted: customer.deleted_at !== null },
-      payment_methods: capped(methods.map(toPaymentMethodObject), limit, '/v1/payment_methods'),
-      payment_intents: capped(intents.map(toPaymentIntentObject), limit, '/v1/payment_intents'),
-      charges: capped(
-        charges.map((row) => toChargeObject(row, refundsByCharge.get(row.id) ?? [])),
-        limit,
-        '/v1/charges',
-      ),
-      refunds: capped(refunds.map(toRefundObject), limit, '/v1/refunds'),
-      disputes: capped(
-        await Promise.all(disputes.slice(0, limit).map((row) => renderDispute(db, row, row.card_brand, now))),
-        limit,
-        '/v1/disputes',
-      ),
-      wallets: listObject('/v1/wallets', walletObjects, wallets.length > limit),
-      events: capped(
-        events.map((row) => ({
-          id: row.id,
-          object: 'event' as const,
-          type: row.type,
-          created: unixSeconds(row.created_at),
-          subject: row.object_id,
-        })),
-        limit,
-        '/v1/events',
-      ),
-      webhook_deliveries: capped(
-        deliveries.map((row) => toDeliveryObject(row)),
-        limit,
-        '/admin/webhook_deliveries',
-      ),
-    };
-    // Lists are capped at `limit` with limit + 1 read, so `has_more` is exact; the slice above kept
-    // data to `limit` for those rendered one by one.
-    const counts = Object.fromEntries(
-      Object.entries(result)
-        .filter(([, value]) => (value as { object?: string } | null)?.object === 'list')
-        .map(([key, value]) => [key, (value as { data: unknown[] }).data.length]),
-    );
-    const truncated = Object.entries(result)
-      .filter(([, value]) => (value as { has_more?: boolean } | null)?.has_more === true)
-      .map(([key]) => key);
+    const result = await buildExport(this.deps, customer, limit);
     await this.audit(caller, 'privacy.export', customerId, 'success', {
       merchant: customer.merchant_id,
       livemode: customer.livemode,
       limit,
-      counts,
-      truncated,
+      counts: result.counts,
+      truncated: result.truncated,
     });
-    return { ...result, truncated };
+    return result;
   }
 
   /** Erases the customer's personal data; a second call changes nothing and reports `erased_now: false`. */
