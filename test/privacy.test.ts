@@ -6,6 +6,7 @@
 // for the customer's email, names, phone and address line (as card-data-scan.test.ts scans for card
 // numbers), while payments, charges, refunds and the ledger are unchanged; the card cannot pay again;
 // both actions are audited without personal data; a second erasure changes nothing; then payctl.
+import { compileErrors, validate } from '@readme/openapi-parser';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../src/modules/ledger/ledger.verify.js';
@@ -486,6 +487,19 @@ describe('data erasure (runbook 003)', () => {
       outcome: 'success',
       new_value: expect.objectContaining({ erased_now: false }),
     });
+  });
+});
+
+describe('OpenAPI', () => {
+  it('describes both endpoints as operator routes, and the document stays valid', async () => {
+    const reply = await t.api.get<{ paths: Record<string, Record<string, { security?: unknown }>> }>(
+      '/openapi.json',
+    );
+    const result = await validate(structuredClone(reply.body) as never);
+    expect(result.valid ? [] : compileErrors(result)).toEqual([]);
+    const { paths } = reply.body;
+    expect(paths['/api/v1/privacy/data-export/{customerId}']?.post?.security).toEqual([{ operator: [] }]);
+    expect(paths['/api/v1/privacy/data-erasure/{customerId}']?.delete?.security).toEqual([{ operator: [] }]);
   });
 });
 
