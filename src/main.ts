@@ -59,6 +59,8 @@ import { paymentEventHandler } from './modules/payments/payments.webhooks.js';
 import { PaymentRecovery } from './modules/payments/recovery.js';
 import { registerReturnRoutes } from './modules/payments/return.routes.js';
 import { PaymentSettlement } from './modules/payments/settlement.js';
+import { registerPrivacyRoutes } from './modules/privacy/privacy.routes.js';
+import { PrivacyService } from './modules/privacy/privacy.service.js';
 import { registerProviderControlRoutes } from './modules/provider-controls/provider-controls.routes.js';
 import { ProviderControlsService } from './modules/provider-controls/provider-controls.service.js';
 import { RefundSettlement } from './modules/refunds/refund-settlement.js';
@@ -211,6 +213,7 @@ export interface Service {
     webhookEndpoints: WebhookEndpointsService;
     webhookDeliveries: WebhookDeliveries;
     webhooksAdmin: WebhooksAdminService;
+    privacy: PrivacyService;
   };
   http: Awaited<ReturnType<typeof buildHttpApp>>;
   /** Listens on PORT (0 picks a free port) and starts the job runner for worker roles. */
@@ -448,6 +451,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     deliveries: webhookDeliveries,
     replayBatchSize: config.WEBHOOK_REPLAY_BATCH_SIZE,
   });
+  const privacy = new PrivacyService({ db, clock, audit, vault, events, wallets });
   health.register({
     name: 'database',
     critical: true,
@@ -573,6 +577,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   registerFlagRoutes(http.router, flags);
   registerWebhookEndpointRoutes(http.router, webhookEndpoints);
   registerWebhookAdminRoutes(http.router, webhooksAdmin);
+  registerPrivacyRoutes(http.router, privacy);
   if (config.TEST_CLOCK && clock instanceof AdjustableClock) registerTestClock(http.router, clock);
 
   const bootstrap =
@@ -622,6 +627,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
       webhookEndpoints,
       webhookDeliveries,
       webhooksAdmin,
+      privacy,
     },
     http,
     async start() {

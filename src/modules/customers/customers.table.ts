@@ -33,6 +33,8 @@ export interface CustomersTable {
   invoice_prefix: string;
   tax_exempt: string;
   deleted_at: Date | null;
+  /** Set by a privacy erasure: personal fields cleared, the customer deleted; financial records keep its id. */
+  erased_at: Date | null;
 }
 
 export type CustomerRow = Selectable<CustomersTable>;

@@ -16,6 +16,10 @@ export const PERMISSIONS = [
   /** Outbound webhooks: replay deliveries, send sample events. */
   'webhook:operate',
   'audit:read',
+  /** GDPR: export everything held about a customer (runbook 003's data-export). */
+  'privacy:export',
+  /** GDPR: erase a customer's personal data (runbook 003's data-erasure); irreversible. */
+  'privacy:erase',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -29,8 +33,19 @@ export const ROLE_PERMISSIONS: Record<OperatorRole, readonly Permission[]> = {
     'provider:operate',
     'webhook:operate',
     'audit:read',
+    'privacy:export',
+    'privacy:erase',
   ],
-  'payment-operator': ['payment:read', 'payment:refund', 'provider:operate', 'webhook:operate', 'audit:read'],
+  // A subject access request is routine support work and only reads; erasure cannot be undone, so it
+  // stays with admins. Viewers get neither: an export is the customer's personal data in bulk.
+  'payment-operator': [
+    'payment:read',
+    'payment:refund',
+    'provider:operate',
+    'webhook:operate',
+    'audit:read',
+    'privacy:export',
+  ],
   'payment-viewer': ['payment:read', 'audit:read'],
 };
 

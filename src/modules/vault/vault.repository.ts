@@ -21,6 +21,16 @@ export async function findCard(db: Executor, scope: Scope, paymentMethodId: stri
     .executeTakeFirst();
 }
 
+/** Deletes a card's envelope (and so the card number for good); whether one was held. */
+export async function deleteCard(db: Executor, scope: Scope, paymentMethodId: string): Promise<boolean> {
+  const result = await db
+    .deleteFrom('vault_cards')
+    .where('payment_method_id', '=', paymentMethodId)
+    .where(inScope(scope))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
 /** One CVC per payment method: a newer one replaces the older, with a fresh expiry. */
 export async function upsertCvc(db: Executor, row: Insertable<VaultCvcsTable>): Promise<void> {
   await db

@@ -30,6 +30,7 @@ import {
   verifyVault,
 } from './vault.maintenance.js';
 import {
+  deleteCard,
   deleteCvc,
   deleteExpiredCvcs,
   findCard,
@@ -175,6 +176,16 @@ export class VaultService {
    */
   async deleteCvc(scope: Scope, paymentMethodId: string, executor: Executor = this.db): Promise<boolean> {
     return deleteCvc(executor, scope, paymentMethodId);
+  }
+
+  /**
+   * Forgets a card for good (a privacy erasure): its envelope and any CVC held are deleted in the
+   * caller's transaction. The payment method keeps its display data; paying with it again finds no card.
+   * Returns whether a card was held.
+   */
+  async deleteCard(scope: Scope, paymentMethodId: string, executor: Executor = this.db): Promise<boolean> {
+    await deleteCvc(executor, scope, paymentMethodId);
+    return deleteCard(executor, scope, paymentMethodId);
   }
 
   async purgeExpiredCvcs(now: Date = this.clock.now()): Promise<number> {
