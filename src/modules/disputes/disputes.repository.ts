@@ -87,16 +87,19 @@ export async function findDisputeForUpdate(trx: Transaction<Database>, id: strin
   return trx.selectFrom('disputes').selectAll().where('id', '=', id).forUpdate().executeTakeFirstOrThrow();
 }
 
-export async function findDispute(db: Executor, scope: Scope, id: string) {
+/** A scope's disputes with their charge's card brand, as the dispute object renders them. */
+export function disputesWithBrand(db: Executor, scope: Scope) {
   return db
     .selectFrom('disputes')
     .innerJoin('charges', 'charges.id', 'disputes.charge_id')
     .selectAll('disputes')
     .select(sql<string | null>`charges.card->>'brand'`.as('card_brand'))
     .where('disputes.merchant_id', '=', scope.merchantId)
-    .where('disputes.livemode', '=', scope.livemode)
-    .where('disputes.id', '=', id)
-    .executeTakeFirst();
+    .where('disputes.livemode', '=', scope.livemode);
+}
+
+export async function findDispute(db: Executor, scope: Scope, id: string) {
+  return disputesWithBrand(db, scope).where('disputes.id', '=', id).executeTakeFirst();
 }
 
 export function disputesQuery(
@@ -104,13 +107,7 @@ export function disputesQuery(
   scope: Scope,
   filters: { charge?: string | undefined; paymentIntent?: string | undefined },
 ) {
-  let query = db
-    .selectFrom('disputes')
-    .innerJoin('charges', 'charges.id', 'disputes.charge_id')
-    .selectAll('disputes')
-    .select(sql<string | null>`charges.card->>'brand'`.as('card_brand'))
-    .where('disputes.merchant_id', '=', scope.merchantId)
-    .where('disputes.livemode', '=', scope.livemode);
+  let query = disputesWithBrand(db, scope);
   if (filters.charge) query = query.where('disputes.charge_id', '=', filters.charge);
   if (filters.paymentIntent) query = query.where('disputes.payment_intent_id', '=', filters.paymentIntent);
   return query;

@@ -8,6 +8,7 @@ import type { Database } from '../../db/schema.js';
 import { inScope } from '../../db/scope.js';
 import type { Scope } from '../../http/expand.js';
 import type { CustomersTable } from '../customers/customers.table.js';
+import { disputesWithBrand } from '../disputes/disputes.repository.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 type Ids = SelectQueryBuilder<Database, keyof Database, { id: string }>;
@@ -121,16 +122,9 @@ export function refundsQuery(db: Executor, scope: Scope, customerId: string) {
     .where('charge_id', 'in', chargeIds(db, scope, customerId));
 }
 
-/** Disputes with their card brand, as the disputes module renders them. */
+/** The customer's disputes with their card brand, as the disputes module renders them. */
 export function disputesQuery(db: Executor, scope: Scope, customerId: string) {
-  return db
-    .selectFrom('disputes')
-    .innerJoin('charges', 'charges.id', 'disputes.charge_id')
-    .selectAll('disputes')
-    .select(sql<string | null>`charges.card->>'brand'`.as('card_brand'))
-    .where('disputes.merchant_id', '=', scope.merchantId)
-    .where('disputes.livemode', '=', scope.livemode)
-    .where('disputes.charge_id', 'in', chargeIds(db, scope, customerId));
+  return disputesWithBrand(db, scope).where('disputes.charge_id', 'in', chargeIds(db, scope, customerId));
 }
 
 export function walletsQuery(db: Executor, scope: Scope, customerId: string) {
