@@ -5,6 +5,7 @@
 // made here is obeyed here at once. If the database cannot be read, the last known flags stay in force.
 import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../../clock.js';
+import { RefreshingSnapshot } from '../../db/refreshing-snapshot.js';
 import type { Database } from '../../db/schema.js';
 import { AppError } from '../../http/errors.js';
 import type { CheckResult } from '../../observability/health.js';
@@ -59,11 +60,17 @@ function paymentsDisabled(message: string): AppError {
 }
 
 export class FlagsService {
-  private cached: Snapshot = defaults();
-  private fetchedAt = Number.NEGATIVE_INFINITY;
-  private refreshing: Promise<Snapshot> | undefined;
+  private readonly stored: RefreshingSnapshot<Snapshot>;
 
-  constructor(private readonly deps: FlagsDeps) {}
+  constructor(private readonly deps: FlagsDeps) {
+    this.stored = new RefreshingSnapshot<Snapshot>({
+      initial: defaults(),
+      ttlMs: FLAGS_CACHE_TTL_MS,
+      read: () => this.read(),
+      onReadError: (error) =>
+        deps.logger.warn({ err: error }, 'feature flags unreadable; keeping the last known ones'),
+    });
+  }
 
   get environment(): Environment {
     return this.deps.environment;
@@ -71,8 +78,7 @@ export class FlagsService {
 
   /** The flag as this replica obeys it (at most FLAGS_CACHE_TTL_MS old). */
   async state(name: FlagName): Promise<FlagState> {
-    const snapshot =
-      performance.now() - this.fetchedAt < FLAGS_CACHE_TTL_MS ? this.cached : await this.refresh();
+    const snapshot = await this.stored.get();
     return snapshot.get(name) ?? flagStateOf(name, undefined, []);
   }
 
@@ -98,42 +104,20 @@ export class FlagsService {
     );
   }
 
-  /** One read at a time; concurrent callers share it. */
-  private refresh(): Promise<Snapshot> {
-    this.refreshing ??= this.load().finally(() => {
-      this.refreshing = undefined;
-    });
-    return this.refreshing;
-  }
-
-  /** A read that starts after the caller's write (an in-flight read may predate it). */
-  private async reload(): Promise<Snapshot> {
-    await this.refreshing;
-    return this.refresh();
-  }
-
-  private async load(): Promise<Snapshot> {
-    try {
-      const [flags, rollouts] = await Promise.all([listFlags(this.deps.db), listRollouts(this.deps.db)]);
-      const rows = new Map(flags.map((row) => [row.name, row]));
-      this.cached = new Map(
-        FLAG_NAMES.map((name) => [name, flagStateOf(name, rows.get(name), rollouts)] as const),
-      );
-    } catch (error) {
-      this.deps.logger.warn({ err: error }, 'feature flags unreadable; keeping the last known ones');
-    }
-    this.fetchedAt = performance.now();
-    return this.cached;
+  private async read(): Promise<Snapshot> {
+    const [flags, rollouts] = await Promise.all([listFlags(this.deps.db), listRollouts(this.deps.db)]);
+    const rows = new Map(flags.map((row) => [row.name, row]));
+    return new Map(FLAG_NAMES.map((name) => [name, flagStateOf(name, rows.get(name), rollouts)] as const));
   }
 
   /** The flag as stored now (a fresh read, so a change made on another replica shows at once). */
   async status(name: FlagName): Promise<FlagObject> {
-    const snapshot = await this.reload();
+    const snapshot = await this.stored.reload();
     return toFlagObject(snapshot.get(name) ?? flagStateOf(name, undefined, []), this.deps.environment);
   }
 
   async list(): Promise<FlagObject[]> {
-    const snapshot = await this.reload();
+    const snapshot = await this.stored.reload();
     return FLAG_NAMES.map((name) =>
       toFlagObject(snapshot.get(name) ?? flagStateOf(name, undefined, []), this.deps.environment),
     );
@@ -228,7 +212,7 @@ export class FlagsService {
       );
       return newState;
     });
-    await this.reload();
+    await this.stored.reload();
     return toFlagObject(after, this.deps.environment);
   }
 

@@ -4,6 +4,7 @@
 // If the database cannot be read, the last known controls stay in force (payments keep flowing).
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../clock.js';
+import { RefreshingSnapshot } from '../../db/refreshing-snapshot.js';
 import type { Database } from '../../db/schema.js';
 import type { Logger } from '../../observability/logger.js';
 import type { ProviderName } from '../../providers/provider.js';
@@ -29,6 +30,12 @@ import type { RuntimeSwitchRow } from './provider-controls.table.js';
 
 export const CONTROLS_CACHE_TTL_MS = 1_000;
 
+/** What the cache holds: the snapshot routing obeys, and the switch rows operators read. */
+interface StoredControls {
+  snapshot: ControlsSnapshot;
+  switchRows: ReadonlyMap<string, RuntimeSwitchRow>;
+}
+
 export interface ControlsDeps {
   db: Kysely<Database>;
   clock: Clock;
@@ -39,66 +46,48 @@ export interface ControlsDeps {
 }
 
 export class ProviderControlsService implements ControlsSource {
-  private cached: ControlsSnapshot;
-  private switchRows = new Map<string, RuntimeSwitchRow>();
-  private fetchedAt = Number.NEGATIVE_INFINITY;
-  private refreshing: Promise<ControlsSnapshot> | undefined;
+  private readonly stored: RefreshingSnapshot<StoredControls>;
 
   constructor(private readonly deps: ControlsDeps) {
-    this.cached = { forced: {}, switches: { ...deps.defaults } };
+    this.stored = new RefreshingSnapshot<StoredControls>({
+      initial: {
+        snapshot: { forced: {}, switches: { ...deps.defaults } },
+        switchRows: new Map(),
+      },
+      ttlMs: CONTROLS_CACHE_TTL_MS,
+      read: () => this.read(),
+      onReadError: (error) =>
+        deps.logger.warn({ err: error }, 'provider controls unreadable; keeping the last known ones'),
+    });
   }
 
   async snapshot(): Promise<ControlsSnapshot> {
-    if (performance.now() - this.fetchedAt < CONTROLS_CACHE_TTL_MS) return this.cached;
-    return this.refresh();
+    return (await this.stored.get()).snapshot;
   }
 
   peek(): ControlsSnapshot {
-    if (performance.now() - this.fetchedAt >= CONTROLS_CACHE_TTL_MS) void this.refresh();
-    return this.cached;
+    return this.stored.peek().snapshot;
   }
 
-  /** One read at a time; concurrent callers share it. */
-  refresh(): Promise<ControlsSnapshot> {
-    this.refreshing ??= this.load().finally(() => {
-      this.refreshing = undefined;
-    });
-    return this.refreshing;
-  }
-
-  /** A read that starts after the caller's write (an in-flight read may predate it). */
-  private async reload(): Promise<ControlsSnapshot> {
-    await this.refreshing;
-    return this.refresh();
-  }
-
-  private async load(): Promise<ControlsSnapshot> {
-    try {
-      const [controls, switches] = await Promise.all([
-        listProviderControls(this.deps.db),
-        listRuntimeSwitches(this.deps.db),
-      ]);
-      const forced: ControlsSnapshot['forced'] = {};
-      for (const row of controls) forced[row.provider as ProviderName] = row.forced_state;
-      this.switchRows = new Map(switches.map((row) => [row.name, row]));
-      const values = { ...this.deps.defaults };
-      for (const name of SWITCH_NAMES) {
-        const row = this.switchRows.get(name);
-        if (row) values[name] = row.enabled;
-      }
-      this.cached = { forced, switches: values };
-    } catch (error) {
-      this.deps.logger.warn({ err: error }, 'provider controls unreadable; keeping the last known ones');
+  private async read(): Promise<StoredControls> {
+    const [controls, switches] = await Promise.all([
+      listProviderControls(this.deps.db),
+      listRuntimeSwitches(this.deps.db),
+    ]);
+    const forced: ControlsSnapshot['forced'] = {};
+    for (const row of controls) forced[row.provider as ProviderName] = row.forced_state;
+    const switchRows = new Map(switches.map((row) => [row.name, row]));
+    const values = { ...this.deps.defaults };
+    for (const name of SWITCH_NAMES) {
+      const row = switchRows.get(name);
+      if (row) values[name] = row.enabled;
     }
-    this.fetchedAt = performance.now();
-    return this.cached;
+    return { snapshot: { forced, switches: values }, switchRows };
   }
 
   async listSwitches(): Promise<SwitchObject[]> {
-    await this.reload();
-    return SWITCH_NAMES.map((name) =>
-      toSwitchObject(name, this.deps.defaults[name], this.switchRows.get(name)),
-    );
+    const { switchRows } = await this.stored.reload();
+    return SWITCH_NAMES.map((name) => toSwitchObject(name, this.deps.defaults[name], switchRows.get(name)));
   }
 
   /** Forces a provider's circuit open or closed, or returns it to automatic; audited with old and new. */
@@ -132,7 +121,7 @@ export class ProviderControlsService implements ControlsSource {
       );
       return { old: oldValue.forced_state, new: state };
     });
-    await this.reload();
+    await this.stored.reload();
     return result;
   }
 
@@ -161,7 +150,7 @@ export class ProviderControlsService implements ControlsSource {
         trx,
       );
     });
-    await this.reload();
-    return toSwitchObject(name, this.deps.defaults[name], this.switchRows.get(name));
+    const { switchRows } = await this.stored.reload();
+    return toSwitchObject(name, this.deps.defaults[name], switchRows.get(name));
   }
 }
