@@ -71,6 +71,8 @@ import { RefundRecovery } from './modules/refunds/refunds.recovery.js';
 import { registerRefundRoutes } from './modules/refunds/refunds.routes.js';
 import { RefundsService } from './modules/refunds/refunds.service.js';
 import { refundEventHandler } from './modules/refunds/refunds.webhooks.js';
+import { registerReviewRoutes } from './modules/reviews/reviews.routes.js';
+import { ReviewsService } from './modules/reviews/reviews.service.js';
 import { registerRoutingRoutes } from './modules/routing/routing.routes.js';
 import { RoutingService } from './modules/routing/routing.service.js';
 import {
@@ -207,6 +209,7 @@ export interface Service {
     providerControls: ProviderControlsService;
     routing: RoutingService;
     flags: FlagsService;
+    reviews: ReviewsService;
     wallets: WalletsService;
     webhookEndpoints: WebhookEndpointsService;
     webhookDeliveries: WebhookDeliveries;
@@ -398,6 +401,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   // must not be refused because card traffic tripped a breaker.
   const disputes = new DisputesService(db, clock, providers, disputeSettlement);
   registerRateGauges(metrics.registry, db, clock);
+  const reviews = new ReviewsService({ db, clock, events, audit });
   // Inbound webhooks are stored by the routes and processed by a job running the handlers above.
   const webhookInbox = new WebhookInboxService({
     db,
@@ -536,6 +540,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   registerAttemptRoutes(http.router, db);
   registerRefundRoutes(http.router, refunds);
   registerDisputeRoutes(http.router, disputes);
+  registerReviewRoutes(http.router, reviews);
   registerWalletRoutes(http.router, wallets);
   http.expand.register('refund', 'charge', (scope, id) => charges.find(scope, id));
   http.expand.register('refund', 'payment_intent', (scope, id) => payments.find(scope, id));
@@ -618,6 +623,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
       providerControls,
       routing,
       flags,
+      reviews,
       wallets,
       webhookEndpoints,
       webhookDeliveries,

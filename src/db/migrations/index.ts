@@ -19,6 +19,7 @@ import * as m0016 from './0016_wallets.js';
 import * as m0017 from './0017_disputes_api.js';
 import * as m0018 from './0018_jobs_claim_index.js';
 import * as m0019 from './0019_feature_flags.js';
+import * as m0021 from './0021_reviews.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_merchants_keys_customers': m0001,
@@ -40,4 +41,6 @@ export const migrations: Record<string, Migration> = {
   '0017_disputes_api': m0017,
   '0018_jobs_claim_index': m0018,
   '0019_feature_flags': m0019,
+  // 0020 is taken by another branch.
+  '0021_reviews': m0021,
 };
