@@ -59,6 +59,8 @@ import { paymentEventHandler } from './modules/payments/payments.webhooks.js';
 import { PaymentRecovery } from './modules/payments/recovery.js';
 import { registerReturnRoutes } from './modules/payments/return.routes.js';
 import { PaymentSettlement } from './modules/payments/settlement.js';
+import { ConnectivityTest } from './modules/provider-controls/connectivity-test.js';
+import { registerConnectivityTestRoutes } from './modules/provider-controls/connectivity-test.routes.js';
 import { registerProviderControlRoutes } from './modules/provider-controls/provider-controls.routes.js';
 import { ProviderControlsService } from './modules/provider-controls/provider-controls.service.js';
 import { RefundSettlement } from './modules/refunds/refund-settlement.js';
@@ -112,7 +114,12 @@ import { Metrics } from './observability/metrics.js';
 import { registerSystemRoutes } from './observability/system.routes.js';
 import { Tracing } from './observability/tracing.js';
 import { guardSettingsFrom, ProviderGateway } from './providers/gateway.js';
-import { buildProviders, type ProviderRegistry, validateProviderOptions } from './providers/registry.js';
+import {
+  buildProviders,
+  isLiveMode,
+  type ProviderRegistry,
+  validateProviderOptions,
+} from './providers/registry.js';
 import { WalletProvider } from './providers/wallet/wallet.provider.js';
 
 export type Role = 'api' | 'worker' | 'all';
@@ -541,6 +548,10 @@ export async function createService(config: Config, options: ServiceOptions = {}
   registerRefundRoutes(http.router, refunds);
   registerDisputeRoutes(http.router, disputes);
   registerReviewRoutes(http.router, reviews);
+  registerConnectivityTestRoutes(
+    http.router,
+    new ConnectivityTest({ providers, audit, clock, livemode: isLiveMode(config) }),
+  );
   registerWalletRoutes(http.router, wallets);
   http.expand.register('refund', 'charge', (scope, id) => charges.find(scope, id));
   http.expand.register('refund', 'payment_intent', (scope, id) => payments.find(scope, id));
