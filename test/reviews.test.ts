@@ -2,9 +2,10 @@
 // retrieve and approve, tenancy, and `payctl rollback mark-for-review` opening exactly one review on each
 // succeeded payment of the window (not older ones, not failed or uncaptured ones) with one audit row,
 // and none on a rerun. Money does not move.
+import { compileErrors, validate } from '@readme/openapi-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPayctl } from './support/processes.js';
-import { createMerchant, startTestService, type TestService } from './support/service.js';
+import { createMerchant, startTestService, type TestService, testDatabaseKind } from './support/service.js';
 import { expectSameShape, stripeFixtures } from './support/stripe-shape.js';
 
 type Intent = { id: string; status: string; latest_charge: string | null };
@@ -227,4 +228,69 @@ describe('reviews and rollback marking', { timeout: 90_000 }, () => {
     expect(bad.output).toMatch(/--since/);
     expect((await rollbackAudit()).map((e) => e.new_value.affected_count)).toEqual([0, 1, 0, 0, 3]);
   });
+
+  it('never opens two reviews on one payment when markings run at once', async () => {
+    const fresh = [await pay(), await pay(), await pay(other.api)];
+    const [a, b] = await Promise.all([mark('1h'), mark('1h')]);
+    expect(a?.status, a?.text).toBe(200);
+    expect(b?.status, b?.text).toBe(200);
+    expect((a?.body.opened ?? 0) + (b?.body.opened ?? 0)).toBe(3);
+    const opened = [...(a?.body.reviews ?? []), ...(b?.body.reviews ?? [])].map((r) => r.payment_intent);
+    expect(opened.sort()).toEqual(fresh.map((i) => i.id).sort());
+  });
+
+  it('documents the routes in a valid /openapi.json', async () => {
+    const { body } = await t.api.get<{ paths: Record<string, unknown> }>('/openapi.json');
+    const result = await validate(structuredClone(body) as never);
+    expect(result.valid ? [] : compileErrors(result)).toEqual([]);
+    expect(Object.keys(body.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/reviews',
+        '/v1/reviews/{id}',
+        '/v1/reviews/{id}/approve',
+        '/admin/rollback/mark-for-review',
+        '/api/payments/test',
+      ]),
+    );
+  });
 });
+
+// In process (no --url) payctl reaches the database itself: PostgreSQL only, as an in-memory PGlite
+// cannot be shared with a second process.
+describe.runIf(testDatabaseKind() === 'postgres')(
+  'payctl rollback mark-for-review in process',
+  { timeout: 90_000 },
+  () => {
+    it('marks through the service code with the CLI user as the audit actor', async () => {
+      const own = await startTestService();
+      try {
+        const paid = await own.merchant.post<Intent>('/v1/payment_intents', {
+          amount: 700,
+          currency: 'usd',
+          payment_method: 'pm_card_visa',
+          confirm: 'true',
+        });
+        expect(paid.body.status).toBe('succeeded');
+        const env = { DATABASE_URL: own.database?.url as string, LOG_LEVEL: 'warn', USER: 'oncall' };
+        const first = await runPayctl(['--json', 'rollback', 'mark-for-review', '--since', '1h'], env);
+        expect(first.code, first.output).toBe(0);
+        const marked = JSON.parse(first.stdout) as Marking;
+        expect(marked.reviews.map((r) => r.payment_intent)).toEqual([paid.body.id]);
+        const again = await runPayctl(['--json', 'rollback', 'mark-for-review', '--since', '1h'], env);
+        expect((JSON.parse(again.stdout) as Marking).opened).toBe(0);
+        const audit = await own.admin.get<{ data: (AuditEntry & { actor: { id: string } })[] }>(
+          '/admin/audit',
+          {
+            action: 'payment.rollback.mark_for_review',
+          },
+        );
+        expect(audit.body.data.map((e) => [e.actor.type, e.actor.id, e.new_value.affected_count])).toEqual([
+          ['cli', 'oncall', 0],
+          ['cli', 'oncall', 1],
+        ]);
+      } finally {
+        await own.close();
+      }
+    });
+  },
+);
