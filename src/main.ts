@@ -61,6 +61,8 @@ import { registerReturnRoutes } from './modules/payments/return.routes.js';
 import { PaymentSettlement } from './modules/payments/settlement.js';
 import { registerPrivacyRoutes } from './modules/privacy/privacy.routes.js';
 import { PrivacyService } from './modules/privacy/privacy.service.js';
+import { ConnectivityTest } from './modules/provider-controls/connectivity-test.js';
+import { registerConnectivityTestRoutes } from './modules/provider-controls/connectivity-test.routes.js';
 import { registerProviderControlRoutes } from './modules/provider-controls/provider-controls.routes.js';
 import { ProviderControlsService } from './modules/provider-controls/provider-controls.service.js';
 import { RefundSettlement } from './modules/refunds/refund-settlement.js';
@@ -73,6 +75,8 @@ import { RefundRecovery } from './modules/refunds/refunds.recovery.js';
 import { registerRefundRoutes } from './modules/refunds/refunds.routes.js';
 import { RefundsService } from './modules/refunds/refunds.service.js';
 import { refundEventHandler } from './modules/refunds/refunds.webhooks.js';
+import { registerReviewRoutes } from './modules/reviews/reviews.routes.js';
+import { ReviewsService } from './modules/reviews/reviews.service.js';
 import { registerRoutingRoutes } from './modules/routing/routing.routes.js';
 import { RoutingService } from './modules/routing/routing.service.js';
 import {
@@ -112,7 +116,12 @@ import { Metrics } from './observability/metrics.js';
 import { registerSystemRoutes } from './observability/system.routes.js';
 import { Tracing } from './observability/tracing.js';
 import { guardSettingsFrom, ProviderGateway } from './providers/gateway.js';
-import { buildProviders, type ProviderRegistry, validateProviderOptions } from './providers/registry.js';
+import {
+  buildProviders,
+  isLiveMode,
+  type ProviderRegistry,
+  validateProviderOptions,
+} from './providers/registry.js';
 import { WalletProvider } from './providers/wallet/wallet.provider.js';
 
 export type Role = 'api' | 'worker' | 'all';
@@ -209,6 +218,7 @@ export interface Service {
     providerControls: ProviderControlsService;
     routing: RoutingService;
     flags: FlagsService;
+    reviews: ReviewsService;
     wallets: WalletsService;
     webhookEndpoints: WebhookEndpointsService;
     webhookDeliveries: WebhookDeliveries;
@@ -401,6 +411,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   // must not be refused because card traffic tripped a breaker.
   const disputes = new DisputesService(db, clock, providers, disputeSettlement);
   registerRateGauges(metrics.registry, db, clock);
+  const reviews = new ReviewsService({ db, clock, events, audit });
   // Inbound webhooks are stored by the routes and processed by a job running the handlers above.
   const webhookInbox = new WebhookInboxService({
     db,
@@ -540,6 +551,11 @@ export async function createService(config: Config, options: ServiceOptions = {}
   registerAttemptRoutes(http.router, db);
   registerRefundRoutes(http.router, refunds);
   registerDisputeRoutes(http.router, disputes);
+  registerReviewRoutes(http.router, reviews);
+  registerConnectivityTestRoutes(
+    http.router,
+    new ConnectivityTest({ providers, audit, clock, livemode: isLiveMode(config) }),
+  );
   registerWalletRoutes(http.router, wallets);
   http.expand.register('refund', 'charge', (scope, id) => charges.find(scope, id));
   http.expand.register('refund', 'payment_intent', (scope, id) => payments.find(scope, id));
@@ -623,6 +639,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
       providerControls,
       routing,
       flags,
+      reviews,
       wallets,
       webhookEndpoints,
       webhookDeliveries,

@@ -31,6 +31,7 @@ import type {
   ProviderControlsTable,
   RuntimeSwitchesTable,
 } from '../modules/provider-controls/provider-controls.table.js';
+import type { ReviewsTable } from '../modules/reviews/reviews.table.js';
 import type { RoutingRulesTable } from '../modules/routing/routing.table.js';
 import type { VaultCardsTable, VaultCvcsTable, VaultKeysTable } from '../modules/vault/vault.table.js';
 import type { WalletsTable } from '../modules/wallets/wallets.table.js';
@@ -72,6 +73,7 @@ export interface Database {
   charges: ChargesTable;
   refunds: RefundsTable;
   disputes: DisputesTable;
+  reviews: ReviewsTable;
   provider_controls: ProviderControlsTable;
   runtime_switches: RuntimeSwitchesTable;
   routing_rules: RoutingRulesTable;

@@ -25,6 +25,8 @@ export const EVENT_TYPES = [
   'refund.created',
   'refund.updated',
   'refund.failed',
+  'review.opened',
+  'review.closed',
   'webhook_endpoint.disabled',
   'webhook_delivery.dead',
 ] as const;

@@ -134,7 +134,7 @@ export function toChargeObject(row: ChargeRow, refunds: RefundRow[] = []) {
       has_more: false,
       url: `/v1/charges/${row.id}/refunds`,
     },
-    review: null,
+    review: row.review_id,
     shipping: null,
     // Charges made through payment intents carry no legacy Source; Stripe still sends the field.
     source: null,

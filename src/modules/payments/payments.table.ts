@@ -123,6 +123,8 @@ export interface ChargesTable {
   balance_transaction_id: string | null;
   disputed: Generated<boolean>;
   dispute_status: string | null;
+  /** The charge's latest review (Stripe's `charge.review`); reviews set it. */
+  review_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type RefundStatus = 'pending' | 'requires_action' | 'succeeded' | 'failed' | 'canceled';
