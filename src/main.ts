@@ -59,6 +59,7 @@ import { paymentEventHandler } from './modules/payments/payments.webhooks.js';
 import { PaymentRecovery } from './modules/payments/recovery.js';
 import { registerReturnRoutes } from './modules/payments/return.routes.js';
 import { PaymentSettlement } from './modules/payments/settlement.js';
+import { registerStuckPaymentsGauge } from './modules/payments/stuck-payments.js';
 import { registerPrivacyRoutes } from './modules/privacy/privacy.routes.js';
 import { PrivacyService } from './modules/privacy/privacy.service.js';
 import { ConnectivityTest } from './modules/provider-controls/connectivity-test.js';
@@ -411,6 +412,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   // must not be refused because card traffic tripped a breaker.
   const disputes = new DisputesService(db, clock, providers, disputeSettlement);
   registerRateGauges(metrics.registry, db, clock);
+  registerStuckPaymentsGauge(metrics.registry, db, clock);
   const reviews = new ReviewsService({ db, clock, events, audit });
   // Inbound webhooks are stored by the routes and processed by a job running the handlers above.
   const webhookInbox = new WebhookInboxService({

@@ -5,6 +5,7 @@
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Api } from './support/http.js';
+import { metricValue } from './support/jobs.js';
 import { startTestService, type TestService } from './support/service.js';
 import { waitFor } from './support/wait.js';
 
@@ -111,6 +112,41 @@ describe('an answer lost after the charge', () => {
       const after = await t.merchant.get<Intent>(`/v1/payment_intents/${answer.body.id}`);
       expect(after.body.status).toBe('succeeded');
       expect(await providerCharges(answer.body.id)).toHaveLength(1);
+    } finally {
+      t.service.providers.listening(t.url);
+    }
+  });
+
+  it('counts a payment still processing after 30 minutes in payments_stuck_pending, until it settles', async () => {
+    const stuck = async () => {
+      const reply = await t.api.get('/metrics');
+      expect(reply.status).toBe(200);
+      const value = metricValue(reply.text, 'payments_stuck_pending');
+      expect(value, 'payments_stuck_pending on /metrics').toBeTypeOf('number');
+      return value as number;
+    };
+    await emulator.post(
+      '/_emulator/webhook_target',
+      { url: 'http://127.0.0.1:9/nowhere', secret: 'whsec_x' },
+      { as: 'json' },
+    );
+    try {
+      await faults({ mode: 'drop_after_charge' });
+      const answer = await pay();
+      expect(answer.body.status).toBe('processing');
+      // Every read-back is refused, so nothing settles it meanwhile.
+      await faults({ error_rate: 1, status: 429 });
+      await advanceClock(29 * 60);
+      await t.service.services.paymentRecovery.runDue();
+      const before = await stuck();
+      await advanceClock(2 * 60);
+      expect(await stuck()).toBe(before + 1);
+      await emulator.delete('/_emulator/faults');
+      await advanceClock(3600);
+      await t.service.services.paymentRecovery.runDue();
+      const after = await t.merchant.get<Intent>(`/v1/payment_intents/${answer.body.id}`);
+      expect(after.body.status).toBe('succeeded');
+      expect(await stuck()).toBe(before);
     } finally {
       t.service.providers.listening(t.url);
     }
