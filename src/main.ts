@@ -75,6 +75,8 @@ import { RefundRecovery } from './modules/refunds/refunds.recovery.js';
 import { registerRefundRoutes } from './modules/refunds/refunds.routes.js';
 import { RefundsService } from './modules/refunds/refunds.service.js';
 import { refundEventHandler } from './modules/refunds/refunds.webhooks.js';
+import { registerReportRoutes } from './modules/reports/reports.routes.js';
+import { ReportsService } from './modules/reports/reports.service.js';
 import { registerReviewRoutes } from './modules/reviews/reviews.routes.js';
 import { ReviewsService } from './modules/reviews/reviews.service.js';
 import { registerRoutingRoutes } from './modules/routing/routing.routes.js';
@@ -219,6 +221,7 @@ export interface Service {
     routing: RoutingService;
     flags: FlagsService;
     reviews: ReviewsService;
+    reports: ReportsService;
     wallets: WalletsService;
     webhookEndpoints: WebhookEndpointsService;
     webhookDeliveries: WebhookDeliveries;
@@ -412,6 +415,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   const disputes = new DisputesService(db, clock, providers, disputeSettlement);
   registerRateGauges(metrics.registry, db, clock);
   const reviews = new ReviewsService({ db, clock, events, audit });
+  const reports = new ReportsService(db);
   // Inbound webhooks are stored by the routes and processed by a job running the handlers above.
   const webhookInbox = new WebhookInboxService({
     db,
@@ -552,6 +556,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   registerRefundRoutes(http.router, refunds);
   registerDisputeRoutes(http.router, disputes);
   registerReviewRoutes(http.router, reviews);
+  registerReportRoutes(http.router, reports);
   registerConnectivityTestRoutes(
     http.router,
     new ConnectivityTest({ providers, audit, clock, livemode: isLiveMode(config) }),
@@ -640,6 +645,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
       routing,
       flags,
       reviews,
+      reports,
       wallets,
       webhookEndpoints,
       webhookDeliveries,

@@ -1,0 +1,94 @@
+// Computes reports on read from the payments tables: always current, and bounded by a date range of at
+// most MAX_REPORT_DAYS (charges are indexed by merchant and created_at). No summary table to refresh.
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import { invalidParam } from '../../http/errors.js';
+import { findMerchant } from '../merchants/merchants.repository.js';
+import {
+  averageOf,
+  type DailySummary,
+  type DailySummaryRow,
+  daysInRange,
+  MAX_REPORT_DAYS,
+} from './reports.js';
+import { type DailyAggregate, dailyPayments, dailyRefunds } from './reports.repository.js';
+
+const DAY_MS = 86_400_000;
+
+/** Refuses from > to and ranges over MAX_REPORT_DAYS, naming the parameter at fault. */
+export function checkRange(from: string, to: string): void {
+  const days = daysInRange(from, to);
+  if (days < 1) throw invalidParam('from', `from (${from}) must not be after to (${to})`);
+  if (days > MAX_REPORT_DAYS) {
+    throw invalidParam('to', `the range from ${from} to ${to} is ${days} days; at most ${MAX_REPORT_DAYS}`);
+  }
+}
+
+export class ReportsService {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async daily(merchantId: string, from: string, to: string): Promise<DailySummary> {
+    checkRange(from, to);
+    const merchant = await findMerchant(this.db, merchantId);
+    if (!merchant) throw invalidParam('merchant', `No such merchant: '${merchantId}'`, 'resource_missing');
+    // Local days start between UTC-14 h and UTC+12 h: a day either side covers every zone.
+    const query = {
+      merchantId,
+      timezone: merchant.timezone,
+      from,
+      to,
+      since: new Date(Date.parse(`${from}T00:00:00Z`) - DAY_MS),
+      until: new Date(Date.parse(`${to}T00:00:00Z`) + 2 * DAY_MS),
+    };
+    const [payments, refunds] = await Promise.all([
+      dailyPayments(this.db, query),
+      dailyRefunds(this.db, query),
+    ]);
+    return {
+      object: 'report.daily_summary',
+      merchant: merchantId,
+      timezone: merchant.timezone,
+      from,
+      to,
+      data: mergeDaily(payments, refunds),
+    };
+  }
+}
+
+/** One row per (date, mode, gateway, currency), sorted; currencies are never added together. */
+function mergeDaily(payments: DailyAggregate[], refunds: DailyAggregate[]): DailySummaryRow[] {
+  const rows = new Map<string, DailySummaryRow>();
+  const rowFor = (a: DailyAggregate) => {
+    const key = [a.date, a.livemode, a.gateway, a.currency].join('\u0000');
+    let row = rows.get(key);
+    if (!row) {
+      row = {
+        date: a.date,
+        livemode: a.livemode,
+        gateway: a.gateway,
+        currency: a.currency,
+        count: 0,
+        volume: 0,
+        average: 0,
+        refund_count: 0,
+        refund_amount: 0,
+      };
+      rows.set(key, row);
+    }
+    return row;
+  };
+  for (const a of payments) {
+    const row = rowFor(a);
+    row.count = a.count;
+    row.volume = Number(a.total);
+    row.average = averageOf(row.volume, row.count);
+  }
+  for (const a of refunds) {
+    const row = rowFor(a);
+    row.refund_count = a.count;
+    row.refund_amount = Number(a.total);
+  }
+  const order = (r: DailySummaryRow) =>
+    [r.date, r.livemode ? '1' : '0', r.gateway, r.currency].join('\u0000');
+  return [...rows.values()].sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
+}
