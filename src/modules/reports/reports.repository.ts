@@ -52,3 +52,80 @@ export async function dailyRefunds(db: Executor, q: DailyQuery): Promise<DailyAg
     group by 1, 2, 3, 4`.execute(db);
   return result.rows;
 }
+
+export interface MonthWindow {
+  merchantId: string | undefined;
+  timezone: string;
+  /** Local timestamps `YYYY-MM-01 00:00:00` of the month and of the next, read in `timezone`. */
+  start: string;
+  end: string;
+}
+
+const inMonth = (column: string, w: MonthWindow) => sql`
+  ${sql.ref(column)} >= (${w.start}::timestamp at time zone ${w.timezone})
+  and ${sql.ref(column)} < (${w.end}::timestamp at time zone ${w.timezone})
+  ${w.merchantId ? sql`and merchant_id = ${w.merchantId}` : sql``}`;
+
+export interface MonthlyCharges {
+  livemode: boolean;
+  currency: string;
+  transactions: number;
+  successful: number;
+  failed: number;
+  volume: string | null;
+}
+
+export async function monthlyCharges(db: Executor, w: MonthWindow): Promise<MonthlyCharges[]> {
+  const result = await sql<MonthlyCharges>`
+    select livemode, currency, count(*)::int as transactions,
+           (count(*) filter (where status = 'succeeded' and captured))::int as successful,
+           (count(*) filter (where status = 'failed'))::int as failed,
+           (sum(amount_captured) filter (where status = 'succeeded' and captured))::text as volume
+    from charges where ${inMonth('created_at', w)}
+    group by 1, 2`.execute(db);
+  return result.rows;
+}
+
+export interface MonthlyTotals {
+  livemode: boolean;
+  currency: string;
+  count: number;
+  total: string | null;
+  lost: number;
+}
+
+export async function monthlyRefunds(db: Executor, w: MonthWindow): Promise<MonthlyTotals[]> {
+  const result = await sql<MonthlyTotals>`
+    select livemode, currency, count(*)::int as count, sum(amount)::text as total, 0 as lost
+    from refunds where status = 'succeeded' and ${inMonth('created_at', w)}
+    group by 1, 2`.execute(db);
+  return result.rows;
+}
+
+export async function monthlyDisputes(db: Executor, w: MonthWindow): Promise<MonthlyTotals[]> {
+  const result = await sql<MonthlyTotals>`
+    select livemode, currency, count(*)::int as count, sum(amount)::text as total,
+           (count(*) filter (where status = 'lost'))::int as lost
+    from disputes where ${inMonth('created_at', w)}
+    group by 1, 2`.execute(db);
+  return result.rows;
+}
+
+export interface SecurityAggregate {
+  action: string;
+  outcome: string;
+  count: number;
+  actors: number;
+  origins: number;
+}
+
+export async function securitySummary(db: Executor, since: Date, until: Date): Promise<SecurityAggregate[]> {
+  const result = await sql<SecurityAggregate>`
+    select action, outcome, count(*)::int as count,
+           count(distinct actor_id)::int as actors, count(distinct origin)::int as origins
+    from audit_log
+    where occurred_at >= ${since} and occurred_at < ${until}
+    group by 1, 2
+    order by 3 desc, 1, 2`.execute(db);
+  return result.rows;
+}

@@ -85,3 +85,72 @@ export const DAILY_COLUMNS = [
   'refund_count',
   'refund_amount',
 ] as const satisfies readonly (keyof DailySummaryRow)[];
+
+/** Runbook 003's monthly compliance report: one row per mode and currency. */
+export interface MonthlyRow {
+  livemode: boolean;
+  currency: string;
+  /** Charges created in the month, whatever their outcome. */
+  transactions: number;
+  successful: number;
+  failed: number;
+  /** Captured amount of the successful charges, minor units. */
+  volume: number;
+  /** volume / successful, rounded half up. */
+  average: number;
+  refund_count: number;
+  refund_amount: number;
+  dispute_count: number;
+  dispute_amount: number;
+  disputes_lost: number;
+}
+
+export interface MonthlyReport {
+  object: 'report.monthly_compliance';
+  month: string;
+  /** All merchants, or the one asked for; the month is cut in `timezone`. */
+  merchant: string | null;
+  timezone: string;
+  data: MonthlyRow[];
+}
+
+export const MONTHLY_COLUMNS = [
+  'livemode',
+  'currency',
+  'transactions',
+  'successful',
+  'failed',
+  'volume',
+  'average',
+  'refund_count',
+  'refund_amount',
+  'dispute_count',
+  'dispute_amount',
+  'disputes_lost',
+] as const satisfies readonly (keyof MonthlyRow)[];
+
+/** Runbook 003's security events summary, from the audit log: one row per action and outcome. */
+export interface SecurityRow {
+  action: string;
+  outcome: string;
+  count: number;
+  /** Distinct actors (operators, CLI users) and distinct origins (IP addresses) among them. */
+  actors: number;
+  origins: number;
+}
+
+export interface SecurityReport {
+  object: 'report.security_summary';
+  /** UTC dates, both included. */
+  from: string;
+  to: string;
+  data: SecurityRow[];
+}
+
+export const SECURITY_COLUMNS = [
+  'action',
+  'outcome',
+  'count',
+  'actors',
+  'origins',
+] as const satisfies readonly (keyof SecurityRow)[];
