@@ -415,7 +415,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
   const disputes = new DisputesService(db, clock, providers, disputeSettlement);
   registerRateGauges(metrics.registry, db, clock);
   const reviews = new ReviewsService({ db, clock, events, audit });
-  const reports = new ReportsService(db);
+  // Reports tolerate replica lag: they read from READ_REPLICA_URL when it is enabled.
+  const reports = new ReportsService(database.readDb);
   // Inbound webhooks are stored by the routes and processed by a job running the handlers above.
   const webhookInbox = new WebhookInboxService({
     db,

@@ -1,5 +1,6 @@
-// Computes reports on read from the payments tables and the audit log: always current, and bounded by a date range of at
-// most MAX_REPORT_DAYS (charges are indexed by merchant and created_at). No summary table to refresh.
+// Computes reports on read from the payments tables and the audit log (on the read replica when
+// READ_REPLICA_ENABLED): always current, with no summary table to refresh, and bounded by a range of at
+// most MAX_REPORT_DAYS (charges, refunds and audit rows are indexed by time).
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { invalidParam } from '../../http/errors.js';
