@@ -76,6 +76,8 @@ import { RefundRecovery } from './modules/refunds/refunds.recovery.js';
 import { registerRefundRoutes } from './modules/refunds/refunds.routes.js';
 import { RefundsService } from './modules/refunds/refunds.service.js';
 import { refundEventHandler } from './modules/refunds/refunds.webhooks.js';
+import { registerReportRoutes } from './modules/reports/reports.routes.js';
+import { ReportsService } from './modules/reports/reports.service.js';
 import { registerReviewRoutes } from './modules/reviews/reviews.routes.js';
 import { ReviewsService } from './modules/reviews/reviews.service.js';
 import { registerRoutingRoutes } from './modules/routing/routing.routes.js';
@@ -220,6 +222,7 @@ export interface Service {
     routing: RoutingService;
     flags: FlagsService;
     reviews: ReviewsService;
+    reports: ReportsService;
     wallets: WalletsService;
     webhookEndpoints: WebhookEndpointsService;
     webhookDeliveries: WebhookDeliveries;
@@ -414,6 +417,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
   registerRateGauges(metrics.registry, db, clock);
   registerStuckPaymentsGauge(metrics.registry, db, clock);
   const reviews = new ReviewsService({ db, clock, events, audit });
+  // Reports tolerate replica lag: they read from READ_REPLICA_URL when it is enabled.
+  const reports = new ReportsService(database.readDb);
   // Inbound webhooks are stored by the routes and processed by a job running the handlers above.
   const webhookInbox = new WebhookInboxService({
     db,
@@ -554,6 +559,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   registerRefundRoutes(http.router, refunds);
   registerDisputeRoutes(http.router, disputes);
   registerReviewRoutes(http.router, reviews);
+  registerReportRoutes(http.router, reports);
   registerConnectivityTestRoutes(
     http.router,
     new ConnectivityTest({ providers, audit, clock, livemode: isLiveMode(config) }),
@@ -642,6 +648,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
       routing,
       flags,
       reviews,
+      reports,
       wallets,
       webhookEndpoints,
       webhookDeliveries,

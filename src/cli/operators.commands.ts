@@ -1,5 +1,6 @@
 // payctl operators create, and merchants create: the accounts an operator needs before anything else.
 import { type Command, Option } from 'commander';
+import { timeZone } from '../http/params.js';
 import { emailSchema, passwordSchema, roleSchema } from '../modules/operators/operators.js';
 import { type Globals, inProcess, parseOption, remoteClient, UsageError } from './context.js';
 import { printJson, printTable } from './output.js';
@@ -39,21 +40,27 @@ export function registerOperatorCommands(program: Command, globals: () => Global
     .command('create')
     .description('Create a merchant with a test-mode secret and publishable key (printed once)')
     .requiredOption('--name <name>')
-    .action(async (options: { name: string }) => {
+    .option('--timezone <zone>', 'IANA time zone its daily reports cut days in (default UTC)')
+    .action(async (options: { name: string; timezone?: string }) => {
       const g = globals();
       const name = options.name.trim();
       if (name === '' || name.length > 200) throw new UsageError('--name: must be 1 to 200 characters');
+      const timezone =
+        options.timezone === undefined ? undefined : parseOption(timeZone(), options.timezone, '--timezone');
       const created = g.url
-        ? await remoteClient(g).request<Record<string, unknown>>('POST', '/admin/merchants', { name })
+        ? await remoteClient(g).request<Record<string, unknown>>('POST', '/admin/merchants', {
+            name,
+            timezone,
+          })
         : await inProcess(g.config, async ({ services }) => {
-            const result = await services.merchants.createWithKeys(name);
+            const result = await services.merchants.createWithKeys(name, timezone);
             await services.audit.record({
               actor: cliActor(),
               action: 'merchant.create',
               resourceType: 'merchant',
               resourceId: result.merchant.id,
               outcome: 'success',
-              newValue: { name },
+              newValue: { name, timezone: result.merchant.timezone },
             });
             return {
               ...(await services.merchants.retrieve(result.merchant.id, 'id')),
@@ -65,7 +72,7 @@ export function registerOperatorCommands(program: Command, globals: () => Global
         printJson(created);
         return;
       }
-      printTable([created], ['id', 'name']);
+      printTable([created], ['id', 'name', 'timezone']);
       process.stdout.write(
         `\nsecret key (shown once):      ${String(created.secret_key)}\n` +
           `publishable key (shown once): ${String(created.publishable_key)}\n`,

@@ -14,6 +14,7 @@ import { registerFlagCommands } from './flags.commands.js';
 import { registerKeyCommands } from './keys.commands.js';
 import { registerOperatorCommands } from './operators.commands.js';
 import { RemoteError, UnreachableError } from './remote.js';
+import { registerReportCommands } from './reports.commands.js';
 import { registerRollbackCommands } from './rollback.commands.js';
 import { registerWebhookCommands } from './webhooks.commands.js';
 import { registerInboundWebhookCommands } from './webhooks-inbound.commands.js';
@@ -77,6 +78,7 @@ registerInboundWebhookCommands(registerWebhookCommands(program, globals), global
 registerFlagCommands(program, globals);
 registerFallbackCommands(program, globals);
 registerRollbackCommands(program, globals);
+registerReportCommands(program, globals);
 registerEmulatorCommands(program);
 
 /** One line on stderr for anything the user can act on; a stack only with PAYCTL_DEBUG=1. */

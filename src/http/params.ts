@@ -117,3 +117,17 @@ export const expandList = () =>
       .max(200)
       .transform((value) => [value]),
   ]);
+
+/** An IANA time zone name (`Europe/Berlin`, `UTC`) as Node's ICU knows it; PostgreSQL knows the same names. */
+export const timeZone = () =>
+  text(64).refine(
+    (zone) => {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: zone });
+        return /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(zone);
+      } catch {
+        return false;
+      }
+    },
+    { message: 'must be an IANA time zone such as Europe/Berlin' },
+  );

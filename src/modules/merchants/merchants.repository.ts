@@ -4,7 +4,10 @@ import type { MerchantRow } from './merchants.table.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
-export async function insertMerchant(db: Executor, merchant: { id: string; name: string; created_at: Date }) {
+export async function insertMerchant(
+  db: Executor,
+  merchant: { id: string; name: string; timezone?: string; created_at: Date },
+) {
   return db.insertInto('merchants').values(merchant).returningAll().executeTakeFirstOrThrow();
 }
 

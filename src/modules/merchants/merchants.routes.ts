@@ -1,5 +1,5 @@
-// Operator API for merchants: create one (with a test secret and publishable key, shown once) and read it.
-import { text } from '../../http/params.js';
+// Operator API for merchants: create one (name, and the IANA time zone its daily reports cut days in) (with a test secret and publishable key, shown once) and read it.
+import { text, timeZone } from '../../http/params.js';
 import { originOf, type Router } from '../../http/route.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { MerchantsService } from './merchants.service.js';
@@ -16,9 +16,9 @@ export function registerMerchantRoutes(
     summary: 'Create a merchant with a test-mode secret and publishable key',
     tags,
     permission: 'payment:configure',
-    input: { name: text(200).min(1) },
+    input: { name: text(200).min(1), timezone: timeZone().optional() },
     handler: async ({ input, operator, info }) => {
-      const created = await merchants.createWithKeys(input.name);
+      const created = await merchants.createWithKeys(input.name, input.timezone);
       await audit.record({
         actor: { type: 'operator', id: operator.operatorId },
         action: 'merchant.create',
@@ -26,7 +26,7 @@ export function registerMerchantRoutes(
         resourceId: created.merchant.id,
         outcome: 'success',
         origin: originOf(info),
-        newValue: { name: created.merchant.name },
+        newValue: { name: created.merchant.name, timezone: created.merchant.timezone },
       });
       return {
         ...(await merchants.retrieve(created.merchant.id, 'id')),

@@ -29,8 +29,13 @@ export class MerchantsService {
     private readonly keys: KeysService,
   ) {}
 
-  async create(name: string, executor: Executor = this.db) {
-    return insertMerchant(executor, { id: newId('acct', 16), name, created_at: this.clock.now() });
+  async create(name: string, executor: Executor = this.db, timezone?: string) {
+    return insertMerchant(executor, {
+      id: newId('acct', 16),
+      name,
+      ...(timezone ? { timezone } : {}),
+      created_at: this.clock.now(),
+    });
   }
 
   async retrieve(id: string, param: string) {
@@ -46,12 +51,12 @@ export class MerchantsService {
   }
 
   /** A new merchant with a test-mode secret and publishable key, all or nothing. */
-  async createWithKeys(name: string) {
-    return this.db.transaction().execute((trx) => this.insertWithKeys(name, trx));
+  async createWithKeys(name: string, timezone?: string) {
+    return this.db.transaction().execute((trx) => this.insertWithKeys(name, trx, timezone));
   }
 
-  private async insertWithKeys(name: string, executor: Transaction<Database>) {
-    const merchant = await this.create(name, executor);
+  private async insertWithKeys(name: string, executor: Transaction<Database>, timezone?: string) {
+    const merchant = await this.create(name, executor, timezone);
     const defaults = { livemode: false, name: 'default' };
     const secret = await this.keys.create(merchant.id, { kind: 'secret', ...defaults }, undefined, executor);
     const publishable = await this.keys.create(
