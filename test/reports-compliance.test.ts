@@ -7,6 +7,9 @@ import { runPayctl } from './support/processes.js';
 import { startTestService, type TestService } from './support/service.js';
 import { waitFor } from './support/wait.js';
 
+/** Next year: the test clock only moves forward. */
+const YEAR = new Date().getUTCFullYear() + 1;
+
 interface MonthlyRow {
   livemode: boolean;
   currency: string;
@@ -60,9 +63,9 @@ beforeAll(async () => {
   merchantId = created.body.id;
   shop = t.api.withKey(created.body.secret_key);
 
-  await moveTo('2027-01-31T22:59:30Z'); // 23:59:30 CET, still January in Berlin
+  await moveTo(`${YEAR}-01-31T22:59:30Z`); // 23:59:30 CET, still January in Berlin
   expect((await pay(1000, 'usd')).body.status).toBe('succeeded');
-  await moveTo('2027-01-31T23:00:30Z'); // 00:00:30 CET on 1 February; UTC is still in January
+  await moveTo(`${YEAR}-01-31T23:00:30Z`); // 00:00:30 CET on 1 February; UTC is still in January
   const refunded = await pay(2000, 'usd');
   expect(refunded.body.status).toBe('succeeded');
   expect((await pay(500, 'eur')).body.status).toBe('succeeded');
@@ -86,13 +89,13 @@ afterAll(async () => {
 
 describe('monthly compliance report', { timeout: 60_000 }, () => {
   it("cuts the month in the merchant's zone and keeps currencies apart", async () => {
-    const january = await monthly({ month: '2027-01', merchant: merchantId });
+    const january = await monthly({ month: `${YEAR}-01`, merchant: merchantId });
     expect(january.status, january.text).toBe(200);
     expect(january.body.timezone).toBe('Europe/Berlin');
     expect(january.body.data).toEqual([
       expect.objectContaining({ currency: 'usd', transactions: 1, successful: 1, volume: 1000, failed: 0 }),
     ]);
-    const february = await monthly({ month: '2027-02', merchant: merchantId });
+    const february = await monthly({ month: `${YEAR}-02`, merchant: merchantId });
     expect(february.body.data).toEqual([
       expect.objectContaining({ currency: 'eur', transactions: 1, successful: 1, volume: 500, average: 500 }),
       {
@@ -113,16 +116,16 @@ describe('monthly compliance report', { timeout: 60_000 }, () => {
   });
 
   it('covers all merchants in UTC months without a merchant', async () => {
-    const january = await monthly({ month: '2027-01' });
+    const january = await monthly({ month: `${YEAR}-01` });
     expect(january.body.timezone).toBe('UTC');
     const usd = january.body.data.find((row) => row.currency === 'usd');
     // Everything paid from 22:59:30Z on 31 January on is still January in UTC, though February in Berlin.
     expect(usd).toMatchObject({ transactions: 4, successful: 3, failed: 1, volume: 1000 + 2000 + 800 });
-    expect((await monthly({ month: '2027-02' })).body.data).toEqual([]);
+    expect((await monthly({ month: `${YEAR}-02` })).body.data).toEqual([]);
   });
 
   it('serves CSV with a header row and refuses bad input naming the parameter', async () => {
-    const csv = await monthly({ month: '2027-02', merchant: merchantId, format: 'csv' });
+    const csv = await monthly({ month: `${YEAR}-02`, merchant: merchantId, format: 'csv' });
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(csv.text).toBe(
       'livemode,currency,transactions,successful,failed,volume,average,refund_count,refund_amount,dispute_count,dispute_amount,disputes_lost\r\n' +
@@ -131,8 +134,8 @@ describe('monthly compliance report', { timeout: 60_000 }, () => {
     );
     for (const [query, param] of [
       [{ month: '2027-13' }, 'month'],
-      [{ month: '2027-02', merchant: 'acct_unknown' }, 'merchant'],
-      [{ month: '2027-02', format: 'xml' }, 'format'],
+      [{ month: `${YEAR}-02`, merchant: 'acct_unknown' }, 'merchant'],
+      [{ month: `${YEAR}-02`, format: 'xml' }, 'format'],
     ] as const) {
       const reply = await monthly(query);
       expect(reply.status, reply.text).toBe(400);
@@ -143,7 +146,7 @@ describe('monthly compliance report', { timeout: 60_000 }, () => {
 
 describe('security events summary', { timeout: 60_000 }, () => {
   it('counts audit entries by action and outcome, in JSON, CSV and payctl --url', async () => {
-    await moveTo('2027-02-02T10:00:00Z');
+    await moveTo(`${YEAR}-02-02T10:00:00Z`);
     const email = 'security-viewer@example.test';
     const password = 'reads the security summary';
     expect((await t.admin.post('/admin/operators', { email, password, role: 'payment-viewer' })).status).toBe(
@@ -156,8 +159,8 @@ describe('security events summary', { timeout: 60_000 }, () => {
     expect((await viewer.post('/admin/merchants', { name: 'Not allowed' })).status).toBe(403);
 
     const reply = await viewer.get<Report<SecurityRow>>('/admin/reports/security', {
-      from: '2027-02-02',
-      to: '2027-02-02',
+      from: `${YEAR}-02-02`,
+      to: `${YEAR}-02-02`,
     });
     expect(reply.status, reply.text).toBe(200);
     const row = (action: string, outcome: string) =>
@@ -178,9 +181,9 @@ describe('security events summary', { timeout: 60_000 }, () => {
         'report',
         'security',
         '--from',
-        '2027-02-02',
+        `${YEAR}-02-02`,
         '--to',
-        '2027-02-02',
+        `${YEAR}-02-02`,
         '--format',
         'csv',
       ],
@@ -188,8 +191,8 @@ describe('security events summary', { timeout: 60_000 }, () => {
     );
     expect(csv.code, csv.output).toBe(0);
     const served = await t.admin.get('/admin/reports/security', {
-      from: '2027-02-02',
-      to: '2027-02-02',
+      from: `${YEAR}-02-02`,
+      to: `${YEAR}-02-02`,
       format: 'csv',
     });
     expect(csv.stdout).toBe(served.text);
@@ -205,7 +208,7 @@ describe('security events summary', { timeout: 60_000 }, () => {
         'report',
         'monthly',
         '--month',
-        '2027-02',
+        `${YEAR}-02`,
         '--merchant',
         merchantId,
       ],
@@ -213,7 +216,7 @@ describe('security events summary', { timeout: 60_000 }, () => {
     );
     expect(monthlyCli.code, monthlyCli.output).toBe(0);
     expect(JSON.parse(monthlyCli.stdout)).toEqual(
-      (await monthly({ month: '2027-02', merchant: merchantId })).body,
+      (await monthly({ month: `${YEAR}-02`, merchant: merchantId })).body,
     );
 
     const tooLong = await t.admin.get<Report<SecurityRow>>('/admin/reports/security', {

@@ -6,6 +6,22 @@ import type { Api } from './support/http.js';
 import { runPayctl } from './support/processes.js';
 import { startTestService, type TestService } from './support/service.js';
 
+// The DST changes of next year in New York (the test clock only moves forward; the comments below give
+// the 2027 dates): the second Sunday of
+// March and the first Sunday of November, as UTC midnights of those dates.
+const YEAR = new Date().getUTCFullYear() + 1;
+function nthSunday(month: number, n: number): Date {
+  const first = new Date(Date.UTC(YEAR, month, 1));
+  return new Date(Date.UTC(YEAR, month, 1 + ((7 - first.getUTCDay()) % 7) + 7 * (n - 1)));
+}
+const spring = nthSunday(2, 2);
+const fall = nthSunday(10, 1);
+/** The date `offset` days from `base`, as YYYY-MM-DD. */
+const day = (base: Date, offset: number) =>
+  new Date(base.getTime() + offset * 86_400_000).toISOString().slice(0, 10);
+/** That date at a UTC time of day. */
+const instant = (base: Date, offset: number, time: string) => `${day(base, offset)}T${time}Z`;
+
 interface Row {
   date: string;
   livemode: boolean;
@@ -62,28 +78,28 @@ beforeAll(async () => {
   merchantId = created.body.id;
   shop = t.api.withKey(created.body.secret_key);
 
-  // Spring forward, Sunday 2027-03-14: local midnight is 05:00Z (EST) that day and 04:00Z (EDT) the next.
-  await payAt('2027-03-14T04:59:30Z', 1000); // Sat 03-13 23:59:30 EST
-  await payAt('2027-03-14T05:00:30Z', 1000); // Sun 03-14 00:00:30 EST
+  // Spring forward, Sunday (the second of March next year): local midnight is 05:00Z (EST) that day and 04:00Z (EDT) the next.
+  await payAt(instant(spring, 0, '04:59:30'), 1000); // Sat 03-13 23:59:30 EST
+  await payAt(instant(spring, 0, '05:00:30'), 1000); // Sun 03-14 00:00:30 EST
   await shop.post('/v1/payment_intents', {
     amount: 700,
     currency: 'eur',
     payment_method: 'pm_card_visa',
     confirm: 'true',
   });
-  await payAt('2027-03-15T03:59:30Z', 1001); // Sun 03-14 23:59:30 EDT (UTC-5 would say 22:59 of 03-14 too)
-  const refunded = await payAt('2027-03-15T04:00:30Z', 500); // Mon 03-15 00:00:30 EDT
+  await payAt(instant(spring, 1, '03:59:30'), 1001); // Sun 03-14 23:59:30 EDT (UTC-5 would say 22:59 of 03-14 too)
+  const refunded = await payAt(instant(spring, 1, '04:00:30'), 500); // Mon 03-15 00:00:30 EDT
   const refund = await shop.post<{ status: string }>('/v1/refunds', {
     payment_intent: refunded,
     amount: 200,
   });
   expect(refund.body.status, refund.text).toBe('succeeded');
 
-  // Fall back, Sunday 2027-11-07: local midnight is 04:00Z (EDT) that day and 05:00Z (EST) the next.
-  await payAt('2027-11-07T03:59:30Z', 100); // Sat 11-06 23:59:30 EDT
-  await payAt('2027-11-07T04:00:30Z', 200); // Sun 11-07 00:00:30 EDT
-  await payAt('2027-11-08T04:59:30Z', 301); // Sun 11-07 23:59:30 EST (UTC-4 would say 00:59 of 11-08)
-  await payAt('2027-11-08T05:00:30Z', 400); // Mon 11-08 00:00:30 EST
+  // Fall back, Sunday (the first of November next year): local midnight is 04:00Z (EDT) that day and 05:00Z (EST) the next.
+  await payAt(instant(fall, 0, '03:59:30'), 100); // Sat 11-06 23:59:30 EDT
+  await payAt(instant(fall, 0, '04:00:30'), 200); // Sun 11-07 00:00:30 EDT
+  await payAt(instant(fall, 1, '04:59:30'), 301); // Sun 11-07 23:59:30 EST (UTC-4 would say 00:59 of 11-08)
+  await payAt(instant(fall, 1, '05:00:30'), 400); // Mon 11-08 00:00:30 EST
 }, 120_000);
 
 afterAll(async () => {
@@ -92,35 +108,35 @@ afterAll(async () => {
 
 describe('daily report', { timeout: 60_000 }, () => {
   it('cuts days at local midnight across the spring-forward change, one row per currency', async () => {
-    const reply = await daily({ from: '2027-03-13', to: '2027-03-15' });
+    const reply = await daily({ from: day(spring, -1), to: day(spring, 1) });
     expect(reply.status, reply.text).toBe(200);
     expect(reply.body.timezone).toBe('America/New_York');
     expect(reply.body.data.every((r) => r.gateway === 'stripe' && r.livemode === false)).toBe(true);
     expect(pick(reply.body.data)).toEqual([
-      ['2027-03-13', 'usd', 1, 1000, 1000, 0, 0],
-      ['2027-03-14', 'eur', 1, 700, 700, 0, 0],
+      [day(spring, -1), 'usd', 1, 1000, 1000, 0, 0],
+      [day(spring, 0), 'eur', 1, 700, 700, 0, 0],
       // 2001 / 2 = 1000.5 rounds half up to 1001; the eur payment of that day is not in the sum.
-      ['2027-03-14', 'usd', 2, 2001, 1001, 0, 0],
-      ['2027-03-15', 'usd', 1, 500, 500, 1, 200],
+      [day(spring, 0), 'usd', 2, 2001, 1001, 0, 0],
+      [day(spring, 1), 'usd', 1, 500, 500, 1, 200],
     ]);
   });
 
   it('cuts days at local midnight across the fall-back change (a 25-hour day)', async () => {
-    const reply = await daily({ from: '2027-11-06', to: '2027-11-08' });
+    const reply = await daily({ from: day(fall, -1), to: day(fall, 1) });
     expect(reply.status, reply.text).toBe(200);
     expect(pick(reply.body.data)).toEqual([
-      ['2027-11-06', 'usd', 1, 100, 100, 0, 0],
+      [day(fall, -1), 'usd', 1, 100, 100, 0, 0],
       // 501 / 2 = 250.5 -> 251
-      ['2027-11-07', 'usd', 2, 501, 251, 0, 0],
-      ['2027-11-08', 'usd', 1, 400, 400, 0, 0],
+      [day(fall, 0), 'usd', 2, 501, 251, 0, 0],
+      [day(fall, 1), 'usd', 1, 400, 400, 0, 0],
     ]);
-    const oneDay = await daily({ from: '2027-11-07', to: '2027-11-07' });
-    expect(pick(oneDay.body.data)).toEqual([['2027-11-07', 'usd', 2, 501, 251, 0, 0]]);
+    const oneDay = await daily({ from: day(fall, 0), to: day(fall, 0) });
+    expect(pick(oneDay.body.data)).toEqual([[day(fall, 0), 'usd', 2, 501, 251, 0, 0]]);
   });
 
   it('serves the same rows as CSV with a header row', async () => {
-    const json = await daily({ from: '2027-03-13', to: '2027-03-15' });
-    const csv = await daily({ from: '2027-03-13', to: '2027-03-15', format: 'csv' });
+    const json = await daily({ from: day(spring, -1), to: day(spring, 1) });
+    const csv = await daily({ from: day(spring, -1), to: day(spring, 1), format: 'csv' });
     expect(csv.status, csv.text).toBe(200);
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     const [header, ...lines] = csv.text.trimEnd().split('\r\n');
@@ -167,25 +183,38 @@ describe('daily report', { timeout: 60_000 }, () => {
     expect(made.status, made.text).toBe(200);
     const login = await t.api.post<{ token: string }>('/admin/login', { email, password });
     const viewer = t.api.withKey(login.body.token);
-    const reply = await daily({ from: '2027-11-06', to: '2027-11-08' }, viewer);
+    const reply = await daily({ from: day(fall, -1), to: day(fall, 1) }, viewer);
     expect(reply.status, reply.text).toBe(200);
     expect(reply.body.data).toHaveLength(3);
-    expect((await daily({ from: '2027-11-06', to: '2027-11-08' }, t.api)).status).toBe(401);
+    expect((await daily({ from: day(fall, -1), to: day(fall, 1) }, t.api)).status).toBe(401);
   });
 
   it('payctl report daily --url prints the same CSV and JSON', async () => {
     const remote = ['--url', t.url, '--token', t.adminToken];
-    const args = ['report', 'daily', '--merchant', merchantId, '--from', '2027-03-13', '--to', '2027-03-15'];
+    const args = [
+      'report',
+      'daily',
+      '--merchant',
+      merchantId,
+      '--from',
+      day(spring, -1),
+      '--to',
+      day(spring, 1),
+    ];
     const env = { LOG_LEVEL: 'warn' };
     const csv = await runPayctl([...remote, ...args, '--format', 'csv'], env);
     expect(csv.code, csv.output).toBe(0);
-    const served = await daily({ from: '2027-03-13', to: '2027-03-15', format: 'csv' });
+    const served = await daily({ from: day(spring, -1), to: day(spring, 1), format: 'csv' });
     expect(csv.stdout).toBe(served.text);
     const json = await runPayctl([...remote, '--json', ...args], env);
     expect(json.code, json.output).toBe(0);
-    expect(JSON.parse(json.stdout)).toEqual((await daily({ from: '2027-03-13', to: '2027-03-15' })).body);
+    expect(JSON.parse(json.stdout)).toEqual(
+      (await daily({ from: day(spring, -1), to: day(spring, 1) })).body,
+    );
     const table = await runPayctl([...remote, ...args], env);
-    expect(table.stdout).toMatch(/2027-03-14\s+false\s+stripe\s+usd\s+2\s+2001\s+1001/);
+    expect(table.stdout).toMatch(
+      new RegExp(`${day(spring, 0)}\\s+false\\s+stripe\\s+usd\\s+2\\s+2001\\s+1001`),
+    );
     const bad = await runPayctl([...remote, ...args.slice(0, -1), '2027-13-01'], env);
     expect(bad.code).not.toBe(0);
     expect(bad.output).toMatch(/--to/);
