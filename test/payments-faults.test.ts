@@ -62,6 +62,24 @@ function pay(key?: string, extra: Record<string, unknown> = {}) {
   );
 }
 
+/**
+ * A payment the provider charged but whose answer was lost, with its webhooks sent nowhere and every
+ * read-back refused (429) from then on: it stays processing until the test clears the faults. The
+ * caller restores the webhook target with `t.service.providers.listening(t.url)`.
+ */
+async function chargedButProcessing() {
+  await emulator.post(
+    '/_emulator/webhook_target',
+    { url: 'http://127.0.0.1:9/nowhere', secret: 'whsec_x' },
+    { as: 'json' },
+  );
+  await faults({ mode: 'drop_after_charge' });
+  const answer = await pay();
+  expect(answer.body.status).toBe('processing');
+  await faults({ error_rate: 1, status: 429 });
+  return answer;
+}
+
 describe('an answer lost after the charge', () => {
   it.each(['drop_after_charge', 'error_after_charge'])(
     '%s: processing, then the provider webhook settles it; one charge',
@@ -88,17 +106,9 @@ describe('an answer lost after the charge', () => {
 
   it("a provider that refuses the settlement's GET (429) is no evidence: the charged payment stays processing", async () => {
     // Regression: recovery applied the refused read's no_charge, failing an attempt that had charged.
-    await emulator.post(
-      '/_emulator/webhook_target',
-      { url: 'http://127.0.0.1:9/nowhere', secret: 'whsec_x' },
-      { as: 'json' },
-    );
+    // A 429 proves the GET was not served, so it reads as no_charge at the connector's edge.
     try {
-      await faults({ mode: 'drop_after_charge' });
-      const answer = await pay();
-      expect(answer.body.status).toBe('processing');
-      // A 429 proves the GET was not served, so it reads as no_charge at the connector's edge.
-      await faults({ error_rate: 1, status: 429 });
+      const answer = await chargedButProcessing();
       await advanceClock(900);
       const refused = await t.service.services.paymentRecovery.runDue();
       expect(refused.checked).toBeGreaterThanOrEqual(1);
@@ -125,17 +135,8 @@ describe('an answer lost after the charge', () => {
       expect(value, 'payments_stuck_pending on /metrics').toBeTypeOf('number');
       return value as number;
     };
-    await emulator.post(
-      '/_emulator/webhook_target',
-      { url: 'http://127.0.0.1:9/nowhere', secret: 'whsec_x' },
-      { as: 'json' },
-    );
     try {
-      await faults({ mode: 'drop_after_charge' });
-      const answer = await pay();
-      expect(answer.body.status).toBe('processing');
-      // Every read-back is refused, so nothing settles it meanwhile.
-      await faults({ error_rate: 1, status: 429 });
+      const answer = await chargedButProcessing();
       await advanceClock(29 * 60);
       await t.service.services.paymentRecovery.runDue();
       const before = await stuck();
