@@ -1,7 +1,7 @@
 // SQL for payment intents, attempts and charges. Every merchant-facing read is scoped by merchant and
 // mode (invariant 8); attempts are also found by our id or the provider's, for webhooks, the return hop
 // and the settlement job, which then act within the attempt's own scope.
-import type { Insertable, Kysely, Transaction, Updateable } from 'kysely';
+import type { ExpressionBuilder, Insertable, Kysely, Transaction, Updateable } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { Scope } from '../../http/expand.js';
 import type {
@@ -149,12 +149,20 @@ export async function markConfirming(
     .executeTakeFirst();
 }
 
-/** Attempts waiting for evidence (unknown outcome, interrupted phase, capture or cancel in flight). */
+/**
+ * An attempt still waiting for evidence (unknown outcome, interrupted phase, capture or cancel in
+ * flight): the predicate of the payment_attempts_unsettled partial index.
+ */
+export function unsettledAttempt(eb: ExpressionBuilder<Database, 'payment_attempts'>) {
+  return eb.or([eb('phase', '<>', 'settled'), eb('pending_operation', 'is not', null)]);
+}
+
+/** Unsettled attempts whose next check is due. */
 export async function dueAttempts(db: Executor, now: Date, limit: number): Promise<PaymentAttemptRow[]> {
   return db
     .selectFrom('payment_attempts')
     .selectAll()
-    .where((eb) => eb.or([eb('phase', '<>', 'settled'), eb('pending_operation', 'is not', null)]))
+    .where(unsettledAttempt)
     .where('next_check_at', '<=', now)
     .orderBy('next_check_at')
     .limit(limit)

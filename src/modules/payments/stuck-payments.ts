@@ -8,6 +8,7 @@ import client from 'prom-client';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/schema.js';
 import { within } from '../../observability/metrics.js';
+import { unsettledAttempt } from './payments.repository.js';
 
 export const STUCK_AFTER_MS = 30 * 60 * 1000;
 
@@ -16,7 +17,7 @@ export async function countStuckAttempts(db: Kysely<Database>, cutoff: Date): Pr
   const row = await db
     .selectFrom('payment_attempts')
     .select((eb) => eb.fn.countAll<number>().as('count'))
-    .where((eb) => eb.or([eb('phase', '<>', 'settled'), eb('pending_operation', 'is not', null)]))
+    .where(unsettledAttempt)
     .where('status', '<>', 'requires_action')
     .where('created_at', '<', cutoff)
     .executeTakeFirstOrThrow();
