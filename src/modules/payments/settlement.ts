@@ -78,6 +78,8 @@ export interface RuleReviews {
     charge: { id: string; payment_intent_id: string },
     request?: RequestRef,
   ): Promise<string>;
+  /** Closes the charge's open review as `canceled` when its authorization is released (Stripe's rule). */
+  closeCanceled(trx: Trx, scope: Scope, reviewId: string, request?: RequestRef): Promise<void>;
 }
 
 export interface Settled {
@@ -470,6 +472,14 @@ class ApplyContext {
       await this.walletPostings().release();
     }
     await this.settleAttempt('canceled', null);
+    if (this.charge?.review_id) {
+      await this.deps.ruleReviews?.closeCanceled(
+        this.trx,
+        this.scope,
+        this.charge.review_id,
+        this.options.request,
+      );
+    }
     await this.moveIntent('canceled', {
       amount_capturable: 0,
       next_action: JSON.stringify(null),

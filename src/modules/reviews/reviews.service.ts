@@ -97,6 +97,23 @@ export class ReviewsService {
     return listObject('/v1/reviews', page.rows.map(toReviewObject), page.hasMore);
   }
 
+  /** Closes the review of a payment whose authorization was released, in the settlement's transaction. */
+  async closeCanceled(
+    trx: Transaction<Database>,
+    scope: Scope,
+    id: string,
+    request?: { id?: string | undefined; idempotencyKey?: string | undefined },
+  ): Promise<void> {
+    const row = await lockReview(trx, scope, id);
+    if (!row?.open) return;
+    const closed = toReviewObject(await closeReview(trx, id, 'canceled', this.deps.clock.now()));
+    await this.deps.events.record(trx, scope, {
+      type: 'review.closed',
+      object: closed,
+      ...(request ? { request } : {}),
+    });
+  }
+
   /** Closes an open review as `approved`; the payment stands as it is. */
   async approve(
     scope: Scope,
