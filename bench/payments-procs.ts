@@ -169,6 +169,7 @@ export function httpRequest(
   pathname: string,
   body?: unknown,
   timeoutMs = 5_000,
+  headers: Record<string, string> = {},
 ): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -179,7 +180,7 @@ export function httpRequest(
         path: pathname,
         method,
         agent: false,
-        headers: payload ? { 'content-type': 'application/json' } : {},
+        headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...headers },
       },
       (response) => {
         const chunks: Buffer[] = [];

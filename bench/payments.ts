@@ -344,6 +344,7 @@ async function postgresScenarios(pgbenchTps: number | null): Promise<void> {
     STRIPE_SECRET_KEY: `sk_test_benchstripe${randomBytes(8).toString('hex')}`,
     STRIPE_WEBHOOK_SECRET: webhookSecret,
     BOOTSTRAP_SECRET_KEY: secretKey,
+    ...benchAdminEnv,
   });
 
   // First start migrates the empty database; the second is a restart, what a deploy does.
@@ -367,6 +368,7 @@ async function postgresScenarios(pgbenchTps: number | null): Promise<void> {
     `service RSS right after start: ${fmt(rssMegabytes(service.pid))} MB; DB_POOL_SIZE ${process.env.DB_POOL_SIZE ?? '10 (default)'}`,
   );
 
+  await turnOffCardVelocity(port);
   const target: Target = { port, secretKey };
   const webhookUrl = `http://127.0.0.1:${port}/webhooks/stripe`;
   const events = WEBHOOK_EVENTS.includes('*') ? {} : { enabled_events: WEBHOOK_EVENTS };
@@ -540,14 +542,50 @@ function reportDatabaseWork(before: DatabaseStats, after: DatabaseStats): void {
   );
 }
 
+/** The operator the bench logs in as, to set the fraud rules. */
+const BENCH_ADMIN = { email: 'bench-admin@example.test', password: randomBytes(18).toString('hex') };
+const benchAdminEnv = {
+  BOOTSTRAP_ADMIN_EMAIL: BENCH_ADMIN.email,
+  BOOTSTRAP_ADMIN_PASSWORD: BENCH_ADMIN.password,
+};
+
+/**
+ * Every bench payment uses one test card: a card-velocity pattern (more than 100 an hour is held for
+ * review, runbook 003), which would measure the review path instead of an ordinary payment. That one
+ * rule is turned off through the admin API; the other fraud rules stay on, so each payment's screening
+ * (the history read and the check row) is in the figures.
+ */
+async function turnOffCardVelocity(port: number): Promise<void> {
+  const login = await httpRequest(port, 'POST', '/admin/login', BENCH_ADMIN);
+  if (login.status !== 200) throw new Error(`bench admin login: ${login.status} ${login.body}`);
+  const { token } = JSON.parse(login.body) as { token: string };
+  const changed = await httpRequest(
+    port,
+    'POST',
+    '/admin/fraud/rules/card_velocity',
+    { enabled: false },
+    5_000,
+    {
+      authorization: `Bearer ${token}`,
+    },
+  );
+  if (changed.status !== 200) throw new Error(`card_velocity rule: ${changed.status} ${changed.body}`);
+  note('fraud rules on, except card_velocity (every bench payment uses one test card)');
+}
+
 // ---------------------------------------------------------------------------------------------------
 // 5. embedded mode
 
 async function embedded(): Promise<void> {
   const secretKey = `sk_test_bench${randomBytes(12).toString('hex')}`;
-  const env = serviceEnv({ DATA_DIR: tempDir('bench-payments-embedded-'), BOOTSTRAP_SECRET_KEY: secretKey });
+  const env = serviceEnv({
+    DATA_DIR: tempDir('bench-payments-embedded-'),
+    BOOTSTRAP_SECRET_KEY: secretKey,
+    ...benchAdminEnv,
+  });
   const { child: service, port, readyMs } = await startService('service-embedded', env);
   note(`embedded first start to ready (fresh DATA_DIR): ${fmt(readyMs)} ms`);
+  await turnOffCardVelocity(port);
   const target: Target = { port, secretKey };
   await checkOnePayment(target);
   process.stdout.write(

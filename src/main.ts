@@ -32,6 +32,9 @@ import { registerEventRoutes } from './modules/events/events.routes.js';
 import { EventsService } from './modules/events/events.service.js';
 import { registerFlagRoutes } from './modules/flags/flags.routes.js';
 import { FlagsService } from './modules/flags/flags.service.js';
+import { FraudMetrics } from './modules/fraud/fraud.metrics.js';
+import { registerFraudRoutes } from './modules/fraud/fraud.routes.js';
+import { FraudService } from './modules/fraud/fraud.service.js';
 import { registerKeyRoutes } from './modules/keys/keys.routes.js';
 import { KeysService } from './modules/keys/keys.service.js';
 import { BalanceService } from './modules/ledger/balance.service.js';
@@ -348,6 +351,9 @@ export async function createService(config: Config, options: ServiceOptions = {}
   let listeningUrl = config.PUBLIC_URL ?? `http://127.0.0.1:${config.PORT}`;
   const paymentMetrics = new PaymentMetrics(metrics.registry);
   const payments = new PaymentsService(db, clock, events, customers);
+  // Runbook 003's threat rules, screening each confirmation before any provider call.
+  const fraud = new FraudService({ db, clock, audit, logger, metrics: new FraudMetrics(metrics.registry) });
+  const reviews = new ReviewsService({ db, clock, events, audit });
   const settlement = new PaymentSettlement({
     db,
     clock,
@@ -358,6 +364,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
     logger,
     resolvePaymentMethod: (scope, id) => paymentMethods.resolvePaymentMethod(scope, id),
     walletTopUps: wallets,
+    fraud,
+    ruleReviews: reviews,
   });
   const paymentFlows = new PaymentFlows({
     db,
@@ -373,7 +381,9 @@ export async function createService(config: Config, options: ServiceOptions = {}
       find: (scope, id) => wallets.find(scope, id),
     },
     admission: flags,
+    fraud,
   });
+  reviews.setHeldPayments({ release: (scope, id) => paymentFlows.releaseHeld(scope, id) });
   wallets.setTopUpPayer((scope, wallet, input, request) =>
     payWalletTopUp({ payments, flows: paymentFlows }, scope, wallet, input, request),
   );
@@ -416,7 +426,6 @@ export async function createService(config: Config, options: ServiceOptions = {}
   const disputes = new DisputesService(db, clock, providers, disputeSettlement);
   registerRateGauges(metrics.registry, db, clock);
   registerStuckPaymentsGauge(metrics.registry, db, clock);
-  const reviews = new ReviewsService({ db, clock, events, audit });
   // Reports tolerate replica lag: they read from READ_REPLICA_URL when it is enabled.
   const reports = new ReportsService(database.readDb);
   // Inbound webhooks are stored by the routes and processed by a job running the handlers above.
@@ -599,6 +608,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   registerProviderControlRoutes(http.router, { controls: providerControls, gateway });
   registerRoutingRoutes(http.router, { routing, gateway });
   registerFlagRoutes(http.router, flags);
+  registerFraudRoutes(http.router, fraud);
   registerWebhookEndpointRoutes(http.router, webhookEndpoints);
   registerWebhookAdminRoutes(http.router, webhooksAdmin);
   registerPrivacyRoutes(http.router, privacy);

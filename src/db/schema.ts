@@ -6,6 +6,7 @@ import type { CustomersTable } from '../modules/customers/customers.table.js';
 import type { DisputesTable } from '../modules/disputes/disputes.table.js';
 import type { EventsTable } from '../modules/events/events.table.js';
 import type { FeatureFlagRolloutsTable, FeatureFlagsTable } from '../modules/flags/flags.table.js';
+import type { FraudBlocklistTable, FraudChecksTable, FraudRulesTable } from '../modules/fraud/fraud.table.js';
 import type { ApiKeysTable } from '../modules/keys/keys.table.js';
 import type {
   LedgerAccountsTable,
@@ -74,6 +75,9 @@ export interface Database {
   refunds: RefundsTable;
   disputes: DisputesTable;
   reviews: ReviewsTable;
+  fraud_rules: FraudRulesTable;
+  fraud_blocklist: FraudBlocklistTable;
+  fraud_checks: FraudChecksTable;
   provider_controls: ProviderControlsTable;
   runtime_switches: RuntimeSwitchesTable;
   routing_rules: RoutingRulesTable;

@@ -26,6 +26,12 @@ export interface AttemptContext {
   livemode: boolean;
   merchantId: string;
   paymentIntentId: string;
+  /**
+   * Ask the issuer for 3-D Secure whatever the card's own rules (a fraud rule's `request_three_d_secure`
+   * or the merchant's `payment_method_options[card][request_three_d_secure]=any`): Stripe's
+   * `request_three_d_secure: 'any'`, PayPal's `SCA_ALWAYS`.
+   */
+  requestThreeDSecure?: boolean | undefined;
 }
 
 export interface CreatePaymentRequest extends AttemptContext {

@@ -93,7 +93,11 @@ function parseSource(input: unknown, caller: Caller, today: Date): SourceChoice 
     );
   }
   const card = checkCard(details, today);
-  return { source: card, needsPayer: card.scenario === 'three_ds', ...urls };
+  // SCA_ALWAYS asks for 3-D Secure on any card (PayPal's contingency); SCA_WHEN_REQUIRED only when the
+  // card itself demands it.
+  const verification = (details['attributes'] as { verification?: { method?: unknown } } | undefined)
+    ?.verification?.method;
+  return { source: card, needsPayer: card.scenario === 'three_ds' || verification === 'SCA_ALWAYS', ...urls };
 }
 
 /** Attaches a payment source: the confirm-payment-source call, also run by create when one is given. */

@@ -34,6 +34,17 @@ const AUTHENTICATION_REQUIRED: Decline = {
   },
 };
 
+/**
+ * Stripe's `payment_method_options[card][request_three_d_secure]=any`: the integration (or its fraud
+ * rules) asks for 3-D Secure whatever the card's own rules; every emulated card supports it.
+ */
+export function requestsThreeDSecure(pi: PaymentIntentRecord): boolean {
+  const options = pi.extra['payment_method_options'] as {
+    card?: { request_three_d_secure?: unknown };
+  } | null;
+  return options?.card?.request_three_d_secure === 'any';
+}
+
 export function confirmIntent(
   store: StripeStore,
   ctx: Ctx,
@@ -47,7 +58,7 @@ export function confirmIntent(
       'payment_method',
     );
   }
-  if (pm.scenario === 'three_ds' && !pi.three_ds_passed) {
+  if ((pm.scenario === 'three_ds' || requestsThreeDSecure(pi)) && !pi.three_ds_passed) {
     if (options.offSession || options.errorOnRequiresAction)
       return attempt(store, ctx, pi, pm, AUTHENTICATION_REQUIRED);
     const token = randomToken(24);

@@ -1,6 +1,8 @@
 // GET /admin/payment_intents/:id/attempts: every provider attempt of a payment, in order, for on-call
 // engineers (runbooks 000 and 001: which provider was tried, what it answered, how long it took, and
-// whether the payment fell back). Operators see across merchants, so the intent is found by id alone.
+// whether the payment fell back), and the fraud rules' decision on it (`fraud_outcome`: the action, each
+// rule that fired and why, the review holding it; the attempt's `request_three_d_secure` and
+// `hold_for_review`). Operators see across merchants, so the intent is found by id alone.
 import type { Kysely } from 'kysely';
 import { unixSeconds } from '../../clock.js';
 import type { Database } from '../../db/schema.js';
@@ -22,6 +24,8 @@ export function toAttemptObject(row: PaymentAttemptRow) {
     amount: row.amount,
     currency: row.currency,
     capture_method: row.capture_method,
+    request_three_d_secure: row.request_three_d_secure,
+    hold_for_review: row.hold_for_review,
     latency_ms: row.latency_ms,
     error: row.error,
     charge: row.charge_id,
@@ -47,19 +51,18 @@ export function registerAttemptRoutes(router: Router, db: Kysely<Database>): voi
         .orderBy('created_at')
         .orderBy('id')
         .execute();
-      if (rows.length === 0) {
-        const intent = await db
-          .selectFrom('payment_intents')
-          .select('id')
-          .where('id', '=', params.id)
-          .executeTakeFirst();
-        if (!intent) throw resourceMissing('payment_intent', params.id, 'id');
-      }
+      const intent = await db
+        .selectFrom('payment_intents')
+        .select(['id', 'fraud_outcome'])
+        .where('id', '=', params.id)
+        .executeTakeFirst();
+      if (!intent) throw resourceMissing('payment_intent', params.id, 'id');
       return {
         object: 'list',
         data: rows.map(toAttemptObject),
         has_more: false,
         url: `/admin/payment_intents/${params.id}/attempts`,
+        fraud_outcome: intent.fraud_outcome,
       };
     },
   });

@@ -20,7 +20,38 @@ const EMPTY_BILLING = {
   tax_id: null,
 };
 
+/** Stripe's `outcome.rule` action names: a request for 3DS is `request_credentials`. */
+const RULE_ACTIONS = {
+  block: 'block',
+  review: 'review',
+  request_three_d_secure: 'request_credentials',
+} as const;
+
+/**
+ * The rule that decided this charge's screening, as Stripe's `outcome.rule` (`id`, `action`,
+ * `predicate`): the strongest rule that fired, or absent when none did.
+ */
+function ruleOf(row: ChargeRow) {
+  const outcome = row.fraud_outcome;
+  if (!outcome || outcome.action === 'allow') return {};
+  const rule = outcome.rules.find((fired) => fired.action === outcome.action) ?? outcome.rules[0];
+  return rule ? { rule: { id: rule.id, action: RULE_ACTIONS[rule.action], predicate: rule.reason } } : {};
+}
+
 function outcomeOf(row: ChargeRow) {
+  if (row.status !== 'failed' && row.fraud_outcome?.action === 'review') {
+    return {
+      advice_code: null,
+      network_advice_code: null,
+      network_decline_code: null,
+      network_status: 'approved_by_network',
+      reason: 'rule',
+      risk_level: 'elevated',
+      ...ruleOf(row),
+      seller_message: 'A fraud rule placed this payment in review; it is held until the review is approved.',
+      type: 'manual_review',
+    };
+  }
   if (row.status === 'failed') {
     const issuerDeclined = row.failure_code === 'card_declined';
     return {
@@ -43,6 +74,7 @@ function outcomeOf(row: ChargeRow) {
     network_status: 'approved_by_network',
     reason: null,
     risk_level: 'normal',
+    ...ruleOf(row),
     seller_message: 'Payment complete.',
     type: 'authorized',
   };

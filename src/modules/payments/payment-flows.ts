@@ -24,6 +24,13 @@ import type {
 import type { RouteQuery } from '../../providers/routing.js';
 import type { NewEvent } from '../events/events.js';
 import type { EventsService } from '../events/events.service.js';
+import { type FraudDecision, outcomeOf } from '../fraud/fraud.service.js';
+import {
+  blockedDeclineCode,
+  type FraudScreening,
+  fraudSignalsOf,
+  merchantRequestsThreeDSecure,
+} from '../fraud/fraud-screen.js';
 import type { PaymentMethodsService } from '../payment-methods/payment-methods.service.js';
 import type { ResolvedPaymentMethod, RevealedCard } from '../payment-methods/resolved.js';
 import { needsAuthentication } from '../payment-methods/sandbox-cards.js';
@@ -46,7 +53,12 @@ import {
   updateAttempt,
   updateIntent,
 } from './payments.repository.js';
-import type { PaymentAttemptRow, PaymentIntentRow, PaymentIntentsTable } from './payments.table.js';
+import type {
+  PaymentAttemptRow,
+  PaymentIntentRow,
+  PaymentIntentsTable,
+  StoredPaymentError,
+} from './payments.table.js';
 import type { PaymentSettlement, RequestRef, Settled } from './settlement.js';
 import { recheckAt, recordIntentEvent, WalletRefused } from './settlement.js';
 import { isWalletAttempt } from './wallet-settlement.js';
@@ -76,6 +88,8 @@ export interface FlowDeps {
   wallets?: WalletLookup | undefined;
   /** The kill switch and rollout (the flags module); without it every confirmation is admitted. */
   admission?: PaymentAdmission | undefined;
+  /** The fraud rules (the fraud module); without it nothing is screened. */
+  fraud?: FraudScreening | undefined;
 }
 
 /**
@@ -118,6 +132,7 @@ export function attemptContext(attempt: PaymentAttemptRow): AttemptContext {
     livemode: attempt.livemode,
     merchantId: attempt.merchant_id,
     paymentIntentId: attempt.payment_intent_id,
+    ...(attempt.request_three_d_secure ? { requestThreeDSecure: true } : {}),
   };
 }
 
@@ -185,6 +200,7 @@ export function previewOf(insert: Insertable<PaymentIntentsTable>): PaymentInten
     canceled_at: null,
     cancellation_reason: null,
     current_attempt_id: null,
+    fraud_outcome: null,
   };
 }
 
@@ -258,6 +274,8 @@ interface Prepared {
   revealed: RevealedCard | undefined;
   /** Providers to try in order; the next one only after the previous proved no charge. */
   candidates: ProviderName[];
+  /** The fraud rules' decision (undefined: no rule on); `block` never reaches an attempt. */
+  fraud?: FraudDecision | undefined;
 }
 
 export class PaymentFlows {
@@ -458,6 +476,9 @@ export class PaymentFlows {
     await this.admit(scope, intent.customer_id);
     const prepared = await this.prepare(scope, intent, input);
     if (intent.status === 'requires_action') await this.closePreviousAttempt(intent);
+    // Screened before any provider is asked to charge; a block ends the confirmation here (402).
+    prepared.fraud = await this.deps.fraud?.screen(fraudSignalsOf(scope, intent, prepared.method, input));
+    if (prepared.fraud?.verdict === 'block') await this.refuseAsFraud(scope, intent, flow, prepared);
     const { candidates } = prepared;
     let settled: Settled | undefined;
     for (const [index, name] of candidates.entries()) {
@@ -532,7 +553,8 @@ export class PaymentFlows {
       ...context,
       amount: intent.amount,
       currency: intent.currency,
-      captureMethod: captureMethod === 'manual' ? 'manual' : 'automatic',
+      captureMethod:
+        captureMethod === 'manual' || prepared.fraud?.verdict === 'review' ? 'manual' : 'automatic',
     });
     const outcome =
       'status' in created
@@ -581,6 +603,7 @@ export class PaymentFlows {
     const attemptId = made.attemptId ?? newId('pa');
     const now = this.deps.clock.now();
     const captureMethod = input.capture_method ?? intent.capture_method;
+    const fraud = prepared.fraud;
     const confirming = {
       status: 'processing' as const,
       payment_method_id: method.id,
@@ -589,7 +612,14 @@ export class PaymentFlows {
       current_attempt_id: attemptId,
       last_payment_error: json(null),
       next_action: json(null),
+      ...(fraud ? { fraud_outcome: json(outcomeOf(fraud)) } : {}),
     };
+    // A review holds the payment at authorization whatever the capture method (approving captures it);
+    // a rule or the merchant may ask the provider for 3-D Secure.
+    const holdForReview = fraud?.verdict === 'review';
+    const requestThreeDSecure =
+      fraud?.triggered.some((rule) => rule.action === 'request_three_d_secure') === true ||
+      merchantRequestsThreeDSecure(input.payment_method_options ?? intent.extra.payment_method_options);
     const events: NewEvent[] = [];
     let confirmed: PaymentIntentRow;
     if (options.insertIntent) {
@@ -626,7 +656,9 @@ export class PaymentFlows {
       payment_method_id: method.id,
       amount: intent.amount,
       currency: intent.currency,
-      capture_method: captureMethod,
+      capture_method: holdForReview ? 'manual' : captureMethod,
+      request_three_d_secure: requestThreeDSecure,
+      hold_for_review: holdForReview,
       created_at: now,
       phase: made.providerPaymentId ? 'confirming' : 'started',
       ...(made.providerPaymentId ? { provider_payment_id: made.providerPaymentId } : {}),
@@ -635,11 +667,73 @@ export class PaymentFlows {
       error: json(null),
       next_check_at: recheckAt(now),
     });
+    if (fraud) await this.deps.fraud?.record(trx, fraud, attemptId);
     await flow.idempotency?.checkpoint(trx, 'attempt_started', {
       paymentIntentId: intent.id,
       attemptId,
     } satisfies ConfirmRecovery);
     return { attempt, intent: confirmed, events };
+  }
+
+  /**
+   * A confirmation a fraud rule blocked: no attempt and no provider call, so nothing is charged or
+   * posted. The intent (inserted now for a create-with-confirm) records the decline as Stripe shows a
+   * Radar block (`card_declined`, decline code `fraudulent`, or `merchant_blacklist` for a blocklist),
+   * with its fraud outcome, in one transaction with its events and the check the card-testing rule
+   * counts; the answer is the 402.
+   */
+  private async refuseAsFraud(
+    scope: Scope,
+    intent: PaymentIntentRow,
+    flow: FlowRequest & { create?: Insertable<PaymentIntentsTable> },
+    prepared: Prepared,
+  ): Promise<never> {
+    const decision = prepared.fraud as FraudDecision;
+    const error: StoredPaymentError = {
+      type: 'card_error',
+      code: 'card_declined',
+      decline_code: blockedDeclineCode(decision),
+      message: 'Your card was declined.',
+    };
+    const declined = {
+      status: 'requires_payment_method' as const,
+      payment_method_id: prepared.method.id,
+      last_payment_error: json(error),
+      next_action: json(null),
+      fraud_outcome: json(outcomeOf(decision)),
+    };
+    const refused = await this.deps.db.transaction().execute(async (trx) => {
+      let row: PaymentIntentRow;
+      if (flow.create) {
+        row = await insertIntent(trx, { ...flow.create, ...declined });
+        await this.deps.events.record(trx, scope, {
+          type: 'payment_intent.created',
+          object: toPaymentIntentObject({ ...row, status: intent.status, last_payment_error: null }),
+          request: flow.request,
+        });
+      } else {
+        const { intent: current, attempt: previous } = await lockInSettlementOrder(
+          trx,
+          scope,
+          intent.id,
+          'confirm',
+        );
+        assertCanApply('confirm', current.status, current.id);
+        if (previous?.status === 'requires_action') throw previousStillOpen();
+        row = await updateIntent(trx, current.id, declined);
+      }
+      await recordIntentEvent(
+        this.deps.events,
+        trx,
+        scope,
+        row,
+        'payment_intent.payment_failed',
+        flow.request,
+      );
+      await this.deps.fraud?.record(trx, decision, null);
+      return row;
+    });
+    throw declineError(refused);
   }
 
   /**
@@ -740,6 +834,20 @@ export class PaymentFlows {
             : 'unavailable';
       this.deps.metrics.gatewayErrors.inc({ gateway, error_type: type });
     }
+  }
+
+  /**
+   * A payment a fraud rule held at authorization, its review approved: captured now, as its capture
+   * method asked at confirmation; a merchant who chose manual capture captures it as usual.
+   */
+  async releaseHeld(scope: Scope, id: string): Promise<void> {
+    const intent = await findIntent(this.deps.db, scope, id);
+    if (intent?.status !== 'requires_capture' || intent.capture_method === 'manual') return;
+    const attempt = intent.current_attempt_id
+      ? await findAttempt(this.deps.db, intent.current_attempt_id)
+      : undefined;
+    if (!attempt?.hold_for_review) return;
+    await this.capture(scope, id, {}, {});
   }
 
   async capture(scope: Scope, id: string, input: CaptureInput, flow: FlowRequest): Promise<PaymentIntentRow> {

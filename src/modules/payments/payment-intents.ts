@@ -40,7 +40,14 @@ const storedOnly = {
   radar_options: z.record(z.string(), z.unknown()).optional(),
   payment_method_options: z.record(z.string(), z.unknown()).optional(),
 };
-export const STORED_ONLY_FIELDS = Object.keys(storedOnly);
+/**
+ * The shopper's IP address as the merchant's checkout saw it (issue 9: never the merchant server's own
+ * address). Read by the fraud rules through `shopperIpOf`; kept in `extra` with the stored fields.
+ */
+const shopperIp = z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' });
+const shopperFields = { shopper_ip: shopperIp.optional() };
+
+export const STORED_ONLY_FIELDS = [...Object.keys(storedOnly), 'shopper_ip'];
 
 export const createFields = {
   amount: integer("an integer amount in the currency's minor unit"),
@@ -60,6 +67,7 @@ export const createFields = {
   metadata: metadata().optional(),
   return_url: url.optional(),
   ...storedOnly,
+  ...shopperFields,
 };
 
 export const updateFields = {
@@ -72,6 +80,7 @@ export const updateFields = {
   description: clearableText(1000).optional(),
   metadata: metadata().optional(),
   ...storedOnly,
+  ...shopperFields,
 };
 
 export const confirmFields = {
@@ -80,6 +89,7 @@ export const confirmFields = {
   return_url: url.optional(),
   capture_method: captureMethod.optional(),
   ...storedOnly,
+  ...shopperFields,
 };
 
 export const captureFields = {
@@ -160,7 +170,7 @@ export function toPaymentIntentObject(row: PaymentIntentRow) {
     payment_method_types: row.payment_method_types,
     processing: row.status === 'processing' ? { type: 'card' as const } : null,
     receipt_email: (extra.receipt_email as string | null | undefined) ?? null,
-    review: null,
+    review: row.fraud_outcome?.review ?? null,
     setup_future_usage: (extra.setup_future_usage as string | null | undefined) || null,
     shipping: (extra.shipping as Record<string, unknown> | null | undefined) ?? null,
     source: null,

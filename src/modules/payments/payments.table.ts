@@ -20,6 +20,19 @@ export interface StoredNextAction {
   redirect_to_url: { url: string; return_url: string | null };
 }
 
+/**
+ * The fraud rules' decision on the latest screened confirmation (the fraud module's FraudOutcome):
+ * the action taken, each rule that fired and why, and the rule review holding the payment.
+ */
+export interface StoredFraudOutcome {
+  action: 'allow' | 'block' | 'review' | 'request_three_d_secure';
+  rules: { id: string; action: 'block' | 'review' | 'request_three_d_secure'; reason: string }[];
+  evaluated: number;
+  review?: string | undefined;
+}
+
+type FraudOutcomeColumn = ColumnType<StoredFraudOutcome | null, string | undefined, string>;
+
 export interface PaymentIntentsTable {
   id: string;
   merchant_id: string;
@@ -46,6 +59,7 @@ export interface PaymentIntentsTable {
   cancellation_reason: string | null;
   extra: Json<Record<string, unknown>>;
   current_attempt_id: string | null;
+  fraud_outcome: FraudOutcomeColumn;
 }
 
 export type AttemptPhase = 'started' | 'confirming' | 'unknown' | 'settled';
@@ -79,6 +93,10 @@ export interface PaymentAttemptsTable {
   latency_ms: number | null;
   settled_at: Date | null;
   next_check_at: Date | null;
+  /** A fraud rule (or the merchant) asked the provider for 3-D Secure on this attempt. */
+  request_three_d_secure: ColumnType<boolean, boolean | undefined, boolean>;
+  /** A fraud rule's review: authorized only (manual capture at the provider) until the review is approved. */
+  hold_for_review: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 /** What may be displayed about the card a charge used (invariant 6: never the number or CVC). */
@@ -125,6 +143,8 @@ export interface ChargesTable {
   dispute_status: string | null;
   /** The charge's latest review (Stripe's `charge.review`); reviews set it. */
   review_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The fraud decision of the confirmation that made this charge (Stripe's `outcome.rule`). */
+  fraud_outcome: FraudOutcomeColumn;
 }
 
 export type RefundStatus = 'pending' | 'requires_action' | 'succeeded' | 'failed' | 'canceled';

@@ -64,6 +64,22 @@ export interface SettlementDeps {
   resolvePaymentMethod(scope: Scope, id: string): Promise<ResolvedPaymentMethod | null>;
   /** Told when a wallet top-up posts (the wallets module records `wallet.funded`). */
   walletTopUps?: WalletTopUpListener | undefined;
+  /** Told of declines, which the card-testing rule counts (the fraud module). */
+  fraud?: { attemptDeclined(trx: Trx, attemptId: string): Promise<void> } | undefined;
+  /** Opens the `rule` review that holds an authorization a fraud rule flagged (the reviews module). */
+  ruleReviews?: RuleReviews | undefined;
+}
+
+/** What settlement needs of reviews: a `rule` review on a charge, opened in the settlement's transaction. */
+export interface RuleReviews {
+  openForRule(
+    trx: Trx,
+    scope: Scope,
+    charge: { id: string; payment_intent_id: string },
+    request?: RequestRef,
+  ): Promise<string>;
+  /** Closes the charge's open review as `canceled` when its authorization is released (Stripe's rule). */
+  closeCanceled(trx: Trx, scope: Scope, reviewId: string, request?: RequestRef): Promise<void>;
 }
 
 export interface Settled {
@@ -363,13 +379,23 @@ class ApplyContext {
       if ('status' in held) return this.declined(held);
       facts = { ...facts, amount: this.attempt.amount };
     }
-    const charge = await this.upsertCharge(facts, {
+    let charge = await this.upsertCharge(facts, {
       status: 'succeeded',
       captured: false,
       paid: true,
       amount_captured: 0,
       fee: null,
     });
+    // A fraud rule's review holds this authorization: the review opens with it, as Stripe's `rule`
+    // review does, and the charge and intent name it in the events that follow.
+    const review =
+      this.attempt.hold_for_review && this.deps.ruleReviews && !charge.review_id
+        ? await this.deps.ruleReviews.openForRule(this.trx, this.scope, charge, this.options.request)
+        : undefined;
+    if (review) {
+      charge = { ...charge, review_id: review };
+      this.charge = charge;
+    }
     await this.record('charge.succeeded', 'charge');
     await this.settleAttempt('requires_capture', null);
     await this.moveIntent('requires_capture', {
@@ -377,6 +403,9 @@ class ApplyContext {
       latest_charge_id: charge.id,
       next_action: JSON.stringify(null),
       last_payment_error: JSON.stringify(null),
+      ...(review && this.intent.fraud_outcome
+        ? { fraud_outcome: JSON.stringify({ ...this.intent.fraud_outcome, review }) }
+        : {}),
     });
     await this.finalAuthorization();
     this.count('requires_capture');
@@ -419,6 +448,7 @@ class ApplyContext {
       charge: chargeId,
     };
     await this.settleAttempt('failed', error);
+    await this.deps.fraud?.attemptDeclined(this.trx, this.attempt.id);
     await this.moveIntent(
       'requires_payment_method',
       {
@@ -442,6 +472,14 @@ class ApplyContext {
       await this.walletPostings().release();
     }
     await this.settleAttempt('canceled', null);
+    if (this.charge?.review_id) {
+      await this.deps.ruleReviews?.closeCanceled(
+        this.trx,
+        this.scope,
+        this.charge.review_id,
+        this.options.request,
+      );
+    }
     await this.moveIntent('canceled', {
       amount_capturable: 0,
       next_action: JSON.stringify(null),
@@ -543,6 +581,10 @@ class ApplyContext {
       failure_code: null,
       failure_message: null,
       decline_code: null,
+      // The confirmation's fraud decision, for the charge's `outcome` (when its attempt was screened).
+      ...(this.intent.fraud_outcome && this.intent.current_attempt_id === this.attempt.id
+        ? { fraud_outcome: JSON.stringify(this.intent.fraud_outcome) }
+        : {}),
       ...state,
     });
     return this.charge;

@@ -88,6 +88,19 @@ export async function insertReviews(
     .execute();
 }
 
+export async function openReviewOf(
+  trx: Transaction<Database>,
+  chargeId: string,
+): Promise<string | undefined> {
+  const row = await trx
+    .selectFrom('reviews')
+    .select('id')
+    .where('charge_id', '=', chargeId)
+    .where('open', '=', true)
+    .executeTakeFirst();
+  return row?.id;
+}
+
 export async function setChargeReview(trx: Transaction<Database>, chargeId: string, reviewId: string) {
   await trx.updateTable('charges').set({ review_id: reviewId }).where('id', '=', chargeId).execute();
 }

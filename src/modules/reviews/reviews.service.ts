@@ -3,7 +3,7 @@
 // `UPDATE payments SET status = 'pending_review'`: the payment keeps its status and no money moves; the
 // review tells the merchant (list, event, webhook) and finance (one audit row with the count) what to
 // look at. Each change, its event and its audit row commit in one transaction (invariant 4).
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/schema.js';
 import { invalidParam, resourceMissing } from '../../http/errors.js';
@@ -19,6 +19,7 @@ import {
   findReview,
   insertReviews,
   lockReview,
+  openReviewOf,
   reviewsQuery,
   rollbackCandidates,
   setChargeReview,
@@ -31,8 +32,55 @@ export interface ReviewsDeps {
   audit: AuditService;
 }
 
+/**
+ * Releases a payment a fraud rule held for review once the review is approved (the payments module):
+ * captures it, unless the merchant chose manual capture, who then captures it as on Stripe.
+ */
+export interface HeldPayments {
+  release(scope: Scope, paymentIntentId: string): Promise<void>;
+}
+
 export class ReviewsService {
+  private heldPayments: HeldPayments | undefined;
+
   constructor(private readonly deps: ReviewsDeps) {}
+
+  /** Wired after construction: payments need reviews (to open them) and reviews need payments (to release). */
+  setHeldPayments(heldPayments: HeldPayments): void {
+    this.heldPayments = heldPayments;
+  }
+
+  /**
+   * A `rule` review on a charge whose authorization a fraud rule held, opened in the settlement's
+   * transaction with its `review.opened` event; the charge names it. An already open review is kept.
+   */
+  async openForRule(
+    trx: Transaction<Database>,
+    scope: Scope,
+    charge: { id: string; payment_intent_id: string },
+    request?: { id?: string | undefined; idempotencyKey?: string | undefined },
+  ): Promise<string> {
+    const [opened] = await insertReviews(trx, [
+      {
+        id: newId('prv'),
+        merchant_id: scope.merchantId,
+        livemode: scope.livemode,
+        charge_id: charge.id,
+        payment_intent_id: charge.payment_intent_id,
+        created_at: this.deps.clock.now(),
+        opened_reason: 'rule',
+        reason: 'rule',
+      },
+    ]);
+    if (!opened) return (await openReviewOf(trx, charge.id)) as string;
+    await setChargeReview(trx, charge.id, opened.id);
+    await this.deps.events.record(trx, scope, {
+      type: 'review.opened',
+      object: toReviewObject(opened),
+      ...(request ? { request } : {}),
+    });
+    return opened.id;
+  }
 
   async retrieve(scope: Scope, id: string): Promise<ReviewObject> {
     const row = await findReview(this.deps.db, scope, id);
@@ -49,12 +97,34 @@ export class ReviewsService {
     return listObject('/v1/reviews', page.rows.map(toReviewObject), page.hasMore);
   }
 
+  /** Closes the review of a payment whose authorization was released, in the settlement's transaction. */
+  async closeCanceled(
+    trx: Transaction<Database>,
+    scope: Scope,
+    id: string,
+    request?: { id?: string | undefined; idempotencyKey?: string | undefined },
+  ): Promise<void> {
+    const row = await lockReview(trx, scope, id);
+    if (!row?.open) return;
+    const closed = toReviewObject(await closeReview(trx, id, 'canceled', this.deps.clock.now()));
+    await this.deps.events.record(trx, scope, {
+      type: 'review.closed',
+      object: closed,
+      ...(request ? { request } : {}),
+    });
+  }
+
   /** Closes an open review as `approved`; the payment stands as it is. */
   async approve(
     scope: Scope,
     id: string,
     request?: { id?: string | undefined; idempotencyKey?: string | undefined },
   ): Promise<ReviewObject> {
+    const peek = await findReview(this.deps.db, scope, id);
+    if (peek?.open && peek.opened_reason === 'rule') {
+      // The held authorization is captured first: a failed capture leaves the review open to retry.
+      await this.heldPayments?.release(scope, peek.payment_intent_id);
+    }
     return this.deps.db.transaction().execute(async (trx) => {
       const row = await lockReview(trx, scope, id);
       if (!row) throw resourceMissing('review', id, 'id');

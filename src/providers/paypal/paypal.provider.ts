@@ -151,7 +151,7 @@ export class PayPalProvider implements PaymentProvider, DisputeOperations {
     const confirmed = await this.order(orderId, {
       method: 'POST',
       path: `/v2/checkout/orders/${encodeURIComponent(orderId)}/confirm-payment-source`,
-      body: confirmSourceBody(source, returnUrl),
+      body: confirmSourceBody(source, returnUrl, context.requestThreeDSecure),
       requestId: providerIdempotencyKey(context, 'confirm_source'),
       operation: 'confirm payment source',
     });

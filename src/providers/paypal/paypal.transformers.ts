@@ -62,6 +62,7 @@ function cancelUrlOf(returnUrl: string): string {
 export function confirmSourceBody(
   source: Extract<PaymentSource, { kind: 'card' | 'redirect_wallet' }>,
   returnUrl: string | undefined,
+  requestThreeDSecure = false,
 ) {
   const experience = returnUrl ? { return_url: returnUrl, cancel_url: cancelUrlOf(returnUrl) } : undefined;
   if (source.kind === 'redirect_wallet') {
@@ -84,8 +85,9 @@ export function confirmSourceBody(
         number: card.number,
         expiry: `${card.expYear}-${String(card.expMonth).padStart(2, '0')}`,
         ...(card.cvc ? { security_code: card.cvc } : {}),
-        // 3DS when the issuer asks for it; the shopper comes back to our return hop.
-        attributes: { verification: { method: 'SCA_WHEN_REQUIRED' } },
+        // 3DS when the issuer asks for it, or always when a fraud rule asks; the shopper comes back to
+        // our return hop.
+        attributes: { verification: { method: requestThreeDSecure ? 'SCA_ALWAYS' : 'SCA_WHEN_REQUIRED' } },
         ...(experience ? { experience_context: experience } : {}),
       },
     },

@@ -112,9 +112,13 @@ export class StripeProvider implements PaymentProvider, DisputeOperations {
       };
     }
     return this.payment('confirm', providerPaymentId, () =>
-      this.stripe.paymentIntents.confirm(providerPaymentId, confirmParams(source, returnUrl), {
-        idempotencyKey: providerIdempotencyKey(context, 'confirm'),
-      }),
+      this.stripe.paymentIntents.confirm(
+        providerPaymentId,
+        confirmParams(source, returnUrl, context.requestThreeDSecure),
+        {
+          idempotencyKey: providerIdempotencyKey(context, 'confirm'),
+        },
+      ),
     );
   }
 

@@ -50,10 +50,12 @@ export function createParams(request: CreatePaymentRequest): Stripe.PaymentInten
 export function confirmParams(
   source: Extract<PaymentSource, { kind: 'card' | 'provider_token' }>,
   returnUrl: string | undefined,
+  requestThreeDSecure = false,
 ): Stripe.PaymentIntentConfirmParams {
   const base: Stripe.PaymentIntentConfirmParams = {
     expand: CHARGE_EXPAND,
     ...(returnUrl ? { return_url: returnUrl } : {}),
+    ...(requestThreeDSecure ? { payment_method_options: { card: { request_three_d_secure: 'any' } } } : {}),
   };
   if (source.kind === 'provider_token') return { ...base, payment_method: source.token };
   const { card } = source;
