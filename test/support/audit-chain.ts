@@ -17,7 +17,7 @@ export async function asSuperuser(
   });
 }
 
-export async function chainRows(db: Kysely<Database>) {
+export async function chainRows(db: Kysely<Database> | Transaction<Database>) {
   return db
     .selectFrom('audit_log')
     .select(['seq', 'id', 'prev_hash', 'hash', 'action'])
