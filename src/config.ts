@@ -153,6 +153,8 @@ const envSchema = z.object({
   PAYPAL_PARTNER_ID: optionalString,
   EMULATORS: z.enum(['embedded', 'off']).optional(),
   VAULT_KEYS_FILE: optionalString,
+  /** Where the audit chain head is published hourly (audit-chain-heads.jsonl); default DATA_DIR. */
+  AUDIT_HEAD_DIR: optionalString,
   TRUSTED_PROXIES: csv,
   ALLOW_PRIVATE_WEBHOOK_URLS: bool(false),
   PUBLIC_URL: url(['http:', 'https:']),

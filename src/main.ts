@@ -20,7 +20,14 @@ import {
 } from './http/idempotency.jobs.js';
 import { HASH_SECRET_NAME, IdempotencyService } from './http/idempotency.js';
 import { JobRunner } from './jobs/runner.js';
+import { registerAuditRoutes } from './modules/audit/audit.routes.js';
 import { AuditService } from './modules/audit/audit.service.js';
+import {
+  AuditHeadPublisher,
+  PUBLISH_HEAD_INTERVAL_SECONDS,
+  PUBLISH_HEAD_JOB,
+  publishHeadJob,
+} from './modules/audit/audit-head.js';
 import { registerCustomerRoutes } from './modules/customers/customers.routes.js';
 import { CustomersService } from './modules/customers/customers.service.js';
 import { registerRateGauges } from './modules/disputes/dispute-rates.js';
@@ -93,6 +100,7 @@ import {
 import { resolveKeysFile, VaultKeys } from './modules/vault/vault.keys.js';
 import { registerVaultRoutes } from './modules/vault/vault.routes.js';
 import { VaultService } from './modules/vault/vault.service.js';
+import { registerVerificationRoutes } from './modules/verification/verification.routes.js';
 import { payWalletTopUp } from './modules/wallets/wallet-topups.js';
 import { registerWalletRoutes } from './modules/wallets/wallets.routes.js';
 import { WalletsService } from './modules/wallets/wallets.service.js';
@@ -270,7 +278,10 @@ export async function createService(config: Config, options: ServiceOptions = {}
   const db = database.db;
   const redis = buildRedis(config, logger);
 
-  const audit = new AuditService(db, clock);
+  // An in-memory database (tests) has no head worth keeping once the process ends: log and metric only.
+  const auditHeadDir = config.AUDIT_HEAD_DIR ?? (options.inMemoryPglite ? undefined : config.DATA_DIR);
+  const auditHeads = new AuditHeadPublisher(db, auditHeadDir, logger, metrics.registry);
+  const audit = new AuditService(db, clock, auditHeads);
   const keys = new KeysService(db, clock, logger, (reason) => metrics.authFailures.inc({ reason }));
   const merchants = new MerchantsService(db, clock, keys);
   const events = new EventsService(db, clock);
@@ -300,6 +311,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
   });
   runner.register(releaseAvailableJob(ledger));
   await runner.schedule(RELEASE_JOB, RELEASE_JOB, RELEASE_INTERVAL_SECONDS);
+  runner.register(publishHeadJob(auditHeads));
+  await runner.schedule(PUBLISH_HEAD_JOB, PUBLISH_HEAD_JOB, PUBLISH_HEAD_INTERVAL_SECONDS);
   runner.register(purgeExpiredCvcsJob(vault));
   await runner.schedule(PURGE_CVCS_JOB, PURGE_CVCS_JOB, PURGE_CVCS_INTERVAL_SECONDS);
   const idempotency = new IdempotencyService(
@@ -555,6 +568,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
   registerCustomerRoutes(http.router, customers);
   registerPaymentMethodRoutes(http.app, http.router, paymentMethods);
   registerVaultRoutes(http.router, vault, audit);
+  registerAuditRoutes(http.router, audit);
+  registerVerificationRoutes(http.router, { db, audit, vault });
   http.expand.register('payment_method', 'customer', (scope, id) => customers.find(scope, id));
   registerPaymentIntentRoutes(http.router, {
     payments,

@@ -464,7 +464,14 @@ describe('data erasure (runbook 003)', () => {
     // Bookkeeping that moves on its own (audit, jobs, operator token use) is left out of the comparison.
     const snapshot = async () => {
       const tables = await databaseText();
-      for (const name of ['audit_log', 'jobs', 'job_schedules', 'operator_tokens', 'operator_sessions']) {
+      for (const name of [
+        'audit_log',
+        'audit_chain_head',
+        'jobs',
+        'job_schedules',
+        'operator_tokens',
+        'operator_sessions',
+      ]) {
         tables.delete(name);
       }
       return tables;

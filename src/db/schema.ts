@@ -1,7 +1,7 @@
 // The whole database as Kysely sees it: one line per table, each table typed in its module.
 import type { IdempotencyKeysTable } from '../http/idempotency.table.js';
 import type { JobSchedulesTable, JobsTable } from '../jobs/jobs.table.js';
-import type { AuditLogTable } from '../modules/audit/audit.table.js';
+import type { AuditChainHeadTable, AuditLogTable } from '../modules/audit/audit.table.js';
 import type { CustomersTable } from '../modules/customers/customers.table.js';
 import type { DisputesTable } from '../modules/disputes/disputes.table.js';
 import type { EventsTable } from '../modules/events/events.table.js';
@@ -55,6 +55,7 @@ export interface Database {
   operator_sessions: OperatorSessionsTable;
   operator_tokens: OperatorTokensTable;
   audit_log: AuditLogTable;
+  audit_chain_head: AuditChainHeadTable;
   jobs: JobsTable;
   idempotency_keys: IdempotencyKeysTable;
   events: EventsTable;

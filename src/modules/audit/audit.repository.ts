@@ -38,3 +38,51 @@ export async function listFailedLoginTimes(db: Executor, origin: string, since: 
     .execute();
   return rows.map((row) => row.occurred_at);
 }
+
+/** Locks the chain's tail until the caller's transaction ends: the one place appends are serialised. */
+export async function lockChainHead(trx: Transaction<Database>) {
+  return trx
+    .selectFrom('audit_chain_head')
+    .select(['seq', 'id', 'hash'])
+    .forUpdate()
+    .executeTakeFirstOrThrow();
+}
+
+export async function moveChainHead(
+  trx: Transaction<Database>,
+  row: { seq: number; id: string; hash: string },
+) {
+  await trx.updateTable('audit_chain_head').set(row).execute();
+}
+
+export async function readChainHead(db: Executor) {
+  return db.selectFrom('audit_chain_head').select(['seq', 'id', 'hash']).executeTakeFirstOrThrow();
+}
+
+/** Rows after `afterSeq` in chain order, `limit` at a time: verification walks the log in pages. */
+export async function listChainPage(db: Executor, afterSeq: number, limit: number): Promise<AuditRow[]> {
+  return db
+    .selectFrom('audit_log')
+    .selectAll()
+    .where('seq', '>', afterSeq)
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+}
+
+export async function findAuditByHash(db: Executor, hash: string) {
+  return db.selectFrom('audit_log').select(['seq', 'id']).where('hash', '=', hash).executeTakeFirst();
+}
+
+export async function findAuditBySeq(db: Executor, seq: number) {
+  return db.selectFrom('audit_log').select(['seq', 'id', 'hash']).where('seq', '=', seq).executeTakeFirst();
+}
+
+export async function findChainTail(db: Executor) {
+  return db
+    .selectFrom('audit_log')
+    .select(['seq', 'id', 'hash'])
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}

@@ -20,6 +20,18 @@ export interface AuditLogTable {
   request_id: string | null;
   old_value: Json<unknown>;
   new_value: Json<unknown>;
+  /** The previous row's `hash` (GENESIS_HASH for the first row): the chain link (audit-chain.ts). */
+  prev_hash: string;
+  /** sha256 over `prev_hash` and this row's canonical content. */
+  hash: string;
 }
 
 export type AuditRow = Selectable<AuditLogTable>;
+
+/** The chain's tail, one row: writers lock it to append, so every replica extends one chain. */
+export interface AuditChainHeadTable {
+  singleton: Generated<boolean>;
+  seq: number;
+  id: string | null;
+  hash: string;
+}
