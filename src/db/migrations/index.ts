@@ -21,8 +21,8 @@ import * as m0018 from './0018_jobs_claim_index.js';
 import * as m0019 from './0019_feature_flags.js';
 import * as m0020 from './0020_privacy.js';
 import * as m0021 from './0021_reviews.js';
-import * as m0029 from './0029_fraud_rules.js';
 import * as m0026 from './0026_audit_chain.js';
+import * as m0029 from './0029_fraud_rules.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_merchants_keys_customers': m0001,
