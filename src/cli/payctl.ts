@@ -8,6 +8,7 @@ import type { Role } from '../main.js';
 import { registerLedgerCommands } from '../modules/ledger/ledger.commands.js';
 import { registerPrivacyCommands } from '../modules/privacy/privacy.commands.js';
 import { registerVaultCommands } from '../modules/vault/vault.commands.js';
+import { registerBackupCommands } from './backup.commands.js';
 import { globalsOf, inProcess, UsageError } from './context.js';
 import { registerFallbackCommands } from './fallback.commands.js';
 import { registerFlagCommands } from './flags.commands.js';
@@ -79,6 +80,7 @@ registerFlagCommands(program, globals);
 registerFallbackCommands(program, globals);
 registerRollbackCommands(program, globals);
 registerReportCommands(program, globals);
+registerBackupCommands(program, globals);
 registerEmulatorCommands(program);
 
 /** One line on stderr for anything the user can act on; a stack only with PAYCTL_DEBUG=1. */
@@ -99,7 +101,8 @@ async function main(): Promise<void> {
       error instanceof UsageError ||
       error instanceof RemoteError ||
       error instanceof UnreachableError ||
-      error instanceof AppError;
+      error instanceof AppError ||
+      (error as Error)?.name === 'BackupError';
     if (!expected && process.env.PAYCTL_DEBUG === '1') process.stderr.write(`${(error as Error)?.stack}\n`);
     process.exit(error instanceof UsageError ? 64 : 1);
   }
