@@ -80,7 +80,10 @@ export function registerBackupCommands(program: Command, globals: () => Globals)
       'Restore a backup into a scratch database or directory, check migrations, ledger and row counts, drop it',
     )
     .argument('<backup>', 'a file written by payctl backup (or pg_dump --format=custom)')
-    .option('--verify', 'restore into a scratch copy and check it (the only mode: the live database is never touched)')
+    .option(
+      '--verify',
+      'restore into a scratch copy and check it (the only mode: the live database is never touched)',
+    )
     .action(async (file: string, options: { verify?: boolean }) => {
       refuseRemote(program, 'payctl restore');
       if (!options.verify) {

@@ -14,8 +14,8 @@ import type {
   LedgerEntriesTable,
   LedgerTransactionsTable,
 } from '../modules/ledger/ledger.table.js';
-import type { BackupsTable } from '../modules/operations/backups.table.js';
 import type { MerchantsTable } from '../modules/merchants/merchants.table.js';
+import type { BackupsTable } from '../modules/operations/backups.table.js';
 import type {
   OperatorSessionsTable,
   OperatorsTable,

@@ -66,13 +66,18 @@ export interface BackupDeps {
 export class BackupService {
   constructor(private readonly deps: BackupDeps) {}
 
-  /** Dumps the database to `out` (a file, or a directory for the default name; the working directory without it). */
+  /**
+   * Dumps the database to `out`: a file, or a directory (existing, or named with a trailing slash) for the
+   * default name; the working directory without it.
+   */
   async backup(out: string | undefined, createdBy: string | null): Promise<BackupObject> {
     const { database, clock } = this.deps;
     const format: BackupFormat = database.kind === 'postgres' ? 'pg_dump_custom' : 'pglite_datadir_tgz';
     const now = clock.now();
     const target = path.resolve(
-      out === undefined || (await isDirectory(out)) ? path.join(out ?? '.', defaultName(now, format)) : out,
+      out === undefined || out.endsWith('/') || (await isDirectory(out))
+        ? path.join(out ?? '.', defaultName(now, format))
+        : out,
     );
     if (await fs.stat(target).catch(() => undefined)) {
       throw new BackupError(`--out: ${target} exists; payctl never overwrites a backup`);

@@ -18,7 +18,11 @@ function splitPassword(databaseUrl: string): { url: string; password: string | u
 }
 
 /** Runs `tool` with `args` plus `--dbname=<url>`; rejects with the tool's last stderr lines on failure. */
-export function runPgTool(tool: 'pg_dump' | 'pg_restore', databaseUrl: string, args: string[]): Promise<void> {
+export function runPgTool(
+  tool: 'pg_dump' | 'pg_restore',
+  databaseUrl: string,
+  args: string[],
+): Promise<void> {
   const { url, password } = splitPassword(databaseUrl);
   return new Promise((resolve, reject) => {
     const child = spawn(tool, [...args, `--dbname=${url}`], {

@@ -11,8 +11,8 @@ import pg from 'pg';
 import { PgliteDialect } from '../../db/pglite-dialect.js';
 import type { Database } from '../../db/schema.js';
 import { sharedParsers } from '../../db/value-types.js';
-import { type BackupCheck, checkRestoredDatabase } from './backup-checks.js';
 import { sha256OfFile } from './backup.service.js';
+import { type BackupCheck, checkRestoredDatabase } from './backup-checks.js';
 import type { BackupFormat } from './backups.table.js';
 import { BackupError, databaseUrlFor, runPgTool } from './pg-tools.js';
 
@@ -73,6 +73,8 @@ async function verifyOnPostgres(file: string, serverUrl: string | undefined) {
             sharedParsers[oid] ?? pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
         },
       });
+      // DROP DATABASE ... WITH (FORCE) ends connections still closing; that is no error here.
+      pool.on('error', () => {});
       const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
       try {
         return { scratch, ...(await checkRestoredDatabase(db)) };
@@ -112,7 +114,9 @@ export async function verifyBackup(file: string, serverUrl: string | undefined):
   const resolved = path.resolve(file);
   const format = await formatOf(resolved);
   const restored =
-    format === 'pg_dump_custom' ? await verifyOnPostgres(resolved, serverUrl) : await verifyOnPglite(resolved);
+    format === 'pg_dump_custom'
+      ? await verifyOnPostgres(resolved, serverUrl)
+      : await verifyOnPglite(resolved);
   return {
     object: 'backup_verification',
     ok: restored.checks.every((check) => check.status !== 'fail'),
