@@ -53,7 +53,7 @@ async function scratchDatabases(): Promise<string[]> {
   }
 }
 
-describe('payctl backup, restore --verify, preflight, incident report', { timeout: 180_000 }, () => {
+describe('payctl backup, restore --verify, preflight, incident report', { timeout: 600_000 }, () => {
   it('backs up, records the backup, verifies it in a scratch copy and refuses a damaged one', async () => {
     const paid = await t.merchant.post('/v1/payment_intents', {
       amount: 2500,
@@ -63,14 +63,14 @@ describe('payctl backup, restore --verify, preflight, incident report', { timeou
     });
     expect(paid.status).toBe(200);
 
-    const backup = await runPayctl(['--json', 'backup', '--out', `${scratchDir}/backups/`], local, 60_000);
+    const backup = await runPayctl(['--json', 'backup', '--out', `${scratchDir}/backups/`], local, 180_000);
     expect(backup.code, backup.output).toBe(0);
     const record = JSON.parse(backup.stdout) as { file: string; size_bytes: number; sha256: string };
     expect(record.file).toMatch(kind === 'postgres' ? /payment_db_\d{8}_\d{6}\.dump$/ : /\.tar\.gz$/);
     expect(fs.statSync(record.file).size).toBe(record.size_bytes);
     expect(record.sha256).toMatch(/^[0-9a-f]{64}$/);
 
-    const verify = await runPayctl(['--json', 'restore', record.file, '--verify'], local, 90_000);
+    const verify = await runPayctl(['--json', 'restore', record.file, '--verify'], local, 180_000);
     expect(verify.code, verify.output).toBe(0);
     const verification = JSON.parse(verify.stdout) as Verification;
     expect(verification.ok).toBe(true);
@@ -90,20 +90,20 @@ describe('payctl backup, restore --verify, preflight, incident report', { timeou
       expect(fs.existsSync(verification.scratch)).toBe(false);
     }
 
-    const table = await runPayctl(['restore', record.file, '--verify'], local, 90_000);
+    const table = await runPayctl(['restore', record.file, '--verify'], local, 180_000);
     expect(table.stdout).toMatch(/^NAME\s+STATUS\s+DETAIL$/m);
     expect(table.stdout).toMatch(/^migrations\s+OK\s+at 0028_backups/m);
     expect(table.stdout).toMatch(/backup verified/);
 
     const damaged = path.join(scratchDir, 'damaged');
     fs.writeFileSync(damaged, fs.readFileSync(record.file).subarray(0, Math.floor(record.size_bytes / 2)));
-    const refused = await runPayctl(['restore', damaged, '--verify'], local, 90_000);
+    const refused = await runPayctl(['restore', damaged, '--verify'], local, 180_000);
     expect(refused.code, refused.output).not.toBe(0);
     expect(refused.output).toMatch(kind === 'postgres' ? /pg_restore failed/ : /does not load/);
     if (kind === 'postgres') expect(await scratchDatabases()).toEqual([]);
 
     // In process, preflight sees the recorded backup.
-    const preflight = await runPayctl(['--json', 'preflight'], local, 60_000);
+    const preflight = await runPayctl(['--json', 'preflight'], local, 180_000);
     const report = JSON.parse(preflight.stdout) as Preflight;
     expect(checkOf(report, 'backups_recent')).toMatchObject({ status: 'ok' });
     expect(checkOf(report, 'backups_recent')?.detail).toContain(record.file);
@@ -126,7 +126,8 @@ describe('payctl backup, restore --verify, preflight, incident report', { timeou
     const dataDir = path.join(scratchDir, 'held');
     const held = await connectPglite(dataDir);
     try {
-      const result = await runPayctl(['backup', '--out', scratchDir], { DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+      const env = { DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+      const result = await runPayctl(['backup', '--out', scratchDir], env, 180_000);
       expect(result.code).toBe(1);
       expect(result.output).toMatch(/locked by a running service.*Stop the service, run payctl backup/);
     } finally {
@@ -159,7 +160,10 @@ describe('payctl backup, restore --verify, preflight, incident report', { timeou
     const times = report.timeline.map((item) => item.time);
     expect(times).toEqual([...times].sort());
 
-    const markdown = await runPayctl([...remote, 'incident', 'report', '--since', '1h', '--format', 'markdown'], {});
+    const markdown = await runPayctl(
+      [...remote, 'incident', 'report', '--since', '1h', '--format', 'markdown'],
+      {},
+    );
     expect(markdown.stdout).toMatch(/^# Post-mortem \(draft\)/);
     expect(markdown.stdout).toMatch(/\| alert \| feature_flag\.kill \| payments_live_v1 \|/);
     expect(markdown.stdout).toContain('- [ ] Runbook updated with lessons learned');
@@ -180,7 +184,9 @@ describe('payctl backup, restore --verify, preflight, incident report', { timeou
     const fresh = await runPayctl([...remote, '--json', 'preflight'], {});
     const before = JSON.parse(fresh.stdout) as Preflight;
     expect(checkOf(before, 'key_age')?.status).toBe('ok');
-    expect(checkOf(before, 'tls_certificates')?.detail).toMatch(/^not applicable: .* over http/);
+    expect(checkOf(before, 'tls_certificates')?.detail).toMatch(
+      /^not applicable: (no https URL|.* over http)/,
+    );
 
     await t.api.post('/_test/clock', { advance_seconds: 31 * 86_400 });
     const result = await runPayctl([...remote, '--json', 'preflight'], {});
