@@ -32,9 +32,9 @@ beforeAll(async () => {
     kind === 'postgres'
       ? { DATABASE_URL: t.database?.url ?? '', LOG_LEVEL: 'warn' }
       : { DATA_DIR: path.join(scratchDir, 'data'), LOG_LEVEL: 'warn' };
-});
+}, 180_000);
 afterAll(async () => {
-  await t.close();
+  await t?.close();
   fs.rmSync(scratchDir, { recursive: true, force: true });
 });
 
