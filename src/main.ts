@@ -50,6 +50,9 @@ import { registerLedgerRoutes } from './modules/ledger/ledger.routes.js';
 import { LedgerService } from './modules/ledger/ledger.service.js';
 import { registerMerchantRoutes } from './modules/merchants/merchants.routes.js';
 import { MerchantsService } from './modules/merchants/merchants.service.js';
+import { IncidentService } from './modules/operations/incident.service.js';
+import { registerOperationsRoutes } from './modules/operations/operations.routes.js';
+import { PreflightService } from './modules/operations/preflight.service.js';
 import { registerOperatorRoutes } from './modules/operators/operators.routes.js';
 import { OperatorsService } from './modules/operators/operators.service.js';
 import { registerPaymentMethodRoutes } from './modules/payment-methods/payment-methods.routes.js';
@@ -239,6 +242,8 @@ export interface Service {
     webhookDeliveries: WebhookDeliveries;
     webhooksAdmin: WebhooksAdminService;
     privacy: PrivacyService;
+    preflight: PreflightService;
+    incidents: IncidentService;
   };
   http: Awaited<ReturnType<typeof buildHttpApp>>;
   /** Listens on PORT (0 picks a free port) and starts the job runner for worker roles. */
@@ -492,6 +497,14 @@ export async function createService(config: Config, options: ServiceOptions = {}
     replayBatchSize: config.WEBHOOK_REPLAY_BATCH_SIZE,
   });
   const privacy = new PrivacyService({ db, clock, audit, vault, events, wallets });
+  const preflight = new PreflightService({
+    db,
+    databaseKind: database.kind,
+    clock,
+    config,
+    stripeWebhookSecrets: providers.stripeWebhookSecrets,
+  });
+  const incidents = new IncidentService({ db, clock, circuits: () => gateway.circuitStates() });
   health.register({
     name: 'database',
     critical: true,
@@ -627,6 +640,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   registerWebhookEndpointRoutes(http.router, webhookEndpoints);
   registerWebhookAdminRoutes(http.router, webhooksAdmin);
   registerPrivacyRoutes(http.router, privacy);
+  registerOperationsRoutes(http.router, { preflight, incidents });
   if (config.TEST_CLOCK && clock instanceof AdjustableClock) registerTestClock(http.router, clock);
 
   const bootstrap =
@@ -679,6 +693,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
       webhookDeliveries,
       webhooksAdmin,
       privacy,
+      preflight,
+      incidents,
     },
     http,
     async start() {

@@ -10,10 +10,12 @@ import { registerLedgerCommands } from '../modules/ledger/ledger.commands.js';
 import { registerPrivacyCommands } from '../modules/privacy/privacy.commands.js';
 import { registerVaultCommands } from '../modules/vault/vault.commands.js';
 import { registerVerificationCommands } from '../modules/verification/verification.commands.js';
+import { registerBackupCommands } from './backup.commands.js';
 import { globalsOf, inProcess, UsageError } from './context.js';
 import { registerFallbackCommands } from './fallback.commands.js';
 import { registerFlagCommands } from './flags.commands.js';
 import { registerKeyCommands } from './keys.commands.js';
+import { registerOperationsCommands } from './operations.commands.js';
 import { registerOperatorCommands } from './operators.commands.js';
 import { RemoteError, UnreachableError } from './remote.js';
 import { registerReportCommands } from './reports.commands.js';
@@ -83,6 +85,8 @@ registerFlagCommands(program, globals);
 registerFallbackCommands(program, globals);
 registerRollbackCommands(program, globals);
 registerReportCommands(program, globals);
+registerBackupCommands(program, globals);
+registerOperationsCommands(program, globals);
 registerEmulatorCommands(program);
 
 /** One line on stderr for anything the user can act on; a stack only with PAYCTL_DEBUG=1. */
@@ -103,7 +107,8 @@ async function main(): Promise<void> {
       error instanceof UsageError ||
       error instanceof RemoteError ||
       error instanceof UnreachableError ||
-      error instanceof AppError;
+      error instanceof AppError ||
+      (error as Error)?.name === 'BackupError';
     if (!expected && process.env.PAYCTL_DEBUG === '1') process.stderr.write(`${(error as Error)?.stack}\n`);
     process.exit(error instanceof UsageError ? 64 : 1);
   }

@@ -31,6 +31,8 @@ export interface DatabaseHandle {
   /** Reads that tolerate replica lag (reports); never money decisions or read-after-write. */
   readDb: Kysely<Database>;
   poolUsage(): PoolUsage;
+  /** PGlite only: a gzipped tar of the data directory, consistent (PGlite is one process). */
+  dumpDataDir?: () => Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -194,6 +196,7 @@ export async function connectPglite(
     db,
     readDb: db,
     poolUsage: () => ({ size: 1, inUse: pglite.isInTransaction() ? 1 : 0, waiting: 0 }),
+    dumpDataDir: () => pglite.dumpDataDir('gzip'),
     async close() {
       await db.destroy();
       await unlock?.();

@@ -16,6 +16,7 @@ import type {
   LedgerTransactionsTable,
 } from '../modules/ledger/ledger.table.js';
 import type { MerchantsTable } from '../modules/merchants/merchants.table.js';
+import type { BackupsTable } from '../modules/operations/backups.table.js';
 import type {
   OperatorSessionsTable,
   OperatorsTable,
@@ -90,4 +91,5 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
+  backups: BackupsTable;
 }

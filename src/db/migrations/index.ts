@@ -22,6 +22,7 @@ import * as m0019 from './0019_feature_flags.js';
 import * as m0020 from './0020_privacy.js';
 import * as m0021 from './0021_reviews.js';
 import * as m0026 from './0026_audit_chain.js';
+import * as m0028 from './0028_backups.js';
 import * as m0029 from './0029_fraud_rules.js';
 
 export const migrations: Record<string, Migration> = {
@@ -48,4 +49,5 @@ export const migrations: Record<string, Migration> = {
   '0021_reviews': m0021,
   '0029_fraud_rules': m0029,
   '0026_audit_chain': m0026,
+  '0028_backups': m0028,
 };
