@@ -8,6 +8,7 @@ import type { Role } from '../main.js';
 import { registerLedgerCommands } from '../modules/ledger/ledger.commands.js';
 import { registerPrivacyCommands } from '../modules/privacy/privacy.commands.js';
 import { registerVaultCommands } from '../modules/vault/vault.commands.js';
+import { registerAccessCommands } from './access.commands.js';
 import { globalsOf, inProcess, UsageError } from './context.js';
 import { registerFallbackCommands } from './fallback.commands.js';
 import { registerFlagCommands } from './flags.commands.js';
@@ -71,6 +72,7 @@ program
 
 registerKeyCommands(program, globals);
 registerOperatorCommands(program, globals);
+registerAccessCommands(program, globals);
 registerLedgerCommands(program, globals);
 registerVaultCommands(program, globals);
 registerPrivacyCommands(program, globals);

@@ -2,10 +2,12 @@
 // project under test names (TEST_DB=pglite: in-memory PGlite; TEST_DB=postgres: a fresh database).
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
+import { AdjustableClock } from '../../src/clock.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { createService, type Role, type Service } from '../../src/main.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { Api } from './http.js';
+import { type Authenticator, loginWithMfa } from './mfa.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 
 export const ADMIN_EMAIL = 'admin@example.test';
@@ -28,6 +30,10 @@ export interface TestService {
   /** Operator API token of the bootstrap admin. */
   adminToken: string;
   admin: Api;
+  /** The bootstrap admin's TOTP authenticator (enrolled at start: admins must have one). */
+  adminTotp: Authenticator;
+  /** A fresh session of the bootstrap admin, logged in with a TOTP code. */
+  adminSession(): Promise<Api>;
   /** Every log line written so far, parsed. */
   logs: Record<string, unknown>[];
   database: TestDatabase | undefined;
@@ -74,16 +80,11 @@ export async function startTestService(options: StartOptions = {}): Promise<Test
   const { url } = await service.start();
   const api = new Api(url);
 
-  const login = await api.post<{ token: string }>('/admin/login', {
-    email: ADMIN_EMAIL,
-    password: ADMIN_PASSWORD,
-  });
-  if (login.status !== 200) throw new Error(`admin login failed: ${login.text}`);
-  const token = await api.post<{ token: string }>(
-    '/admin/tokens',
-    { name: 'tests' },
-    { key: login.body.token },
-  );
+  const now = () => service.clock.now().getTime();
+  const databaseKey = options.databaseUrl ?? database?.url;
+  const login = await bootstrapAdminLogin(api, databaseKey, now);
+  const adminTotp = login.device as Authenticator;
+  const token = await api.post<{ token: string }>('/admin/tokens', { name: 'tests' }, { key: login.token });
   const adminToken = token.body.token;
   const admin = api.withKey(adminToken);
   const created = await admin.post<{ id: string; secret_key: string; publishable_key: string }>(
@@ -105,6 +106,14 @@ export async function startTestService(options: StartOptions = {}): Promise<Test
     merchantId: created.body.id,
     adminToken,
     admin,
+    adminTotp,
+    async adminSession() {
+      // A third login within 30 seconds has no unused code left: move the test clock to the next step.
+      if (!adminTotp.hasCodeAt(now()) && service.clock instanceof AdjustableClock)
+        service.clock.advance(30_000);
+      const session = await loginWithMfa(api, ADMIN_CREDENTIALS, adminTotp, now);
+      return api.withKey(session.token);
+    },
     logs,
     database,
     async close() {
@@ -112,6 +121,28 @@ export async function startTestService(options: StartOptions = {}): Promise<Test
       await database?.drop();
     },
   };
+}
+
+const ADMIN_CREDENTIALS = { email: ADMIN_EMAIL, password: ADMIN_PASSWORD };
+/**
+ * The bootstrap admin's authenticator per PostgreSQL database: a second service on the same database
+ * logs in with the first one's. One login at a time per database, so services started together do not
+ * race to enrol.
+ */
+const adminDevices = new Map<string, Promise<Authenticator | undefined>>();
+
+async function bootstrapAdminLogin(api: Api, databaseKey: string | undefined, now: () => number) {
+  if (!databaseKey) return loginWithMfa(api, ADMIN_CREDENTIALS, undefined, now);
+  const previous = adminDevices.get(databaseKey) ?? Promise.resolve(undefined);
+  const login = previous.then((device) => loginWithMfa(api, ADMIN_CREDENTIALS, device, now));
+  adminDevices.set(
+    databaseKey,
+    login.then(
+      (result) => result.device,
+      () => previous,
+    ),
+  );
+  return login;
 }
 
 /** A second merchant on the same service, for tenancy tests. */

@@ -3,7 +3,10 @@ import type { Database } from '../../db/schema.js';
 import type { ApiKeyRow, ApiKeysTable } from './keys.table.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
-type NewKey = Omit<ApiKeysTable, 'scopes' | 'created_at' | 'replaced_by'> & { scopes: string | null; created_at: Date };
+type NewKey = Omit<ApiKeysTable, 'scopes' | 'created_at' | 'replaced_by'> & {
+  scopes: string | null;
+  created_at: Date;
+};
 
 export async function insertKey(db: Executor, key: NewKey): Promise<ApiKeyRow> {
   return db.insertInto('api_keys').values(key).returningAll().executeTakeFirstOrThrow();

@@ -49,7 +49,11 @@ export async function claimTotpStep(db: Executor, id: string, step: number): Pro
 }
 
 export async function setPendingTotp(db: Executor, id: string, ciphertext: string) {
-  await db.updateTable('operators').set({ totp_pending_ciphertext: ciphertext }).where('id', '=', id).execute();
+  await db
+    .updateTable('operators')
+    .set({ totp_pending_ciphertext: ciphertext })
+    .where('id', '=', id)
+    .execute();
 }
 
 export async function confirmTotp(db: Executor, id: string, at: Date, step: number) {
@@ -71,7 +75,12 @@ export async function confirmTotp(db: Executor, id: string, at: Date, step: numb
 export async function clearTotp(db: Executor, id: string) {
   return db
     .updateTable('operators')
-    .set({ totp_ciphertext: null, totp_pending_ciphertext: null, totp_enrolled_at: null, totp_last_step: null })
+    .set({
+      totp_ciphertext: null,
+      totp_pending_ciphertext: null,
+      totp_enrolled_at: null,
+      totp_last_step: null,
+    })
     .where('id', '=', id)
     .returning('id')
     .executeTakeFirst();

@@ -222,7 +222,8 @@ export class OperatorSecurity {
       const mfaEnrolled = row.totp_enrolled_at !== null;
       const disabled = row.disabled_at !== null;
       const flags: string[] = [];
-      if (!disabled && daysSinceLastUse > INACTIVITY_DAYS) flags.push(`inactive_over_${INACTIVITY_DAYS}_days`);
+      if (!disabled && daysSinceLastUse > INACTIVITY_DAYS)
+        flags.push(`inactive_over_${INACTIVITY_DAYS}_days`);
       if (!disabled && requiresMfa(row.role) && !mfaEnrolled) flags.push('admin_without_mfa');
       return {
         id: row.id,

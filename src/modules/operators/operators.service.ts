@@ -236,7 +236,12 @@ export class OperatorsService {
     });
     return {
       token,
-      operator: toOperatorObject({ ...operator, last_login_at: now, failed_login_count: 0, locked_until: null }),
+      operator: toOperatorObject({
+        ...operator,
+        last_login_at: now,
+        failed_login_count: 0,
+        locked_until: null,
+      }),
       idle_timeout_seconds: SESSION_IDLE_MS / 1000,
       // An admin without an authenticator gets a session that can only enrol one (POST /admin/mfa/totp).
       mfa_enrolment_required: requiresMfa(operator.role) && !mfaVerified,
