@@ -82,10 +82,7 @@ export async function startTestService(options: StartOptions = {}): Promise<Test
 
   const now = () => service.clock.now().getTime();
   const databaseKey = options.databaseUrl ?? database?.url;
-  const login = await bootstrapAdminLogin(api, databaseKey, now);
-  const adminTotp = login.device as Authenticator;
-  const token = await api.post<{ token: string }>('/admin/tokens', { name: 'tests' }, { key: login.token });
-  const adminToken = token.body.token;
+  const { device: adminTotp, token: adminToken } = await bootstrapAdmin(api, databaseKey, now);
   const admin = api.withKey(adminToken);
   const created = await admin.post<{ id: string; secret_key: string; publishable_key: string }>(
     '/admin/merchants',
@@ -125,24 +122,22 @@ export async function startTestService(options: StartOptions = {}): Promise<Test
 
 const ADMIN_CREDENTIALS = { email: ADMIN_EMAIL, password: ADMIN_PASSWORD };
 /**
- * The bootstrap admin's authenticator per PostgreSQL database: a second service on the same database
- * logs in with the first one's. One login at a time per database, so services started together do not
- * race to enrol.
+ * The bootstrap admin's authenticator and API token per PostgreSQL database: a second service on the
+ * same database (even several started at once) reuses the first one's instead of logging in again.
  */
-const adminDevices = new Map<string, Promise<Authenticator | undefined>>();
+const bootstrapAdmins = new Map<string, Promise<{ device: Authenticator; token: string }>>();
 
-async function bootstrapAdminLogin(api: Api, databaseKey: string | undefined, now: () => number) {
-  if (!databaseKey) return loginWithMfa(api, ADMIN_CREDENTIALS, undefined, now);
-  const previous = adminDevices.get(databaseKey) ?? Promise.resolve(undefined);
-  const login = previous.then((device) => loginWithMfa(api, ADMIN_CREDENTIALS, device, now));
-  adminDevices.set(
-    databaseKey,
-    login.then(
-      (result) => result.device,
-      () => previous,
-    ),
-  );
-  return login;
+function bootstrapAdmin(api: Api, databaseKey: string | undefined, now: () => number) {
+  const known = databaseKey ? bootstrapAdmins.get(databaseKey) : undefined;
+  if (known) return known;
+  const created = (async () => {
+    const login = await loginWithMfa(api, ADMIN_CREDENTIALS, undefined, now);
+    const token = await api.post<{ token: string }>('/admin/tokens', { name: 'tests' }, { key: login.token });
+    if (token.status !== 200 || !login.device) throw new Error(`admin token failed: ${token.text}`);
+    return { device: login.device, token: token.body.token };
+  })();
+  if (databaseKey) bootstrapAdmins.set(databaseKey, created);
+  return created;
 }
 
 /** A second merchant on the same service, for tenancy tests. */
