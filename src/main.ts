@@ -53,8 +53,16 @@ import { MerchantsService } from './modules/merchants/merchants.service.js';
 import { IncidentService } from './modules/operations/incident.service.js';
 import { registerOperationsRoutes } from './modules/operations/operations.routes.js';
 import { PreflightService } from './modules/operations/preflight.service.js';
+import { OperatorSecurity } from './modules/operators/operator-security.js';
+import { registerOperatorSecurityRoutes } from './modules/operators/operator-security.routes.js';
+import {
+  DISABLE_INACTIVE_INTERVAL_SECONDS,
+  DISABLE_INACTIVE_JOB,
+  disableInactiveJob,
+} from './modules/operators/operators.jobs.js';
 import { registerOperatorRoutes } from './modules/operators/operators.routes.js';
 import { OperatorsService } from './modules/operators/operators.service.js';
+import { TOTP_SECRETS_KEY_NAME, TotpSecrets } from './modules/operators/totp.js';
 import { registerPaymentMethodRoutes } from './modules/payment-methods/payment-methods.routes.js';
 import { PaymentMethodsService } from './modules/payment-methods/payment-methods.service.js';
 import { registerAttemptRoutes } from './modules/payments/attempts.routes.js';
@@ -221,6 +229,7 @@ export interface Service {
     ledger: LedgerService;
     balance: BalanceService;
     operators: OperatorsService;
+    operatorSecurity: OperatorSecurity;
     audit: AuditService;
     vault: VaultService;
     paymentMethods: PaymentMethodsService;
@@ -303,7 +312,15 @@ export async function createService(config: Config, options: ServiceOptions = {}
   });
   const balance = new BalanceService(db);
   const wallets = new WalletsService(db, clock, events, ledger, customers);
-  const operators = new OperatorsService(db, clock, audit, (reason) => metrics.authFailures.inc({ reason }));
+  const operatorSecurity = new OperatorSecurity(
+    db,
+    clock,
+    audit,
+    new TotpSecrets(await ensureServiceSecret(db, clock, TOTP_SECRETS_KEY_NAME)),
+  );
+  const operators = new OperatorsService(db, clock, audit, operatorSecurity, (reason) =>
+    metrics.authFailures.inc({ reason }),
+  );
 
   const runner = new JobRunner({
     db,
@@ -318,6 +335,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
   await runner.schedule(RELEASE_JOB, RELEASE_JOB, RELEASE_INTERVAL_SECONDS);
   runner.register(publishHeadJob(auditHeads));
   await runner.schedule(PUBLISH_HEAD_JOB, PUBLISH_HEAD_JOB, PUBLISH_HEAD_INTERVAL_SECONDS);
+  runner.register(disableInactiveJob(operatorSecurity));
+  await runner.schedule(DISABLE_INACTIVE_JOB, DISABLE_INACTIVE_JOB, DISABLE_INACTIVE_INTERVAL_SECONDS);
   runner.register(purgeExpiredCvcsJob(vault));
   await runner.schedule(PURGE_CVCS_JOB, PURGE_CVCS_JOB, PURGE_CVCS_INTERVAL_SECONDS);
   const idempotency = new IdempotencyService(
@@ -631,6 +650,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   registerEventRoutes(http.router, events);
   registerLedgerRoutes(http.router, { balance, audit, db });
   registerOperatorRoutes(http.router, operators, audit, config.publicUrl.startsWith('https:'));
+  registerOperatorSecurityRoutes(http.router, operatorSecurity);
   registerKeyRoutes(http.router, { keys, merchants, audit, clock });
   registerMerchantRoutes(http.router, merchants, audit);
   registerProviderControlRoutes(http.router, { controls: providerControls, gateway });
@@ -670,6 +690,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
       events,
       idempotency,
       operators,
+      operatorSecurity,
       audit,
       ledger,
       balance,

@@ -3,6 +3,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Api, Reply } from './support/http.js';
+import { enrolTotp } from './support/mfa.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestService, type TestService } from './support/service.js';
 
 let t: TestService;
@@ -47,6 +48,8 @@ async function auditFor(reply: Reply<unknown>): Promise<AuditEntry | undefined> 
   return list.body.data.find((entry) => entry.request_id === requestId);
 }
 
+const now = () => t.service.clock.now().getTime();
+
 async function advanceClock(seconds: number) {
   expect((await t.api.post('/_test/clock', { advance_seconds: seconds })).status).toBe(200);
 }
@@ -56,7 +59,7 @@ describe('operator login and sessions', () => {
     const adminId = (await t.admin.get<{ id: string }>('/admin/me')).body.id;
     const reply = await t.api.post<{ token: string; operator: { email: string; role: string } }>(
       '/admin/login',
-      { email: ADMIN_EMAIL, password: ADMIN_PASSWORD },
+      { email: ADMIN_EMAIL, password: ADMIN_PASSWORD, totp: t.adminTotp.code(now()) },
     );
     expect(reply.status).toBe(200);
     expect(reply.body.token).toMatch(/^ops_/);
@@ -106,7 +109,7 @@ describe('operator login and sessions', () => {
   });
 
   it('ends the session at logout', async () => {
-    const session = await loginAs(ADMIN_EMAIL, ADMIN_PASSWORD);
+    const session = await t.adminSession();
     expect((await session.get('/admin/me')).status).toBe(200);
     const logout = await session.post('/admin/logout');
     expect(logout.status).toBe(200);
@@ -121,8 +124,8 @@ describe('operator login and sessions', () => {
   });
 
   it('expires a session after 15 idle minutes, and activity keeps it alive', async () => {
-    const active = await loginAs(ADMIN_EMAIL, ADMIN_PASSWORD);
-    const idle = await loginAs(ADMIN_EMAIL, ADMIN_PASSWORD);
+    const active = await t.adminSession();
+    const idle = await t.adminSession();
     await advanceClock(10 * 60);
     expect((await active.get('/admin/me')).status).toBe(200);
     await advanceClock(6 * 60);
@@ -197,6 +200,11 @@ describe('roles (runbook 003)', () => {
     const denied = await operator.api.post<ErrorBody>('/admin/keys', { merchant: t.merchantId });
     expect(denied.status).toBe(403);
     const admin = await createOperator('payment-admin');
+    // An admin can do nothing but enrol a second factor until they have one (see operators-security).
+    const beforeMfa = await admin.api.post<ErrorBody>('/admin/keys', { merchant: t.merchantId });
+    expect(beforeMfa.status).toBe(403);
+    expect(beforeMfa.body.error.code).toBe('mfa_required');
+    await enrolTotp(t.api, admin.api.key as string, now());
     const allowed = await admin.api.post<{ secret: string }>('/admin/keys', { merchant: t.merchantId });
     expect(allowed.status).toBe(200);
     expect((await t.api.get('/v1/customers', undefined, { key: allowed.body.secret })).status).toBe(200);
@@ -348,8 +356,11 @@ describe('brute-force protection (runbook 003)', () => {
       429,
     );
     await advanceClock(31 * 60);
-    expect((await t.api.post('/admin/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD })).status).toBe(
-      200,
-    );
+    const after = await t.api.post('/admin/login', {
+      email: ADMIN_EMAIL,
+      password: ADMIN_PASSWORD,
+      totp: t.adminTotp.code(now()),
+    });
+    expect(after.status).toBe(200);
   });
 });

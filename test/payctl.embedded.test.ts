@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Api } from './support/http.js';
+import { loginWithMfa } from './support/mfa.js';
 import { type RunningProcess, runPayctl, spawnPayctl } from './support/processes.js';
 
 const folders: string[] = [];
@@ -111,15 +112,14 @@ describe('payctl on an embedded DATA_DIR', () => {
       expect(locked.output).toMatch(/^payctl: DATA_DIR .* is in use by another payment-service process/);
       expect(locked.output).toContain('--url');
 
-      const login = await api.post<{ token: string }>('/admin/login', {
-        email: 'ops@example.test',
-        password: PASSWORD,
-      });
-      const token = await api.post<{ token: string }>(
-        '/admin/tokens',
-        { name: 'cli' },
-        { key: login.body.token },
+      // An admin enrols a TOTP authenticator at first login (the spawned service runs on real time).
+      const login = await loginWithMfa(
+        api,
+        { email: 'ops@example.test', password: PASSWORD },
+        undefined,
+        () => Date.now(),
       );
+      const token = await api.post<{ token: string }>('/admin/tokens', { name: 'cli' }, { key: login.token });
       const remote = await runPayctl(
         [
           '--url',

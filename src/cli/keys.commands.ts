@@ -3,8 +3,9 @@
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import { scopeSchema } from '../modules/keys/keys.js';
+import { type AgedRotation, rotateAgedKeys } from '../modules/keys/keys.rotation.js';
 import { DEFAULT_ROTATION_OVERLAP_SECONDS } from '../modules/keys/keys.routes.js';
-import { type Globals, inProcess, parseOption, remoteClient } from './context.js';
+import { type Globals, inProcess, parseOption, remoteClient, UsageError } from './context.js';
 import { printJson, printTable } from './output.js';
 
 type KeyObject = Record<string, unknown> & { id: string; secret?: string };
@@ -18,6 +19,51 @@ const overlapOption = z.coerce
   .int()
   .min(0)
   .max(30 * 86_400);
+
+/** `90d`, `12w` or a number of days. */
+const ageOption = z
+  .string()
+  .regex(/^\d+[dw]?$/, { message: "must be an age such as '90d' or '12w'" })
+  .transform((value) => Number.parseInt(value, 10) * (value.endsWith('w') ? 7 : 1))
+  .pipe(z.number().int().min(1).max(3650));
+
+async function rotateAged(g: Globals, olderThanDays: number, overlapSeconds: number, dryRun: boolean) {
+  const rotations = g.url
+    ? (
+        await remoteClient(g).request<{ data: AgedRotation[] }>('POST', '/admin/keys/rotate_aged', {
+          older_than_days: olderThanDays,
+          overlap_seconds: overlapSeconds,
+          dry_run: dryRun,
+        })
+      ).data
+    : await inProcess(g.config, ({ services }) =>
+        rotateAgedKeys(services, { olderThanDays, overlapSeconds, dryRun }, cliActor()),
+      );
+  if (g.json) {
+    printJson({ dry_run: dryRun, older_than_days: olderThanDays, data: rotations });
+    return;
+  }
+  printTable(
+    rotations.map((rotation) => ({
+      id: rotation.key.id,
+      redacted: rotation.key.redacted,
+      age_days: rotation.key.age_days,
+      replacement: rotation.replacement?.id ?? (dryRun ? '(dry run)' : null),
+      old_key_expires_at: rotation.old_key_expires_at ?? null,
+    })),
+    ['id', 'redacted', 'age_days', 'replacement', 'old_key_expires_at'],
+  );
+  for (const rotation of rotations) {
+    if (rotation.replacement) {
+      process.stdout.write(
+        `\n${rotation.replacement.id} secret (shown once, store it now): ${rotation.replacement.secret}`,
+      );
+    }
+  }
+  process.stdout.write(
+    `\n${rotations.length} key(s) older than ${olderThanDays} days ${dryRun ? 'would be rotated (dry run)' : 'rotated'}\n`,
+  );
+}
 
 function printKey(globals: Globals, key: KeyObject): void {
   if (globals.json) {
@@ -110,6 +156,7 @@ export function registerKeyCommands(program: Command, globals: () => Globals): v
         'livemode',
         'redacted',
         'created',
+        'age_days',
         'expires_at',
         'revoked_at',
         'last_used_at',
@@ -117,34 +164,52 @@ export function registerKeyCommands(program: Command, globals: () => Globals): v
     });
 
   keys
-    .command('rotate <id>')
-    .description('Issue a replacement key; the old one keeps working for the overlap')
+    .command('rotate [id]')
+    .description(
+      'Issue a replacement key (the old one keeps working for the overlap), or with --older-than every key that old',
+    )
+    .option('--overlap <seconds>', 'how long the old key keeps working (alias --overlap-seconds)')
     .option(
       '--overlap-seconds <seconds>',
       'how long the old key keeps working',
       String(DEFAULT_ROTATION_OVERLAP_SECONDS),
     )
-    .action(async (id: string, options: { overlapSeconds: string }) => {
-      const g = globals();
-      const overlap = parseOption(overlapOption, options.overlapSeconds, '--overlap-seconds');
-      const rotated = g.url
-        ? await remoteClient(g).request<KeyObject>('POST', `/admin/keys/${encodeURIComponent(id)}/rotate`, {
-            overlap_seconds: overlap,
-          })
-        : await inProcess(g.config, async ({ services }) => {
-            const result = await services.keys.rotate(id, overlap);
-            await services.audit.record({
-              actor: cliActor(),
-              action: 'api_key.rotate',
-              resourceType: 'api_key',
-              resourceId: id,
-              outcome: 'success',
-              newValue: { replacement: result.key.id, old_key_expires_at: result.previous.expires_at },
+    .option('--older-than <age>', "rotate every secret and restricted key older than this, e.g. '90d'")
+    .option('--dry-run', 'with --older-than: list the keys that would be rotated, change nothing')
+    .action(
+      async (
+        id: string | undefined,
+        options: { overlap?: string; overlapSeconds: string; olderThan?: string; dryRun?: boolean },
+      ) => {
+        const g = globals();
+        const overlap = parseOption(overlapOption, options.overlap ?? options.overlapSeconds, '--overlap');
+        if (options.olderThan !== undefined) {
+          if (id) throw new UsageError('give either a key id or --older-than, not both');
+          const days = parseOption(ageOption, options.olderThan, '--older-than');
+          await rotateAged(g, days, overlap, options.dryRun === true);
+          return;
+        }
+        if (!id) throw new UsageError('a key id or --older-than <age> is required');
+        if (options.dryRun) throw new UsageError('--dry-run goes with --older-than');
+        const rotated = g.url
+          ? await remoteClient(g).request<KeyObject>('POST', `/admin/keys/${encodeURIComponent(id)}/rotate`, {
+              overlap_seconds: overlap,
+            })
+          : await inProcess(g.config, async ({ services }) => {
+              const result = await services.keys.rotate(id, overlap);
+              await services.audit.record({
+                actor: cliActor(),
+                action: 'api_key.rotate',
+                resourceType: 'api_key',
+                resourceId: id,
+                outcome: 'success',
+                newValue: { replacement: result.key.id, old_key_expires_at: result.previous.expires_at },
+              });
+              return { ...result.key, secret: result.secret, previous: result.previous } as KeyObject;
             });
-            return { ...result.key, secret: result.secret, previous: result.previous } as KeyObject;
-          });
-      printKey(g, rotated);
-    });
+        printKey(g, rotated);
+      },
+    );
 
   keys
     .command('revoke <id>')

@@ -10,6 +10,7 @@ import { registerLedgerCommands } from '../modules/ledger/ledger.commands.js';
 import { registerPrivacyCommands } from '../modules/privacy/privacy.commands.js';
 import { registerVaultCommands } from '../modules/vault/vault.commands.js';
 import { registerVerificationCommands } from '../modules/verification/verification.commands.js';
+import { registerAccessCommands } from './access.commands.js';
 import { registerBackupCommands } from './backup.commands.js';
 import { globalsOf, inProcess, UsageError } from './context.js';
 import { registerFallbackCommands } from './fallback.commands.js';
@@ -75,6 +76,7 @@ program
 
 registerKeyCommands(program, globals);
 registerOperatorCommands(program, globals);
+registerAccessCommands(program, globals);
 registerLedgerCommands(program, globals);
 registerVaultCommands(program, globals);
 registerAuditCommands(program, globals);

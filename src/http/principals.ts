@@ -17,6 +17,9 @@ export interface OperatorPrincipal {
   role: OperatorRole;
   permissions: ReadonlySet<string>;
   via: 'session' | 'token';
+  /** An admin who has not passed (or not enrolled) the TOTP second factor: may only enrol and log out. */
+  mfaPending?: boolean;
+  sessionId?: string;
 }
 
 export interface RequestInfo {

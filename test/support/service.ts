@@ -2,10 +2,12 @@
 // project under test names (TEST_DB=pglite: in-memory PGlite; TEST_DB=postgres: a fresh database).
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
+import { AdjustableClock } from '../../src/clock.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { createService, type Role, type Service } from '../../src/main.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { Api } from './http.js';
+import { type Authenticator, loginWithMfa } from './mfa.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 
 export const ADMIN_EMAIL = 'admin@example.test';
@@ -28,6 +30,10 @@ export interface TestService {
   /** Operator API token of the bootstrap admin. */
   adminToken: string;
   admin: Api;
+  /** The bootstrap admin's TOTP authenticator (enrolled at start: admins must have one). */
+  adminTotp: Authenticator;
+  /** A fresh session of the bootstrap admin, logged in with a TOTP code. */
+  adminSession(): Promise<Api>;
   /** Every log line written so far, parsed. */
   logs: Record<string, unknown>[];
   database: TestDatabase | undefined;
@@ -74,17 +80,9 @@ export async function startTestService(options: StartOptions = {}): Promise<Test
   const { url } = await service.start();
   const api = new Api(url);
 
-  const login = await api.post<{ token: string }>('/admin/login', {
-    email: ADMIN_EMAIL,
-    password: ADMIN_PASSWORD,
-  });
-  if (login.status !== 200) throw new Error(`admin login failed: ${login.text}`);
-  const token = await api.post<{ token: string }>(
-    '/admin/tokens',
-    { name: 'tests' },
-    { key: login.body.token },
-  );
-  const adminToken = token.body.token;
+  const now = () => service.clock.now().getTime();
+  const databaseKey = options.databaseUrl ?? database?.url;
+  const { device: adminTotp, token: adminToken } = await bootstrapAdmin(api, databaseKey, now);
   const admin = api.withKey(adminToken);
   const created = await admin.post<{ id: string; secret_key: string; publishable_key: string }>(
     '/admin/merchants',
@@ -105,6 +103,14 @@ export async function startTestService(options: StartOptions = {}): Promise<Test
     merchantId: created.body.id,
     adminToken,
     admin,
+    adminTotp,
+    async adminSession() {
+      // A third login within 30 seconds has no unused code left: move the test clock to the next step.
+      if (!adminTotp.hasCodeAt(now()) && service.clock instanceof AdjustableClock)
+        service.clock.advance(30_000);
+      const session = await loginWithMfa(api, ADMIN_CREDENTIALS, adminTotp, now);
+      return api.withKey(session.token);
+    },
     logs,
     database,
     async close() {
@@ -112,6 +118,26 @@ export async function startTestService(options: StartOptions = {}): Promise<Test
       await database?.drop();
     },
   };
+}
+
+const ADMIN_CREDENTIALS = { email: ADMIN_EMAIL, password: ADMIN_PASSWORD };
+/**
+ * The bootstrap admin's authenticator and API token per PostgreSQL database: a second service on the
+ * same database (even several started at once) reuses the first one's instead of logging in again.
+ */
+const bootstrapAdmins = new Map<string, Promise<{ device: Authenticator; token: string }>>();
+
+function bootstrapAdmin(api: Api, databaseKey: string | undefined, now: () => number) {
+  const known = databaseKey ? bootstrapAdmins.get(databaseKey) : undefined;
+  if (known) return known;
+  const created = (async () => {
+    const login = await loginWithMfa(api, ADMIN_CREDENTIALS, undefined, now);
+    const token = await api.post<{ token: string }>('/admin/tokens', { name: 'tests' }, { key: login.token });
+    if (token.status !== 200 || !login.device) throw new Error(`admin token failed: ${token.text}`);
+    return { device: login.device, token: token.body.token };
+  })();
+  if (databaseKey) bootstrapAdmins.set(databaseKey, created);
+  return created;
 }
 
 /** A second merchant on the same service, for tenancy tests. */

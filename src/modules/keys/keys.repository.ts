@@ -3,7 +3,10 @@ import type { Database } from '../../db/schema.js';
 import type { ApiKeyRow, ApiKeysTable } from './keys.table.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
-type NewKey = Omit<ApiKeysTable, 'scopes' | 'created_at'> & { scopes: string | null; created_at: Date };
+type NewKey = Omit<ApiKeysTable, 'scopes' | 'created_at' | 'replaced_by'> & {
+  scopes: string | null;
+  created_at: Date;
+};
 
 export async function insertKey(db: Executor, key: NewKey): Promise<ApiKeyRow> {
   return db.insertInto('api_keys').values(key).returningAll().executeTakeFirstOrThrow();
@@ -33,8 +36,26 @@ export async function setKeyRevoked(db: Executor, id: string, at: Date): Promise
     .executeTakeFirst();
 }
 
-export async function setKeyExpiry(db: Executor, id: string, at: Date): Promise<void> {
-  await db.updateTable('api_keys').set({ expires_at: at }).where('id', '=', id).execute();
+export async function setKeyReplaced(db: Executor, id: string, replacement: string, expiresAt: Date) {
+  await db
+    .updateTable('api_keys')
+    .set({ expires_at: expiresAt, replaced_by: replacement })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Secret and restricted keys created before `before`, still working and not yet replaced by a rotation. */
+export async function listRotationDue(db: Executor, before: Date, now: Date): Promise<ApiKeyRow[]> {
+  return db
+    .selectFrom('api_keys')
+    .selectAll()
+    .where('kind', 'in', ['secret', 'restricted'])
+    .where('created_at', '<', before)
+    .where('revoked_at', 'is', null)
+    .where('replaced_by', 'is', null)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .orderBy('created_at', 'asc')
+    .execute();
 }
 
 export async function touchKey(db: Executor, id: string, at: Date): Promise<void> {

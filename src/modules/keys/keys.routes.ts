@@ -7,6 +7,7 @@ import { originOf, type Router } from '../../http/route.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { MerchantsService } from '../merchants/merchants.service.js';
 import { scopeSchema } from './keys.js';
+import { rotateAgedKeys } from './keys.rotation.js';
 import type { KeysService } from './keys.service.js';
 
 export const DEFAULT_ROTATION_OVERLAP_SECONDS = 24 * 3600;
@@ -116,5 +117,31 @@ export function registerKeyRoutes(router: Router, { keys, merchants, audit, cloc
       });
       return { ...rotated.key, secret: rotated.secret, previous: rotated.previous };
     },
+  });
+  router.operator({
+    method: 'POST',
+    url: '/admin/keys/rotate_aged',
+    summary: 'Rotate every secret and restricted key older than older_than_days (runbook 003: 90 days)',
+    tags,
+    permission: 'payment:configure',
+    input: {
+      older_than_days: boundedInteger(1, 3650),
+      overlap_seconds: boundedInteger(0, 30 * 86_400).optional(),
+      dry_run: boolean().optional(),
+    },
+    handler: async ({ input, operator, info }) => ({
+      object: 'list',
+      dry_run: input.dry_run ?? false,
+      data: await rotateAgedKeys(
+        { keys, audit },
+        {
+          olderThanDays: input.older_than_days,
+          overlapSeconds: input.overlap_seconds ?? DEFAULT_ROTATION_OVERLAP_SECONDS,
+          dryRun: input.dry_run ?? false,
+        },
+        { type: 'operator', id: operator.operatorId },
+        originOf(info),
+      ),
+    }),
   });
 }

@@ -14,7 +14,8 @@ import {
   findKeyById,
   insertKey,
   listKeys,
-  setKeyExpiry,
+  listRotationDue,
+  setKeyReplaced,
   setKeyRevoked,
   touchKey,
 } from './keys.repository.js';
@@ -69,7 +70,7 @@ export class KeysService {
       revoked_at: null,
       last_used_at: null,
     });
-    return { key: toView(row), secret };
+    return { key: toView(row, this.clock.now()), secret };
   }
 
   /** Resolves `Authorization: Bearer <key>` or HTTP Basic with the key as user name. */
@@ -111,16 +112,21 @@ export class KeysService {
     };
   }
 
-  /** Records last use at most once a minute per key, off the request's path. */
+  /**
+   * Records last use at most once a minute per key and replica, off the request's path: a busy key costs
+   * one UPDATE a minute, not one per request. Minutes are the service clock's, like last_used_at itself.
+   */
   private touch(id: string, now: Date): void {
-    const last = this.lastTouched.get(id) ?? 0;
-    if (Date.now() - last < TOUCH_INTERVAL_MS) return;
-    this.lastTouched.set(id, Date.now());
+    const last = this.lastTouched.get(id);
+    if (last !== undefined && now.getTime() - last < TOUCH_INTERVAL_MS) return;
+    if (this.lastTouched.size > 10_000) this.lastTouched.clear();
+    this.lastTouched.set(id, now.getTime());
     touchKey(this.db, id, now).catch((error) => this.logger.warn({ err: error }, 'could not record key use'));
   }
 
   async list(merchantId?: string): Promise<ApiKeyView[]> {
-    return (await listKeys(this.db, merchantId)).map(toView);
+    const now = this.clock.now();
+    return (await listKeys(this.db, merchantId)).map((row) => toView(row, now));
   }
 
   async revoke(id: string): Promise<{ before: ApiKeyView; after: ApiKeyView }> {
@@ -129,7 +135,8 @@ export class KeysService {
     const after = await setKeyRevoked(this.db, id, this.clock.now());
     if (!after) throw invalidParam('id', `The API key ${id} is already revoked.`, 'api_key_revoked');
     this.cache.clear();
-    return { before: toView(before), after: toView(after) };
+    const now = this.clock.now();
+    return { before: toView(before, now), after: toView(after, now) };
   }
 
   /** Issues a replacement key of the same kind; the old key keeps working until the overlap ends. */
@@ -145,9 +152,17 @@ export class KeysService {
       scopes: old.scopes ?? undefined,
     });
     const overlapEnd = new Date(this.clock.now().getTime() + overlapSeconds * 1000);
-    if (!old.expires_at || old.expires_at > overlapEnd) await setKeyExpiry(this.db, id, overlapEnd);
+    const expiresAt = !old.expires_at || old.expires_at > overlapEnd ? overlapEnd : old.expires_at;
+    await setKeyReplaced(this.db, id, created.key.id, expiresAt);
     this.cache.clear();
     return { ...created, previous: { id, expires_at: unixSeconds(overlapEnd) } };
+  }
+
+  /** Keys a rotation of keys older than `days` would take: secret and restricted, working, not yet replaced. */
+  async rotationDue(days: number): Promise<ApiKeyView[]> {
+    const now = this.clock.now();
+    const before = new Date(now.getTime() - days * 86_400_000);
+    return (await listRotationDue(this.db, before, now)).map((row) => toView(row, now));
   }
 
   async findBySecret(
@@ -202,7 +217,7 @@ function extractLast4(authorization: string): string {
   return `${prefix}${'*'.repeat(8)}${tail}`;
 }
 
-export function toView(row: ApiKeyRow): ApiKeyView {
+export function toView(row: ApiKeyRow, now: Date): ApiKeyView {
   return {
     id: row.id,
     object: 'api_key',
@@ -215,5 +230,7 @@ export function toView(row: ApiKeyRow): ApiKeyView {
     expires_at: row.expires_at ? unixSeconds(row.expires_at) : null,
     revoked_at: row.revoked_at ? unixSeconds(row.revoked_at) : null,
     last_used_at: row.last_used_at ? unixSeconds(row.last_used_at) : null,
+    age_days: Math.floor((now.getTime() - row.created_at.getTime()) / 86_400_000),
+    replaced_by: row.replaced_by,
   };
 }

@@ -19,6 +19,8 @@ export interface ApiKeysTable {
   expires_at: Date | null;
   revoked_at: Date | null;
   last_used_at: Date | null;
+  /** The key a rotation issued in its place. */
+  replaced_by: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type ApiKeyRow = Selectable<ApiKeysTable>;

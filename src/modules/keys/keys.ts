@@ -46,6 +46,10 @@ export interface ApiKeyView {
   expires_at: number | null;
   revoked_at: number | null;
   last_used_at: number | null;
+  /** Whole days since creation, for runbook 003's 90-day rotation. */
+  age_days: number;
+  /** The key a rotation issued in this one's place. */
+  replaced_by: string | null;
 }
 
 export function keyModeOf(secret: string): { kind: KeyKind; livemode: boolean } | undefined {

@@ -1,4 +1,4 @@
-import type { Insertable, Kysely, Transaction } from 'kysely';
+import { type Insertable, type Kysely, sql, type Transaction } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { OperatorSessionsTable, OperatorsTable, OperatorTokensTable } from './operators.table.js';
 
@@ -9,7 +9,12 @@ export async function insertOperator(db: Executor, row: Insertable<OperatorsTabl
 }
 
 export async function findOperatorByEmail(db: Executor, email: string) {
-  return db.selectFrom('operators').selectAll().where('email', '=', email).executeTakeFirst();
+  // Emails are stored lower-cased and a unique index on lower(email) keeps one account per address.
+  return db
+    .selectFrom('operators')
+    .selectAll()
+    .where(sql<string>`lower(email)`, '=', email.toLowerCase())
+    .executeTakeFirst();
 }
 
 export async function findOperator(db: Executor, id: string) {
@@ -18,10 +23,6 @@ export async function findOperator(db: Executor, id: string) {
 
 export async function listOperators(db: Executor) {
   return db.selectFrom('operators').selectAll().orderBy('created_at', 'asc').execute();
-}
-
-export async function setLastLogin(db: Executor, id: string, at: Date) {
-  await db.updateTable('operators').set({ last_login_at: at }).where('id', '=', id).execute();
 }
 
 export async function insertSession(db: Executor, row: Insertable<OperatorSessionsTable>) {
@@ -37,6 +38,7 @@ export async function findSessionByHash(db: Executor, tokenHash: string) {
       'operator_sessions.last_seen_at',
       'operator_sessions.expires_at',
       'operator_sessions.revoked_at',
+      'operator_sessions.mfa_verified',
       'operators.id',
       'operators.email',
       'operators.role',
@@ -82,6 +84,7 @@ export async function findTokenByHash(db: Executor, tokenHash: string) {
     .select([
       'operator_tokens.id as token_id',
       'operator_tokens.revoked_at',
+      'operators.totp_enrolled_at',
       'operators.id',
       'operators.email',
       'operators.role',

@@ -5,7 +5,7 @@ import { boundedInteger, text } from '../../http/params.js';
 import { originOf, type Router, readCookie } from '../../http/route.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { emailSchema, passwordSchema, roleSchema } from './operators.js';
-import type { OperatorsService } from './operators.service.js';
+import { type OperatorsService, SELF_PERMISSION } from './operators.service.js';
 
 const SESSION_COOKIE = 'ps_session';
 
@@ -21,9 +21,14 @@ export function registerOperatorRoutes(
     url: '/admin/login',
     summary: 'Log in as an operator; returns a session token and sets the session cookie',
     tags,
-    input: { email: emailSchema, password: z.string().max(256) },
+    input: {
+      email: emailSchema,
+      password: z.string().max(256),
+      /** The authenticator's code, for accounts with a second factor (else 401 `totp_required`). */
+      totp: z.string().max(16).optional(),
+    },
     handler: async ({ input, info, reply }) => {
-      const session = await operators.login(input.email, input.password, originOf(info));
+      const session = await operators.login(input.email, input.password, input.totp, originOf(info));
       reply.header(
         'Set-Cookie',
         `${SESSION_COOKIE}=${session.token}; Path=/; HttpOnly; SameSite=Strict${secureCookies ? '; Secure' : ''}`,
@@ -36,7 +41,7 @@ export function registerOperatorRoutes(
     url: '/admin/logout',
     summary: 'End the current operator session',
     tags,
-    permission: 'payment:read',
+    permission: SELF_PERMISSION,
     handler: async ({ operator, request, info, reply }) => {
       const bearer = request.headers.authorization?.match(/^Bearer\s+(ops_\S+)$/i)?.[1];
       const token = bearer ?? readCookie(request, SESSION_COOKIE);
@@ -58,14 +63,15 @@ export function registerOperatorRoutes(
     url: '/admin/me',
     summary: 'The calling operator',
     tags,
-    permission: 'payment:read',
+    permission: SELF_PERMISSION,
     handler: async ({ operator }) => ({
       object: 'operator',
       id: operator.operatorId,
       email: operator.email,
       role: operator.role,
-      permissions: [...operator.permissions],
+      permissions: [...operator.permissions].filter((permission) => permission !== SELF_PERMISSION),
       via: operator.via,
+      mfa_enrolment_required: operator.mfaPending === true,
     }),
   });
   router.operator({

@@ -1,5 +1,6 @@
 // Operator accounts, sessions and API tokens. Sessions end after 15 idle minutes or 12 hours; API tokens
-// (for payctl) live until revoked. Every change and every login attempt leaves an audit row.
+// (for payctl) live until revoked. Every change and every login attempt leaves an audit row. Lockout,
+// the TOTP second factor and the inactivity rule are operator-security.ts's.
 import type { Kysely } from 'kysely';
 import { type Clock, unixSeconds } from '../../clock.js';
 import { isUniqueViolation } from '../../db/errors.js';
@@ -16,6 +17,8 @@ import { newId, randomBase62, sha256Hex } from '../../ids.js';
 import type { AuditActor, AuditOrigin } from '../audit/audit.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { loginBlockedUntil } from './login-throttle.js';
+import { type OperatorSecurity, requiresMfa } from './operator-security.js';
+import { recordSuccessfulLogin } from './operator-security.repository.js';
 import {
   DUMMY_PASSWORD_HASH,
   hashPassword,
@@ -35,13 +38,12 @@ import {
   listOperators,
   listTokens,
   revokeSessionByHash,
-  setLastLogin,
   setOperatorDisabled,
   setTokenRevoked,
   touchSession,
   touchToken,
 } from './operators.repository.js';
-import type { OperatorRole } from './operators.table.js';
+import type { OperatorRole, OperatorRow } from './operators.table.js';
 
 export const SESSION_IDLE_MS = 15 * 60_000;
 export const SESSION_MAX_MS = 12 * 3_600_000;
@@ -54,6 +56,7 @@ export class OperatorsService {
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
     private readonly audit: AuditService,
+    private readonly security: OperatorSecurity,
     private readonly onFailure: (reason: string) => void = () => {},
   ) {}
 
@@ -136,7 +139,7 @@ export class OperatorsService {
     return (await listOperators(this.db)).map(toOperatorObject);
   }
 
-  async login(email: string, password: string, origin: AuditOrigin) {
+  async login(email: string, password: string, totp: string | undefined, origin: AuditOrigin) {
     const blockedUntil = origin.ip
       ? await loginBlockedUntil(this.db, origin.ip, this.clock.now())
       : undefined;
@@ -159,18 +162,50 @@ export class OperatorsService {
       );
     }
     const operator = await findOperatorByEmail(this.db, email);
-    const valid = await verifyPassword(password, operator?.password_hash ?? DUMMY_PASSWORD_HASH);
-    if (!operator || !valid || operator.disabled_at) {
-      this.onFailure('operator_login');
+    const lockedUntil = operator ? this.security.lockedUntil(operator) : undefined;
+    if (operator && lockedUntil) {
+      // The password is not even checked while the account is locked, and this attempt does not count.
+      this.onFailure('operator_locked');
       await this.audit.record({
-        actor: { type: 'operator', id: operator?.id ?? null },
+        actor: { type: 'operator', id: operator.id },
         action: 'operator.login',
         resourceType: 'operator',
-        resourceId: operator?.id,
-        outcome: 'failure',
+        resourceId: operator.id,
+        outcome: 'denied',
         origin,
+        newValue: { reason: 'account_locked' },
       });
+      throw authenticationFailed(
+        'This account is locked after too many failed logins. Try again later or ask an administrator to unlock it.',
+        'account_locked',
+      );
+    }
+    const valid = await verifyPassword(password, operator?.password_hash ?? DUMMY_PASSWORD_HASH);
+    if (!operator || !valid || operator.disabled_at) {
+      await this.failLogin(operator, operator && !operator.disabled_at, origin, 'password');
       throw authenticationFailed('Invalid email or password.', 'invalid_credentials');
+    }
+    if (await this.security.disableIfInactive(operator, origin)) {
+      this.onFailure('operator_inactive');
+      throw authenticationFailed(
+        'This account was disabled after 90 days without use. Ask an administrator to enable a new account.',
+        'account_inactive',
+      );
+    }
+    let mfaVerified = false;
+    if (operator.totp_ciphertext) {
+      if (totp === undefined) {
+        // The password was right: not a failure, the client asks for the code and sends both again.
+        throw authenticationFailed(
+          'This account has a second factor: send the authenticator code as `totp` with the password.',
+          'totp_required',
+        );
+      }
+      if (!(await this.security.verifyLoginCode(operator, totp))) {
+        await this.failLogin(operator, true, origin, 'totp');
+        throw authenticationFailed('The authenticator code is wrong or was already used.', 'totp_invalid');
+      }
+      mfaVerified = true;
     }
     const token = `ops_${randomBase62(40)}`;
     const now = this.clock.now();
@@ -183,8 +218,9 @@ export class OperatorsService {
         created_at: now,
         last_seen_at: now,
         expires_at: new Date(now.getTime() + SESSION_MAX_MS),
+        mfa_verified: mfaVerified,
       });
-      await setLastLogin(trx, operator.id, now);
+      await recordSuccessfulLogin(trx, operator.id, now);
       await this.audit.record(
         {
           actor: { type: 'operator', id: operator.id },
@@ -193,15 +229,43 @@ export class OperatorsService {
           resourceId: sessionId,
           outcome: 'success',
           origin,
+          newValue: { mfa: mfaVerified },
         },
         trx,
       );
     });
     return {
       token,
-      operator: toOperatorObject({ ...operator, last_login_at: now }),
+      operator: toOperatorObject({
+        ...operator,
+        last_login_at: now,
+        failed_login_count: 0,
+        locked_until: null,
+      }),
       idle_timeout_seconds: SESSION_IDLE_MS / 1000,
+      // An admin without an authenticator gets a session that can only enrol one (POST /admin/mfa/totp).
+      mfa_enrolment_required: requiresMfa(operator.role) && !mfaVerified,
     };
+  }
+
+  /** A failed password or code: audited, counted per IP (the audit rows) and, for a real account, per account. */
+  private async failLogin(
+    operator: OperatorRow | undefined,
+    countsAgainstAccount: boolean | undefined,
+    origin: AuditOrigin,
+    factor: 'password' | 'totp',
+  ): Promise<void> {
+    this.onFailure(factor === 'totp' ? 'operator_totp' : 'operator_login');
+    await this.audit.record({
+      actor: { type: 'operator', id: operator?.id ?? null },
+      action: 'operator.login',
+      resourceType: 'operator',
+      resourceId: operator?.id,
+      outcome: 'failure',
+      origin,
+      ...(factor === 'totp' ? { newValue: { reason: 'totp_invalid' } } : {}),
+    });
+    if (operator && countsAgainstAccount) await this.security.countFailure(operator, origin);
   }
 
   async logout(token: string, operatorId: string, origin: AuditOrigin): Promise<void> {
@@ -306,7 +370,8 @@ export class OperatorsService {
       const found = await findTokenByHash(this.db, sha256Hex(token));
       if (!found || found.revoked_at || found.disabled_at) return this.reject('operator_token');
       await touchToken(this.db, found.token_id, now);
-      return principal(found, 'token');
+      // An admin's token works only while the admin has a second factor enrolled.
+      return principal(found, 'token', requiresMfa(found.role) && found.totp_enrolled_at === null);
     }
     if (token.startsWith('ops_')) {
       const found = await findSessionByHash(this.db, sha256Hex(token));
@@ -320,7 +385,8 @@ export class OperatorsService {
         return this.reject('operator_session');
       }
       await touchSession(this.db, found.session_id, now);
-      return principal(found, 'session');
+      const pending = requiresMfa(found.role) && !found.mfa_verified;
+      return { ...principal(found, 'session', pending), sessionId: found.session_id };
     }
     return this.reject('operator_malformed');
   }
@@ -340,21 +406,32 @@ export class OperatorsService {
       action,
       outcome: 'denied',
       origin,
-      newValue: { required_permission: permission },
+      newValue: { required_permission: permission, ...(operator.mfaPending ? { mfa_pending: true } : {}) },
     });
+    if (operator.mfaPending) {
+      return permissionDenied(
+        'Your role requires a second factor: enrol an authenticator (POST /admin/mfa/totp, then /admin/mfa/totp/confirm) or log in with its code.',
+        'mfa_required',
+      );
+    }
     return permissionDenied(`Your role (${operator.role}) lacks the permission ${permission}.`);
   }
 }
 
+/** Every principal may act on its own account (`account:self`); a pending admin may do nothing else. */
+export const SELF_PERMISSION = 'account:self';
+
 function principal(
   found: { id: string; email: string; role: OperatorRole },
   via: 'session' | 'token',
+  mfaPending: boolean,
 ): OperatorPrincipal {
   return {
     operatorId: found.id,
     email: found.email,
     role: found.role,
-    permissions: new Set(ROLE_PERMISSIONS[found.role]),
+    permissions: new Set(mfaPending ? [SELF_PERMISSION] : [...ROLE_PERMISSIONS[found.role], SELF_PERMISSION]),
     via,
+    mfaPending,
   };
 }

@@ -103,5 +103,6 @@ export function toOperatorObject(row: OperatorRow) {
     created: unixSeconds(row.created_at),
     last_login_at: row.last_login_at ? unixSeconds(row.last_login_at) : null,
     disabled: row.disabled_at !== null,
+    mfa_enrolled: row.totp_enrolled_at !== null,
   };
 }
