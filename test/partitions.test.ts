@@ -47,7 +47,7 @@ beforeAll(async () => {
   });
   m0 = monthStart(t.service.clock.now());
   remote = ['--url', t.url, '--token', t.adminToken];
-});
+}, 180_000);
 afterAll(async () => {
   await t?.close();
 });
@@ -210,7 +210,7 @@ describe('monthly partitions', { timeout: 120_000 }, () => {
     expect(await partitionOf('webhook_inbox', 'provider_event_id', boundaryEvent)).toEqual([]);
 
     const audit = await t.admin.get<{
-      data: { action: string; actor_type: string; new_value: { dropped: string[] } }[];
+      data: { action: string; new_value: { dropped: string[] } }[];
     }>('/admin/audit', { action: 'maintenance.purge_webhook_logs' });
     expect(audit.body.data).toHaveLength(1);
     expect(audit.body.data[0]?.new_value.dropped).toContain(inboxMonth);
@@ -221,7 +221,8 @@ describe('monthly partitions', { timeout: 120_000 }, () => {
     expect(table.stdout).toContain(partitionName('events', addMonths(m0, 1)));
   });
 
-  it('runs in process against the database', async () => {
+  it('purges in process against the database', { timeout: 180_000 }, async () => {
+    // On PostgreSQL the service's own database; embedded, a fresh data folder (PGlite allows one process).
     const dataDir = t.database ? undefined : mkdtempSync(path.join(tmpdir(), 'payctl-partitions-'));
     const env = {
       LOG_LEVEL: 'warn',
@@ -231,28 +232,24 @@ describe('monthly partitions', { timeout: 120_000 }, () => {
       const purged = await runPayctl(
         ['--json', 'maintenance', 'purge-webhook-logs', '--older-than', '30d'],
         env,
-        90_000,
+        150_000,
       );
       expect(purged.code, purged.output).toBe(0);
       expect(JSON.parse(purged.stdout)).toMatchObject({ object: 'webhook_log_purge', older_than_days: 30 });
-      const listed = await runPayctl(['--json', 'maintenance', 'partitions'], env, 90_000);
-      expect(listed.code, listed.output).toBe(0);
-      const names = (JSON.parse(listed.stdout) as { data: { partition: string }[] }).data.map(
-        (row) => row.partition,
-      );
-      expect(names).toContain('events_default');
       if (t.database) {
-        // The same database as the service: the CLI user is audited as the actor.
-        const audit = await t.admin.get<{ data: { actor_type: string }[] }>('/admin/audit', {
+        const audit = await t.admin.get<{ data: unknown[] }>('/admin/audit', {
           action: 'maintenance.purge_webhook_logs',
         });
-        expect(audit.body.data[0]?.actor_type).toBe('cli');
-      } else {
-        // A fresh embedded database made its months ahead of the real time at start.
-        expect(names).toContain(partitionName('events', monthStart(new Date())));
+        expect(audit.body.data[0]).toMatchObject({
+          action: 'maintenance.purge_webhook_logs',
+          actor: { type: 'cli' },
+        });
       }
     } finally {
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
     }
   });
 });
