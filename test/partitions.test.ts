@@ -250,6 +250,3 @@ describe('monthly partitions', { timeout: 120_000 }, () => {
     }
   });
 });
-    }
-  });
-});
