@@ -18,6 +18,7 @@ import {
   type PartitionedTable,
   type PartitionInfo,
   type PurgeResult,
+  partitionName,
   type RetentionClass,
   type RetentionOutcome,
 } from './partitions.js';
@@ -49,9 +50,12 @@ export class PartitionsService {
   async ensureAhead(now: Date = this.deps.clock.now()): Promise<string[]> {
     const created: string[] = [];
     const first = monthStart(now);
+    // One read in the common case (every month already there), so a start or a run costs one query.
+    const existing = new Set((await listPartitions(this.deps.db)).map((row) => row.partition));
     for (const table of PARTITIONED_TABLES) {
       for (let n = 0; n <= this.deps.aheadMonths; n++) {
         const month = addMonths(first, n);
+        if (existing.has(partitionName(table.name, month))) continue;
         if (await createMonthPartition(this.deps.db, table, month))
           created.push(`${table.name}@${month.toISOString()}`);
       }
