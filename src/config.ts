@@ -202,6 +202,11 @@ const envSchema = z.object({
   LEDGER_AVAILABILITY_DELAY_SECONDS: int(2 * 86_400, 0, 90 * 86_400),
   LEDGER_BALANCE_SLOTS: int(16, 1, 256),
   WEBHOOK_INBOX_RETENTION_DAYS: int(30, 1, 3650),
+  /** Retention of the monthly partitions (issue 8): a month is dropped once all of it is this old. */
+  EVENTS_RETENTION_DAYS: int(90, 1, 3650),
+  WEBHOOK_DELIVERY_RETENTION_DAYS: int(30, 1, 3650),
+  /** Monthly partitions made ahead of the current month, at start and every six hours. */
+  PARTITIONS_AHEAD_MONTHS: int(2, 1, 24),
   WEBHOOK_INBOX_MAX_ATTEMPTS: int(12, 1, 50),
   /**
    * Inbound webhooks processed at once per process. A slot holds no connection of its own (jobs that
@@ -242,6 +247,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (result.success && result.data.READ_REPLICA_ENABLED && !result.data.READ_REPLICA_URL) {
     problems.push('READ_REPLICA_URL: required when READ_REPLICA_ENABLED=true');
+  }
+  if (result.success && result.data.WEBHOOK_DELIVERY_RETENTION_DAYS > result.data.EVENTS_RETENTION_DAYS) {
+    // A delivery is sent from its event: the events must not go first.
+    problems.push('WEBHOOK_DELIVERY_RETENTION_DAYS: must not exceed EVENTS_RETENTION_DAYS');
   }
   if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const parsed = result.data;

@@ -63,6 +63,13 @@ import {
 import { registerOperatorRoutes } from './modules/operators/operators.routes.js';
 import { OperatorsService } from './modules/operators/operators.service.js';
 import { TOTP_SECRETS_KEY_NAME, TotpSecrets } from './modules/operators/totp.js';
+import {
+  MAINTAIN_PARTITIONS_INTERVAL_SECONDS,
+  MAINTAIN_PARTITIONS_JOB,
+  maintainPartitionsJob,
+} from './modules/partitions/partitions.jobs.js';
+import { registerPartitionRoutes } from './modules/partitions/partitions.routes.js';
+import { PartitionsService } from './modules/partitions/partitions.service.js';
 import { registerPaymentMethodRoutes } from './modules/payment-methods/payment-methods.routes.js';
 import { PaymentMethodsService } from './modules/payment-methods/payment-methods.service.js';
 import { registerAttemptRoutes } from './modules/payments/attempts.routes.js';
@@ -253,6 +260,7 @@ export interface Service {
     privacy: PrivacyService;
     preflight: PreflightService;
     incidents: IncidentService;
+    partitions: PartitionsService;
   };
   http: Awaited<ReturnType<typeof buildHttpApp>>;
   /** Listens on PORT (0 picks a free port) and starts the job runner for worker roles. */
@@ -348,6 +356,27 @@ export async function createService(config: Config, options: ServiceOptions = {}
   for (const job of idempotencyJobs(idempotency, completers)) runner.register(job);
   await runner.schedule(COMPLETE_ABANDONED_JOB, COMPLETE_ABANDONED_JOB, 30);
   await runner.schedule(PURGE_KEYS_JOB, PURGE_KEYS_JOB, 600);
+  // Monthly partitions of the high-volume tables: this month and the next ones exist before anything
+  // writes, then the job keeps them ahead and applies retention.
+  const partitions = new PartitionsService({
+    db,
+    clock,
+    audit,
+    logger,
+    aheadMonths: config.PARTITIONS_AHEAD_MONTHS,
+    retentionDays: {
+      events: config.EVENTS_RETENTION_DAYS,
+      webhook_deliveries: config.WEBHOOK_DELIVERY_RETENTION_DAYS,
+      webhook_inbox: config.WEBHOOK_INBOX_RETENTION_DAYS,
+    },
+  });
+  await partitions.ensureAhead();
+  runner.register(maintainPartitionsJob(partitions));
+  await runner.schedule(
+    MAINTAIN_PARTITIONS_JOB,
+    MAINTAIN_PARTITIONS_JOB,
+    MAINTAIN_PARTITIONS_INTERVAL_SECONDS,
+  );
 
   const health = new HealthService();
   // The wallet provider's record is the ledger: it reads posting keys back for recovery.
@@ -474,7 +503,6 @@ export async function createService(config: Config, options: ServiceOptions = {}
     audit,
     logger,
     metrics: new InboxMetrics(metrics.registry, WebhookInboxService.counts(db)),
-    retentionDays: config.WEBHOOK_INBOX_RETENTION_DAYS,
     maxAttempts: config.WEBHOOK_INBOX_MAX_ATTEMPTS,
   });
   runner.register(processInboxJob(webhookInbox, config.WEBHOOK_INBOX_MAX_ATTEMPTS));
@@ -661,6 +689,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   registerWebhookAdminRoutes(http.router, webhooksAdmin);
   registerPrivacyRoutes(http.router, privacy);
   registerOperationsRoutes(http.router, { preflight, incidents });
+  registerPartitionRoutes(http.router, partitions);
   if (config.TEST_CLOCK && clock instanceof AdjustableClock) registerTestClock(http.router, clock);
 
   const bootstrap =
@@ -716,6 +745,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
       privacy,
       preflight,
       incidents,
+      partitions,
     },
     http,
     async start() {

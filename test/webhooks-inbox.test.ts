@@ -2,9 +2,10 @@
 // suite: every event delivered 1 to 5 times, shuffled and concurrently, has exactly one effect; events
 // arriving in any order converge to the provider's truth, read back with a GET when the service does not
 // know the state; the route answers while processing is still blocked; a failing event is retried,
-// dead, listed, replayed and processed; finished rows are purged after the retention.
+// dead, listed, replayed and processed; finished rows' months are dropped after the retention.
 import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { addMonths, monthStart } from '../src/modules/partitions/partitions.js';
 import { PROCESS_INBOX_JOB } from '../src/modules/webhooks-in/webhook-inbox.service.js';
 import type { AttemptContext } from '../src/providers/provider.js';
 import { EMBEDDED_STRIPE_KEY } from '../src/providers/registry.js';
@@ -523,14 +524,19 @@ describe('failures, dead letters and replay', () => {
 });
 
 describe('purge', () => {
-  it('deletes finished rows after WEBHOOK_INBOX_RETENTION_DAYS and keeps newer ones', async () => {
+  it('drops the months of finished rows once past WEBHOOK_INBOX_RETENTION_DAYS and keeps newer ones', async () => {
     await inboxSettled(t);
     const old = await inboxRows(t);
     expect(old.length).toBeGreaterThan(5);
-    await t.api.post('/_test/clock', { advance_seconds: 30 * 86_400 + 3600 });
+    // Rows go a whole month at a time (monthly partitions by the provider's event time): the newest
+    // old row's month must end more than the retention (30 days) ago.
+    const newest = Math.max(...old.map((row) => row.occurred_at.getTime()));
+    await t.api.post('/_test/clock', {
+      to: addMonths(monthStart(new Date(newest)), 1).getTime() / 1000 + 30 * 86_400 + 3600,
+    });
     const payload = syntheticEvent('evt_after_purge', 'customer.created', 'cus_x');
     expect((await deliver(payload)).status).toBe(200);
-    // The purge runs every six hours of service time.
+    // Retention runs every six hours of service time.
     await t.api.post('/_test/clock', { advance_seconds: 6 * 3600 });
     await waitFor(
       'the purge',

@@ -16,6 +16,7 @@ import { globalsOf, inProcess, UsageError } from './context.js';
 import { registerFallbackCommands } from './fallback.commands.js';
 import { registerFlagCommands } from './flags.commands.js';
 import { registerKeyCommands } from './keys.commands.js';
+import { registerMaintenanceCommands } from './maintenance.commands.js';
 import { registerOperationsCommands } from './operations.commands.js';
 import { registerOperatorCommands } from './operators.commands.js';
 import { RemoteError, UnreachableError } from './remote.js';
@@ -89,6 +90,7 @@ registerRollbackCommands(program, globals);
 registerReportCommands(program, globals);
 registerBackupCommands(program, globals);
 registerOperationsCommands(program, globals);
+registerMaintenanceCommands(program, globals);
 registerEmulatorCommands(program);
 
 /** One line on stderr for anything the user can act on; a stack only with PAYCTL_DEBUG=1. */

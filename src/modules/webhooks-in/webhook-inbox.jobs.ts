@@ -1,4 +1,5 @@
-// The inbox's jobs: processing one stored event (enqueued with the row), and the scheduled purge.
+// The inbox's jobs: processing one stored event (enqueued with the row), and the scheduled purge of
+// expired subject leases.
 import { z } from 'zod';
 import { defineJob } from '../../jobs/jobs.js';
 import { PROCESS_INBOX_JOB, PURGE_INBOX_JOB, type WebhookInboxService } from './webhook-inbox.service.js';

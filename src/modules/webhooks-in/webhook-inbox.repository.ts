@@ -32,7 +32,7 @@ export async function insertInboxRow(db: Executor, row: NewInboxRow): Promise<st
       occurred_at: row.occurredAt,
       received_at: row.receivedAt,
     })
-    .onConflict((oc) => oc.columns(['provider', 'provider_event_id']).doNothing())
+    .onConflict((oc) => oc.columns(['provider', 'provider_event_id', 'occurred_at']).doNothing())
     .returning('id')
     .executeTakeFirst();
   return inserted?.id;
@@ -68,7 +68,7 @@ export async function insertInboxRowsWithJobs(
       insert into webhook_inbox
         (id, provider, provider_event_id, type, subject, payload, occurred_at, received_at)
       select id, provider, provider_event_id, type, subject, payload, occurred_at, received_at from input
-      on conflict (provider, provider_event_id) do nothing
+      on conflict (provider, provider_event_id, occurred_at) do nothing
       returning id
     ), stored as (
       select input.* from input join inbox using (id)
@@ -285,29 +285,6 @@ export async function countOpen(db: Executor): Promise<{ pending: number; dead: 
     .execute();
   const count = (status: string) => rows.find((row) => row.status === status)?.count ?? 0;
   return { pending: count('pending') + count('failed'), dead: count('dead') };
-}
-
-/** Deletes up to `limit` finished rows received before `cutoff`; returns how many of each status went. */
-export async function purgeInboxRows(
-  db: Executor,
-  cutoff: Date,
-  statuses: InboxStatus[],
-  limit: number,
-): Promise<{ status: InboxStatus }[]> {
-  return db
-    .deleteFrom('webhook_inbox')
-    .where(
-      'id',
-      'in',
-      db
-        .selectFrom('webhook_inbox')
-        .select('id')
-        .where('status', 'in', statuses)
-        .where('received_at', '<', cutoff)
-        .limit(limit),
-    )
-    .returning('status')
-    .execute();
 }
 
 /**

@@ -3,7 +3,7 @@
 // dispatcher's handlers under a lease on the event's subject (one payment's events are processed one at
 // a time, on PGlite and across PostgreSQL processes), records the outcome on the row, and on failure
 // lets the runner retry with backoff; the row turns `dead` with the job's last attempt. Operators list
-// and replay rows; a scheduled purge deletes finished rows after WEBHOOK_INBOX_RETENTION_DAYS.
+// and replay rows; retention drops whole months of rows (src/modules/partitions).
 import type { Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import type { Clock } from '../../clock.js';
@@ -33,7 +33,6 @@ import {
   listInboxRows,
   type NewInboxRow,
   purgeExpiredSubjectLocks,
-  purgeInboxRows,
   releaseSubjectLock,
   takeForReplay,
 } from './webhook-inbox.repository.js';
@@ -42,7 +41,7 @@ import type { WebhookDispatcher } from './webhooks-in.js';
 
 export const PROCESS_INBOX_JOB = 'webhooks_in.process';
 export const PURGE_INBOX_JOB = 'webhooks_in.purge';
-/** The purge runs every six hours: a day's rows go within a quarter of a day of their retention. */
+/** Every six hours, expired subject leases are cleared (the rows go by partition, see purge()). */
 export const PURGE_INBOX_INTERVAL_SECONDS = 6 * 3600;
 /** A subject's lease outlives any handler (the payment handler waits at most 2 s, provider calls are bounded). */
 const SUBJECT_LEASE_MS = 60_000;
@@ -50,7 +49,6 @@ const SUBJECT_LEASE_MS = 60_000;
 const SUBJECT_WAIT_MS = 15_000;
 const SUBJECT_POLL_MS = 15;
 const REPLAY_BATCH = 500;
-const PURGE_BATCH = 5_000;
 /**
  * Accepts arriving while others are being stored go in one statement: at most this many statements
  * in flight (pool connections taken by the inbound route), of at most ACCEPT_BATCH events each.
@@ -71,7 +69,6 @@ export interface InboxDeps {
   audit: AuditService;
   logger: Logger;
   metrics: InboxMetrics;
-  retentionDays: number;
   maxAttempts: number;
 }
 
@@ -289,26 +286,11 @@ export class WebhookInboxService {
   }
 
   /**
-   * Deletes processed, ignored and dead rows received more than the retention ago. Dead rows are kept
-   * as long as the others, so an operator has the whole period to replay them; what the purge drops
-   * unreplayed is logged. Pending and failed rows still have a job and are never purged.
+   * Clears expired subject leases. The inbox rows themselves go with their month's partition
+   * (src/modules/partitions, WEBHOOK_INBOX_RETENTION_DAYS), which keeps a month holding pending or
+   * failed rows and logs the dead ones it drops unreplayed.
    */
-  async purge(now: Date): Promise<{ deleted: number; dead: number }> {
-    const { db, logger, retentionDays } = this.deps;
-    const cutoff = new Date(now.getTime() - retentionDays * 86_400_000);
-    let deleted = 0;
-    let dead = 0;
-    for (;;) {
-      const rows = await purgeInboxRows(db, cutoff, ['processed', 'ignored', 'dead'], PURGE_BATCH);
-      deleted += rows.length;
-      dead += rows.filter((row) => row.status === 'dead').length;
-      if (rows.length < PURGE_BATCH) break;
-    }
-    await purgeExpiredSubjectLocks(db, now);
-    if (dead > 0) {
-      logger.warn({ dead, retention_days: retentionDays }, 'purged dead inbound webhooks never replayed');
-    }
-    if (deleted > 0) logger.info({ deleted, cutoff: cutoff.toISOString() }, 'purged inbound webhooks');
-    return { deleted, dead };
+  async purge(now: Date): Promise<void> {
+    await purgeExpiredSubjectLocks(this.deps.db, now);
   }
 }

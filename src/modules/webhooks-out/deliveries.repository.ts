@@ -18,7 +18,7 @@ export async function insertDeliveries(db: Executor, rows: Insertable<WebhookDel
   return db
     .insertInto('webhook_deliveries')
     .values(rows)
-    .onConflict((oc) => oc.columns(['event_id', 'endpoint_id']).doNothing())
+    .onConflict((oc) => oc.columns(['event_id', 'endpoint_id', 'event_created_at']).doNothing())
     .returning(['id', 'step'])
     .execute();
 }
