@@ -200,6 +200,8 @@ const envSchema = z.object({
   LEDGER_AVAILABILITY_DELAY_SECONDS: int(2 * 86_400, 0, 90 * 86_400),
   LEDGER_BALANCE_SLOTS: int(16, 1, 256),
   WEBHOOK_INBOX_RETENTION_DAYS: int(30, 1, 3650),
+  /** How far PayPal's transaction search lags (up to 3 h): reconciliation stops our side before it. */
+  RECONCILIATION_PAYPAL_DELAY_SECONDS: int(10_800, 0, 86_400),
   WEBHOOK_INBOX_MAX_ATTEMPTS: int(12, 1, 50),
   /**
    * Inbound webhooks processed at once per process. A slot holds no connection of its own (jobs that

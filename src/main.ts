@@ -66,6 +66,13 @@ import { ConnectivityTest } from './modules/provider-controls/connectivity-test.
 import { registerConnectivityTestRoutes } from './modules/provider-controls/connectivity-test.routes.js';
 import { registerProviderControlRoutes } from './modules/provider-controls/provider-controls.routes.js';
 import { ProviderControlsService } from './modules/provider-controls/provider-controls.service.js';
+import {
+  RECONCILE_PENDING_INTERVAL_SECONDS,
+  RECONCILE_PENDING_JOB,
+  reconcilePendingJob,
+} from './modules/reconciliation/reconciliation.jobs.js';
+import { registerReconciliationRoutes } from './modules/reconciliation/reconciliation.routes.js';
+import { ReconciliationService } from './modules/reconciliation/reconciliation.service.js';
 import { RefundSettlement } from './modules/refunds/refund-settlement.js';
 import {
   SETTLE_REFUNDS_INTERVAL_SECONDS,
@@ -228,6 +235,7 @@ export interface Service {
     webhookDeliveries: WebhookDeliveries;
     webhooksAdmin: WebhooksAdminService;
     privacy: PrivacyService;
+    reconciliation: ReconciliationService;
   };
   http: Awaited<ReturnType<typeof buildHttpApp>>;
   /** Listens on PORT (0 picks a free port) and starts the job runner for worker roles. */
@@ -470,6 +478,22 @@ export async function createService(config: Config, options: ServiceOptions = {}
     replayBatchSize: config.WEBHOOK_REPLAY_BATCH_SIZE,
   });
   const privacy = new PrivacyService({ db, clock, audit, vault, events, wallets });
+  // Reconciliation reads the providers' listings directly (not through the payment circuits) and settles
+  // through the payments module's recovery.
+  const reconciliation = new ReconciliationService({
+    db,
+    clock,
+    logger,
+    audit,
+    providers,
+    recovery: paymentRecovery,
+    payments,
+    events,
+    livemode: isLiveMode(config),
+    paypalDelayMs: config.RECONCILIATION_PAYPAL_DELAY_SECONDS * 1000,
+  });
+  runner.register(reconcilePendingJob(reconciliation));
+  await runner.schedule(RECONCILE_PENDING_JOB, RECONCILE_PENDING_JOB, RECONCILE_PENDING_INTERVAL_SECONDS);
   health.register({
     name: 'database',
     critical: true,
@@ -602,6 +626,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   registerWebhookEndpointRoutes(http.router, webhookEndpoints);
   registerWebhookAdminRoutes(http.router, webhooksAdmin);
   registerPrivacyRoutes(http.router, privacy);
+  registerReconciliationRoutes(http.router, reconciliation);
   if (config.TEST_CLOCK && clock instanceof AdjustableClock) registerTestClock(http.router, clock);
 
   const bootstrap =
@@ -654,6 +679,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
       webhookDeliveries,
       webhooksAdmin,
       privacy,
+      reconciliation,
     },
     http,
     async start() {
@@ -672,6 +698,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
         await http.app.close();
         await providers.close();
         await runner.stop(config.SHUTDOWN_TIMEOUT_MS);
+        await reconciliation.drain();
         await tracing.shutdown().catch(() => {});
         redis?.disconnect();
         await database.close();

@@ -31,6 +31,11 @@ import type {
   ProviderControlsTable,
   RuntimeSwitchesTable,
 } from '../modules/provider-controls/provider-controls.table.js';
+import type {
+  ReconciliationFindingsTable,
+  ReconciliationRunsTable,
+  ReconciliationSeenTable,
+} from '../modules/reconciliation/reconciliation.table.js';
 import type { ReviewsTable } from '../modules/reviews/reviews.table.js';
 import type { RoutingRulesTable } from '../modules/routing/routing.table.js';
 import type { VaultCardsTable, VaultCvcsTable, VaultKeysTable } from '../modules/vault/vault.table.js';
@@ -74,6 +79,9 @@ export interface Database {
   refunds: RefundsTable;
   disputes: DisputesTable;
   reviews: ReviewsTable;
+  reconciliation_runs: ReconciliationRunsTable;
+  reconciliation_findings: ReconciliationFindingsTable;
+  reconciliation_seen: ReconciliationSeenTable;
   provider_controls: ProviderControlsTable;
   runtime_switches: RuntimeSwitchesTable;
   routing_rules: RoutingRulesTable;
