@@ -377,6 +377,11 @@ describe('reconciliation', { timeout: 120_000 }, () => {
     const advance = async (seconds: number) =>
       expect((await t.api.post('/_test/clock', { advance_seconds: seconds })).status).toBe(200);
     await advance(6 * 60);
+    // The settlement job's pass after the move must be over (and refused) before reads are let through.
+    await waitFor('the settlement job to check the old payment', async () => {
+      const attempt = await attemptOf(old.id);
+      return attempt.next_check_at !== null && attempt.next_check_at > t.service.clock.now();
+    });
     await emulator.post('/_emulator/faults', { mode: 'drop_after_charge' }, { as: 'json' });
     const young = await pay();
     await emulator.post('/_emulator/faults', { error_rate: 1, status: 429 }, { as: 'json' });
@@ -389,7 +394,7 @@ describe('reconciliation', { timeout: 120_000 }, () => {
     const report = (await t.admin.get<Report>(`/admin/reconciliation/runs/${pass.body.id}`, { limit: 1000 }))
       .body;
     const picked = new Set(report.findings.map((f) => f.attempt));
-    expect(picked.has(oldAttempt.id)).toBe(true);
+    expect(picked.has(oldAttempt.id), JSON.stringify(report)).toBe(true);
     expect(picked.has(youngAttempt.id)).toBe(false);
     expect(report.findings.find((f) => f.attempt === oldAttempt.id)?.kind).toBe('unresolved');
     // The schedule itself: past its slot, the job records a run of its own.
@@ -403,10 +408,26 @@ describe('reconciliation', { timeout: 120_000 }, () => {
       20_000,
     );
     expect(scheduled.kind).toBe('pending');
-    // With the provider readable again, the pass settles what the provider finished.
+    // With the provider readable again and its breaker (opened by the 429s) closed by an operator, the
+    // pass settles what the provider finished.
     await emulator.delete('/_emulator/faults');
-    const settle = await t.admin.post<Run>('/admin/reconciliation/runs', { kind: 'pending' }, { as: 'json' });
-    expect(settle.status).toBe(200);
+    const circuit = (state: string) => t.admin.post('/admin/providers/stripe/circuit', { state });
+    expect((await circuit('closed')).status).toBe(200);
+    try {
+      const settle = await t.admin.post<Run>(
+        '/admin/reconciliation/runs',
+        { kind: 'pending' },
+        { as: 'json' },
+      );
+      expect(settle.status).toBe(200);
+      const after = (await t.admin.get<Report>(`/admin/reconciliation/runs/${settle.body.id}`)).body;
+      expect(after.findings.find((f) => f.attempt === oldAttempt.id)).toMatchObject({
+        kind: 'status_mismatch',
+        resolution: 'settled',
+      });
+    } finally {
+      await circuit('auto');
+    }
     const intent = await t.merchant.get<Intent>(`/v1/payment_intents/${old.id}`);
     expect(intent.body.status).toBe('succeeded');
     expect(await chargePostings(oldAttempt.id)).toBe(1);
