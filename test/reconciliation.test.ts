@@ -11,6 +11,7 @@ import { postingKey } from '../src/modules/ledger/ledger.postings.js';
 import { EMBEDDED_STRIPE_KEY } from '../src/providers/registry.js';
 import { Api } from './support/http.js';
 import { inboxSettled } from './support/inbox.js';
+import { runPayctl } from './support/processes.js';
 import { startTestService, type TestService } from './support/service.js';
 import { waitFor } from './support/wait.js';
 
@@ -309,6 +310,24 @@ describe('reconciliation', { timeout: 120_000 }, () => {
     expect(runs.body.has_more).toBe(true);
     const latest = await t.admin.get<Report>('/admin/reconciliation/runs/latest');
     expect(latest.body.run.id).toBe(runs.body.data[0]?.id);
+  });
+
+  it('payctl reconcile run and report, over --url, as tables and --json', async () => {
+    const remote = ['--url', t.url, '--token', t.adminToken];
+    const run = await runPayctl([...remote, '--json', 'reconcile', 'run', '--since', '2h'], {
+      LOG_LEVEL: 'warn',
+    });
+    expect(run.code, run.output).toBe(0);
+    const report = JSON.parse(run.stdout) as Report;
+    expect(report.run).toMatchObject({ status: 'completed', kind: 'window', trigger: 'operator' });
+    expect(report.run.counts.matched).toBeGreaterThanOrEqual(1);
+    const table = await runPayctl([...remote, 'reconcile', 'report', report.run.id], { LOG_LEVEL: 'warn' });
+    expect(table.code, table.output).toBe(0);
+    expect(table.stdout).toContain(report.run.id);
+    expect(table.stdout).toMatch(/PROVIDER_RECORDS\s+MATCHED/);
+    const bad = await runPayctl([...remote, 'reconcile', 'run', '--since', 'soon'], { LOG_LEVEL: 'warn' });
+    expect(bad.code).not.toBe(0);
+    expect(bad.output).toMatch(/--since/);
   });
 
   it('answers bad input with a 4xx naming the parameter, and refuses callers without the permission', async () => {

@@ -13,6 +13,7 @@ import { registerFallbackCommands } from './fallback.commands.js';
 import { registerFlagCommands } from './flags.commands.js';
 import { registerKeyCommands } from './keys.commands.js';
 import { registerOperatorCommands } from './operators.commands.js';
+import { registerReconcileCommands } from './reconcile.commands.js';
 import { RemoteError, UnreachableError } from './remote.js';
 import { registerReportCommands } from './reports.commands.js';
 import { registerRollbackCommands } from './rollback.commands.js';
@@ -79,6 +80,7 @@ registerFlagCommands(program, globals);
 registerFallbackCommands(program, globals);
 registerRollbackCommands(program, globals);
 registerReportCommands(program, globals);
+registerReconcileCommands(program, globals);
 registerEmulatorCommands(program);
 
 /** One line on stderr for anything the user can act on; a stack only with PAYCTL_DEBUG=1. */
