@@ -140,10 +140,18 @@ export class Reconciler {
     progress?: (counts: RunCounts) => void,
   ): Promise<void> {
     const from = new Date(window.since.getTime() - WINDOW_MARGIN_MS);
+    // Provider pages (Stripe's are 100 records) are gathered up to PAGE records per round of reads and
+    // writes here: fewer statements, and still one bounded batch in memory.
+    let batch: ProviderRecord[] = [];
     for await (const page of source.source.records(from, window.until)) {
-      await this.reconcilePage(runId, source, page, window, counts);
+      batch = batch.concat(page);
+      if (batch.length < PAGE) continue;
+      await this.reconcilePage(runId, source, batch, window, counts);
+      batch = [];
       progress?.(counts);
     }
+    if (batch.length > 0) await this.reconcilePage(runId, source, batch, window, counts);
+    progress?.(counts);
     await this.duplicatesAcrossAttempts(runId, source, counts);
     // Our side ends where the provider's listing may still lag.
     const ourUntil = new Date(
