@@ -207,6 +207,8 @@ const envSchema = z.object({
   WEBHOOK_DELIVERY_RETENTION_DAYS: int(30, 1, 3650),
   /** Monthly partitions made ahead of the current month, at start and every six hours. */
   PARTITIONS_AHEAD_MONTHS: int(2, 1, 24),
+  /** How far PayPal's transaction search lags (up to 3 h): reconciliation stops our side before it. */
+  RECONCILIATION_PAYPAL_DELAY_SECONDS: int(10_800, 0, 86_400),
   WEBHOOK_INBOX_MAX_ATTEMPTS: int(12, 1, 50),
   /**
    * Inbound webhooks processed at once per process. A slot holds no connection of its own (jobs that

@@ -94,6 +94,13 @@ import { ConnectivityTest } from './modules/provider-controls/connectivity-test.
 import { registerConnectivityTestRoutes } from './modules/provider-controls/connectivity-test.routes.js';
 import { registerProviderControlRoutes } from './modules/provider-controls/provider-controls.routes.js';
 import { ProviderControlsService } from './modules/provider-controls/provider-controls.service.js';
+import {
+  RECONCILE_PENDING_INTERVAL_SECONDS,
+  RECONCILE_PENDING_JOB,
+  reconcilePendingJob,
+} from './modules/reconciliation/reconciliation.jobs.js';
+import { registerReconciliationRoutes } from './modules/reconciliation/reconciliation.routes.js';
+import { ReconciliationService } from './modules/reconciliation/reconciliation.service.js';
 import { RefundSettlement } from './modules/refunds/refund-settlement.js';
 import {
   SETTLE_REFUNDS_INTERVAL_SECONDS,
@@ -261,6 +268,7 @@ export interface Service {
     preflight: PreflightService;
     incidents: IncidentService;
     partitions: PartitionsService;
+    reconciliation: ReconciliationService;
   };
   http: Awaited<ReturnType<typeof buildHttpApp>>;
   /** Listens on PORT (0 picks a free port) and starts the job runner for worker roles. */
@@ -552,6 +560,22 @@ export async function createService(config: Config, options: ServiceOptions = {}
     stripeWebhookSecrets: providers.stripeWebhookSecrets,
   });
   const incidents = new IncidentService({ db, clock, circuits: () => gateway.circuitStates() });
+  // Reconciliation reads the providers' listings directly (not through the payment circuits) and settles
+  // through the payments module's recovery.
+  const reconciliation = new ReconciliationService({
+    db,
+    clock,
+    logger,
+    audit,
+    providers,
+    recovery: paymentRecovery,
+    payments,
+    events,
+    livemode: isLiveMode(config),
+    paypalDelayMs: config.RECONCILIATION_PAYPAL_DELAY_SECONDS * 1000,
+  });
+  runner.register(reconcilePendingJob(reconciliation));
+  await runner.schedule(RECONCILE_PENDING_JOB, RECONCILE_PENDING_JOB, RECONCILE_PENDING_INTERVAL_SECONDS);
   health.register({
     name: 'database',
     critical: true,
@@ -690,6 +714,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   registerPrivacyRoutes(http.router, privacy);
   registerOperationsRoutes(http.router, { preflight, incidents });
   registerPartitionRoutes(http.router, partitions);
+  registerReconciliationRoutes(http.router, reconciliation);
   if (config.TEST_CLOCK && clock instanceof AdjustableClock) registerTestClock(http.router, clock);
 
   const bootstrap =
@@ -746,6 +771,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
       preflight,
       incidents,
       partitions,
+      reconciliation,
     },
     http,
     async start() {
@@ -764,6 +790,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
         await http.app.close();
         await providers.close();
         await runner.stop(config.SHUTDOWN_TIMEOUT_MS);
+        await reconciliation.drain();
         await tracing.shutdown().catch(() => {});
         redis?.disconnect();
         await database.close();

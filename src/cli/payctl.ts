@@ -19,6 +19,7 @@ import { registerKeyCommands } from './keys.commands.js';
 import { registerMaintenanceCommands } from './maintenance.commands.js';
 import { registerOperationsCommands } from './operations.commands.js';
 import { registerOperatorCommands } from './operators.commands.js';
+import { registerReconcileCommands } from './reconcile.commands.js';
 import { RemoteError, UnreachableError } from './remote.js';
 import { registerReportCommands } from './reports.commands.js';
 import { registerRollbackCommands } from './rollback.commands.js';
@@ -91,6 +92,7 @@ registerReportCommands(program, globals);
 registerBackupCommands(program, globals);
 registerOperationsCommands(program, globals);
 registerMaintenanceCommands(program, globals);
+registerReconcileCommands(program, globals);
 registerEmulatorCommands(program);
 
 /** One line on stderr for anything the user can act on; a stack only with PAYCTL_DEBUG=1. */

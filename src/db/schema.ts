@@ -33,6 +33,11 @@ import type {
   ProviderControlsTable,
   RuntimeSwitchesTable,
 } from '../modules/provider-controls/provider-controls.table.js';
+import type {
+  ReconciliationFindingsTable,
+  ReconciliationRunsTable,
+  ReconciliationSeenTable,
+} from '../modules/reconciliation/reconciliation.table.js';
 import type { ReviewsTable } from '../modules/reviews/reviews.table.js';
 import type { RoutingRulesTable } from '../modules/routing/routing.table.js';
 import type { VaultCardsTable, VaultCvcsTable, VaultKeysTable } from '../modules/vault/vault.table.js';
@@ -80,6 +85,9 @@ export interface Database {
   fraud_rules: FraudRulesTable;
   fraud_blocklist: FraudBlocklistTable;
   fraud_checks: FraudChecksTable;
+  reconciliation_runs: ReconciliationRunsTable;
+  reconciliation_findings: ReconciliationFindingsTable;
+  reconciliation_seen: ReconciliationSeenTable;
   provider_controls: ProviderControlsTable;
   runtime_switches: RuntimeSwitchesTable;
   routing_rules: RoutingRulesTable;

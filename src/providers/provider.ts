@@ -223,3 +223,33 @@ export function handlesDisputes<P extends object>(provider: P): provider is P & 
     typeof candidate.submitDisputeEvidence === 'function' && typeof candidate.closeDispute === 'function'
   );
 }
+
+/**
+ * One payment as the provider's own listing shows it (Stripe's charge, PayPal's capture row), for
+ * reconciliation. Amounts in minor units; `status` mapped to four words, an unrecognised one to `pending`.
+ */
+export interface ProviderRecord {
+  /** The object our attempt saved: Stripe's PaymentIntent, PayPal's order. */
+  providerPaymentId: string;
+  /** Stripe's charge, PayPal's capture. */
+  providerChargeId: string;
+  status: 'succeeded' | 'authorized' | 'failed' | 'pending';
+  amount: number;
+  /** Null when the listing does not say (PayPal's search has refunds as rows of their own). */
+  amountRefunded: number | null;
+  disputed: boolean | null;
+  currency: string;
+  createdAt: Date;
+  /** What the provider object says it was made for (our metadata), when it says so. */
+  claimedPaymentIntentId: string | null;
+  claimedMerchantId: string | null;
+}
+
+/** Providers whose records can be listed for a time window, page by page (bounded memory). */
+export interface ReconciliationSource {
+  records(from: Date, to: Date): AsyncIterable<ProviderRecord[]>;
+}
+
+export function listsRecords<P extends object>(provider: P): provider is P & ReconciliationSource {
+  return typeof (provider as Partial<ReconciliationSource>).records === 'function';
+}

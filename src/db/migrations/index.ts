@@ -21,6 +21,7 @@ import * as m0018 from './0018_jobs_claim_index.js';
 import * as m0019 from './0019_feature_flags.js';
 import * as m0020 from './0020_privacy.js';
 import * as m0021 from './0021_reviews.js';
+import * as m0022 from './0022_reconciliation.js';
 import * as m0023 from './0023_partitions.js';
 import * as m0024 from './0024_operator_security.js';
 import * as m0026 from './0026_audit_chain.js';
@@ -54,4 +55,5 @@ export const migrations: Record<string, Migration> = {
   '0028_backups': m0028,
   '0024_operator_security': m0024,
   '0023_partitions': m0023,
+  '0022_reconciliation': m0022,
 };

@@ -16,13 +16,16 @@ import {
   type PaymentSource,
   type ProviderDispute,
   type ProviderEvent,
+  type ProviderRecord,
   providerIdempotencyKey,
+  type ReconciliationSource,
   type RefundOutcome,
 } from '../provider.js';
 import { DEFAULT_PROVIDER_TIMEOUT_MS } from '../resilience.js';
 import { PayPalClient, PayPalHttpError, type PayPalRequest } from './paypal.client.js';
 import { paypalDispute } from './paypal.disputes.js';
 import { paymentFailure, refundFailure } from './paypal.errors.js';
+import { paypalCaptureRecords } from './paypal.reconciliation.js';
 import {
   captureOutcome,
   confirmSourceBody,
@@ -64,7 +67,7 @@ type CreateResult = Awaited<ReturnType<PaymentProvider['createPayment']>>;
 
 const CARD_CAPABILITY = 'CUSTOM_CARD_PROCESSING';
 
-export class PayPalProvider implements PaymentProvider, DisputeOperations {
+export class PayPalProvider implements PaymentProvider, DisputeOperations, ReconciliationSource {
   readonly name = 'paypal' as const;
   readonly livemode: boolean;
   /**
@@ -403,6 +406,11 @@ export class PayPalProvider implements PaymentProvider, DisputeOperations {
   }
 
   /** A cheap authenticated call for the `paypal_api` health check: a token (cached) proves credentials. */
+  /** Captures initiated in [from, to), from transaction search (reconciliation). */
+  records(from: Date, to: Date): AsyncIterable<ProviderRecord[]> {
+    return paypalCaptureRecords(this.client, from, to);
+  }
+
   async ping(timeoutMs: number): Promise<void> {
     await this.client
       .request({ method: 'GET', path: '/v2/checkout/orders/PING-HEALTH-CHECK', operation: 'ping' }, timeoutMs)

@@ -16,12 +16,15 @@ import {
   type PaymentSource,
   type ProviderDispute,
   type ProviderEvent,
+  type ProviderRecord,
   providerIdempotencyKey,
+  type ReconciliationSource,
   type RefundOutcome,
 } from '../provider.js';
 import { DEFAULT_PROVIDER_TIMEOUT_MS, withDeadline } from '../resilience.js';
 import { stripeDispute } from './stripe.disputes.js';
 import { needsStateReadBack, paymentFailure, refundFailure } from './stripe.errors.js';
+import { stripeChargeRecords } from './stripe.reconciliation.js';
 import {
   CHARGE_EXPAND,
   confirmParams,
@@ -55,7 +58,7 @@ export function stripeClient(secretKey: string, apiBase: string | undefined, tim
   });
 }
 
-export class StripeProvider implements PaymentProvider, DisputeOperations {
+export class StripeProvider implements PaymentProvider, DisputeOperations, ReconciliationSource {
   readonly name = 'stripe' as const;
   readonly livemode: boolean;
   private readonly stripe: Stripe;
@@ -179,6 +182,11 @@ export class StripeProvider implements PaymentProvider, DisputeOperations {
 
   closeDispute(providerDisputeId: string): Promise<ProviderDispute> {
     return this.dispute('close dispute', () => this.stripe.disputes.close(providerDisputeId));
+  }
+
+  /** Charges created in [from, to), a page at a time (reconciliation). */
+  records(from: Date, to: Date): AsyncIterable<ProviderRecord[]> {
+    return stripeChargeRecords(this.stripe, from, to, (operation, run) => this.call(operation, run));
   }
 
   async paymentOfCharge(providerChargeId: string): Promise<string | undefined> {
