@@ -45,6 +45,8 @@ import { OperatorsService } from './modules/operators/operators.service.js';
 import { registerPaymentMethodRoutes } from './modules/payment-methods/payment-methods.routes.js';
 import { PaymentMethodsService } from './modules/payment-methods/payment-methods.service.js';
 import { registerAttemptRoutes } from './modules/payments/attempts.routes.js';
+import { registerOperatorPaymentRoutes } from './modules/payments/operator-payments.routes.js';
+import { OperatorPaymentsService } from './modules/payments/operator-payments.service.js';
 import { ChargesService } from './modules/payments/charges.service.js';
 import { PaymentFlows } from './modules/payments/payment-flows.js';
 import {
@@ -66,6 +68,8 @@ import { ConnectivityTest } from './modules/provider-controls/connectivity-test.
 import { registerConnectivityTestRoutes } from './modules/provider-controls/connectivity-test.routes.js';
 import { registerProviderControlRoutes } from './modules/provider-controls/provider-controls.routes.js';
 import { ProviderControlsService } from './modules/provider-controls/provider-controls.service.js';
+import { registerOperatorRefundRoutes } from './modules/refunds/operator-refunds.routes.js';
+import { OperatorRefunds } from './modules/refunds/operator-refunds.service.js';
 import { RefundSettlement } from './modules/refunds/refund-settlement.js';
 import {
   SETTLE_REFUNDS_INTERVAL_SECONDS,
@@ -228,6 +232,9 @@ export interface Service {
     webhookDeliveries: WebhookDeliveries;
     webhooksAdmin: WebhooksAdminService;
     privacy: PrivacyService;
+    operatorPayments: OperatorPaymentsService;
+    operatorRefunds: OperatorRefunds;
+    connectivityTest: ConnectivityTest;
   };
   http: Awaited<ReturnType<typeof buildHttpApp>>;
   /** Listens on PORT (0 picks a free port) and starts the job runner for worker roles. */
@@ -470,6 +477,10 @@ export async function createService(config: Config, options: ServiceOptions = {}
     replayBatchSize: config.WEBHOOK_REPLAY_BATCH_SIZE,
   });
   const privacy = new PrivacyService({ db, clock, audit, vault, events, wallets });
+  // Operator views and actions across merchants (payctl payments, payctl refund, payctl monitor).
+  const operatorPayments = new OperatorPaymentsService(db, clock);
+  const operatorRefunds = new OperatorRefunds({ refunds, payments: operatorPayments, audit });
+  const connectivityTest = new ConnectivityTest({ providers, audit, clock, livemode: isLiveMode(config) });
   health.register({
     name: 'database',
     critical: true,
@@ -560,10 +571,9 @@ export async function createService(config: Config, options: ServiceOptions = {}
   registerDisputeRoutes(http.router, disputes);
   registerReviewRoutes(http.router, reviews);
   registerReportRoutes(http.router, reports);
-  registerConnectivityTestRoutes(
-    http.router,
-    new ConnectivityTest({ providers, audit, clock, livemode: isLiveMode(config) }),
-  );
+  registerConnectivityTestRoutes(http.router, connectivityTest);
+  registerOperatorPaymentRoutes(http.router, operatorPayments);
+  registerOperatorRefundRoutes(http.router, operatorRefunds);
   registerWalletRoutes(http.router, wallets);
   http.expand.register('refund', 'charge', (scope, id) => charges.find(scope, id));
   http.expand.register('refund', 'payment_intent', (scope, id) => payments.find(scope, id));
@@ -654,6 +664,9 @@ export async function createService(config: Config, options: ServiceOptions = {}
       webhookDeliveries,
       webhooksAdmin,
       privacy,
+      operatorPayments,
+      operatorRefunds,
+      connectivityTest,
     },
     http,
     async start() {
