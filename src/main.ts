@@ -45,9 +45,9 @@ import { OperatorsService } from './modules/operators/operators.service.js';
 import { registerPaymentMethodRoutes } from './modules/payment-methods/payment-methods.routes.js';
 import { PaymentMethodsService } from './modules/payment-methods/payment-methods.service.js';
 import { registerAttemptRoutes } from './modules/payments/attempts.routes.js';
+import { ChargesService } from './modules/payments/charges.service.js';
 import { registerOperatorPaymentRoutes } from './modules/payments/operator-payments.routes.js';
 import { OperatorPaymentsService } from './modules/payments/operator-payments.service.js';
-import { ChargesService } from './modules/payments/charges.service.js';
 import { PaymentFlows } from './modules/payments/payment-flows.js';
 import {
   SETTLE_ATTEMPTS_INTERVAL_SECONDS,

@@ -5,6 +5,8 @@ import { type Kysely, sql } from 'kysely';
 import { type Clock, unixSeconds } from '../../clock.js';
 import type { Database } from '../../db/schema.js';
 import { invalidParam, resourceMissing } from '../../http/errors.js';
+import type { Scope } from '../../http/expand.js';
+import { toEventObject } from '../events/events.js';
 import { toRefundObject } from '../refunds/refund-object.js';
 import { toAttemptObject } from './attempts.routes.js';
 import { toChargeObject } from './charges.js';
@@ -29,8 +31,6 @@ import {
 } from './operator-payments.repository.js';
 import { toPaymentIntentObject } from './payment-intents.js';
 import { parseSearchQuery } from './search.js';
-import { toEventObject } from '../events/events.js';
-import type { Scope } from '../../http/expand.js';
 
 /** A payment's story is short; a runaway one is cut here rather than flooding a terminal. */
 const MAX_EVENTS = 200;

@@ -124,7 +124,10 @@ export type OperatorPayment = ReturnType<typeof toOperatorPayment>;
  */
 export type AttemptOutcome = 'succeeded' | 'failed' | 'declined' | 'canceled' | 'pending';
 
-export function attemptOutcome(status: PaymentAttemptRow['status'], errorType: string | null): AttemptOutcome {
+export function attemptOutcome(
+  status: PaymentAttemptRow['status'],
+  errorType: string | null,
+): AttemptOutcome {
   switch (status) {
     case 'succeeded':
     case 'requires_capture':
