@@ -74,6 +74,8 @@ import { registerPaymentMethodRoutes } from './modules/payment-methods/payment-m
 import { PaymentMethodsService } from './modules/payment-methods/payment-methods.service.js';
 import { registerAttemptRoutes } from './modules/payments/attempts.routes.js';
 import { ChargesService } from './modules/payments/charges.service.js';
+import { registerOperatorPaymentRoutes } from './modules/payments/operator-payments.routes.js';
+import { OperatorPaymentsService } from './modules/payments/operator-payments.service.js';
 import { PaymentFlows } from './modules/payments/payment-flows.js';
 import {
   SETTLE_ATTEMPTS_INTERVAL_SECONDS,
@@ -101,6 +103,8 @@ import {
 } from './modules/reconciliation/reconciliation.jobs.js';
 import { registerReconciliationRoutes } from './modules/reconciliation/reconciliation.routes.js';
 import { ReconciliationService } from './modules/reconciliation/reconciliation.service.js';
+import { registerOperatorRefundRoutes } from './modules/refunds/operator-refunds.routes.js';
+import { OperatorRefunds } from './modules/refunds/operator-refunds.service.js';
 import { RefundSettlement } from './modules/refunds/refund-settlement.js';
 import {
   SETTLE_REFUNDS_INTERVAL_SECONDS,
@@ -269,6 +273,9 @@ export interface Service {
     incidents: IncidentService;
     partitions: PartitionsService;
     reconciliation: ReconciliationService;
+    operatorPayments: OperatorPaymentsService;
+    operatorRefunds: OperatorRefunds;
+    connectivityTest: ConnectivityTest;
   };
   http: Awaited<ReturnType<typeof buildHttpApp>>;
   /** Listens on PORT (0 picks a free port) and starts the job runner for worker roles. */
@@ -576,6 +583,10 @@ export async function createService(config: Config, options: ServiceOptions = {}
   });
   runner.register(reconcilePendingJob(reconciliation));
   await runner.schedule(RECONCILE_PENDING_JOB, RECONCILE_PENDING_JOB, RECONCILE_PENDING_INTERVAL_SECONDS);
+  // Operator views and actions across merchants (payctl payments, payctl refund, payctl monitor).
+  const operatorPayments = new OperatorPaymentsService(db, clock);
+  const operatorRefunds = new OperatorRefunds({ refunds, payments: operatorPayments, audit });
+  const connectivityTest = new ConnectivityTest({ providers, audit, clock, livemode: isLiveMode(config) });
   health.register({
     name: 'database',
     critical: true,
@@ -668,10 +679,9 @@ export async function createService(config: Config, options: ServiceOptions = {}
   registerDisputeRoutes(http.router, disputes);
   registerReviewRoutes(http.router, reviews);
   registerReportRoutes(http.router, reports);
-  registerConnectivityTestRoutes(
-    http.router,
-    new ConnectivityTest({ providers, audit, clock, livemode: isLiveMode(config) }),
-  );
+  registerConnectivityTestRoutes(http.router, connectivityTest);
+  registerOperatorPaymentRoutes(http.router, operatorPayments);
+  registerOperatorRefundRoutes(http.router, operatorRefunds);
   registerWalletRoutes(http.router, wallets);
   http.expand.register('refund', 'charge', (scope, id) => charges.find(scope, id));
   http.expand.register('refund', 'payment_intent', (scope, id) => payments.find(scope, id));
@@ -772,6 +782,9 @@ export async function createService(config: Config, options: ServiceOptions = {}
       incidents,
       partitions,
       reconciliation,
+      operatorPayments,
+      operatorRefunds,
+      connectivityTest,
     },
     http,
     async start() {

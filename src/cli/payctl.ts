@@ -15,11 +15,16 @@ import { registerBackupCommands } from './backup.commands.js';
 import { globalsOf, inProcess, UsageError } from './context.js';
 import { registerFallbackCommands } from './fallback.commands.js';
 import { registerFlagCommands } from './flags.commands.js';
+import { registerHealthCommands } from './health.commands.js';
 import { registerKeyCommands } from './keys.commands.js';
 import { registerMaintenanceCommands } from './maintenance.commands.js';
+import { registerMonitorCommands } from './monitor.commands.js';
 import { registerOperationsCommands } from './operations.commands.js';
 import { registerOperatorCommands } from './operators.commands.js';
+import { registerPaymentCommands } from './payments.commands.js';
+import { registerProviderCommands } from './providers.commands.js';
 import { registerReconcileCommands } from './reconcile.commands.js';
+import { registerRefundCommands } from './refund.commands.js';
 import { RemoteError, UnreachableError } from './remote.js';
 import { registerReportCommands } from './reports.commands.js';
 import { registerRollbackCommands } from './rollback.commands.js';
@@ -93,6 +98,11 @@ registerBackupCommands(program, globals);
 registerOperationsCommands(program, globals);
 registerMaintenanceCommands(program, globals);
 registerReconcileCommands(program, globals);
+registerHealthCommands(program, globals);
+registerMonitorCommands(program, globals);
+registerPaymentCommands(program, globals);
+registerRefundCommands(program, globals);
+registerProviderCommands(program, globals);
 registerEmulatorCommands(program);
 
 /** One line on stderr for anything the user can act on; a stack only with PAYCTL_DEBUG=1. */
