@@ -32,6 +32,8 @@ import { registerEventRoutes } from './modules/events/events.routes.js';
 import { EventsService } from './modules/events/events.service.js';
 import { registerFlagRoutes } from './modules/flags/flags.routes.js';
 import { FlagsService } from './modules/flags/flags.service.js';
+import { registerIpBlockRoutes } from './modules/ip-blocks/ip-blocks.routes.js';
+import { IpBlocksService } from './modules/ip-blocks/ip-blocks.service.js';
 import { registerKeyRoutes } from './modules/keys/keys.routes.js';
 import { KeysService } from './modules/keys/keys.service.js';
 import { BalanceService } from './modules/ledger/balance.service.js';
@@ -66,6 +68,8 @@ import { ConnectivityTest } from './modules/provider-controls/connectivity-test.
 import { registerConnectivityTestRoutes } from './modules/provider-controls/connectivity-test.routes.js';
 import { registerProviderControlRoutes } from './modules/provider-controls/provider-controls.routes.js';
 import { ProviderControlsService } from './modules/provider-controls/provider-controls.service.js';
+import { registerRateLimitRoutes } from './modules/rate-limits/rate-limits.routes.js';
+import { RateLimitsService } from './modules/rate-limits/rate-limits.service.js';
 import { RefundSettlement } from './modules/refunds/refund-settlement.js';
 import {
   SETTLE_REFUNDS_INTERVAL_SECONDS,
@@ -128,6 +132,9 @@ import {
 import { WalletProvider } from './providers/wallet/wallet.provider.js';
 
 export type Role = 'api' | 'worker' | 'all';
+
+/** How stale a replica's copy of the IP blocks and per-key limits may be: changes reach every replica within it. */
+const SECURITY_LISTS_REFRESH_MS = 2_000;
 
 export interface ServiceOptions {
   role?: Role;
@@ -228,6 +235,8 @@ export interface Service {
     webhookDeliveries: WebhookDeliveries;
     webhooksAdmin: WebhooksAdminService;
     privacy: PrivacyService;
+    ipBlocks: IpBlocksService;
+    rateLimits: RateLimitsService;
   };
   http: Awaited<ReturnType<typeof buildHttpApp>>;
   /** Listens on PORT (0 picks a free port) and starts the job runner for worker roles. */
@@ -285,6 +294,33 @@ export async function createService(config: Config, options: ServiceOptions = {}
   const balance = new BalanceService(db);
   const wallets = new WalletsService(db, clock, events, ledger, customers);
   const operators = new OperatorsService(db, clock, audit, (reason) => metrics.authFailures.inc({ reason }));
+  const ipBlocks = new IpBlocksService({
+    db,
+    clock,
+    audit,
+    logger,
+    registry: metrics.registry,
+    settings: {
+      failuresAllowed: config.AUTH_FAILURES_ALLOWED,
+      windowMs: config.AUTH_FAILURE_WINDOW_SECONDS * 1000,
+      blockMs: config.IP_BLOCK_SECONDS * 1000,
+      refreshMs: SECURITY_LISTS_REFRESH_MS,
+    },
+  });
+  const rateLimits = new RateLimitsService({
+    db,
+    clock,
+    audit,
+    logger,
+    redis,
+    registry: metrics.registry,
+    settings: {
+      perKeyPerSecond: config.RATE_LIMIT_PER_KEY_PER_SECOND,
+      perShopperPerMinute: config.RATE_LIMIT_PER_SHOPPER_PER_MINUTE,
+      refreshMs: SECURITY_LISTS_REFRESH_MS,
+    },
+  });
+  await Promise.all([ipBlocks.load(), rateLimits.load()]);
 
   const runner = new JobRunner({
     db,
@@ -528,11 +564,17 @@ export async function createService(config: Config, options: ServiceOptions = {}
     metrics,
     tracing,
     bodyLimit: config.BODY_LIMIT_BYTES,
+    requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     trustedProxies: config.TRUSTED_PROXIES,
+    clientGuard: ipBlocks,
     isDatabaseUnavailable,
     idempotency,
     authenticators: {
-      merchant: (authorization) => keys.authenticate(authorization),
+      merchant: async (authorization) => {
+        const principal = await keys.authenticate(authorization);
+        await rateLimits.checkKey(principal.keyId);
+        return principal;
+      },
       operator: (authorization, cookie) => operators.authenticate(authorization, cookie),
       operatorDenied: (operator, permission, action, info) =>
         operators.recordDenied(operator, permission, action, {
@@ -553,6 +595,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     flows: paymentFlows,
     recovery: paymentRecovery,
     charges,
+    limitShopper: (merchant, customer, shopperIp) => rateLimits.checkShopper(merchant, customer, shopperIp),
   });
   registerReturnRoutes(http.app, { db, recovery: paymentRecovery, logger });
   registerAttemptRoutes(http.router, db);
@@ -602,6 +645,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
   registerWebhookEndpointRoutes(http.router, webhookEndpoints);
   registerWebhookAdminRoutes(http.router, webhooksAdmin);
   registerPrivacyRoutes(http.router, privacy);
+  registerIpBlockRoutes(http.router, ipBlocks);
+  registerRateLimitRoutes(http.router, rateLimits);
   if (config.TEST_CLOCK && clock instanceof AdjustableClock) registerTestClock(http.router, clock);
 
   const bootstrap =
@@ -654,6 +699,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
       webhookDeliveries,
       webhooksAdmin,
       privacy,
+      ipBlocks,
+      rateLimits,
     },
     http,
     async start() {

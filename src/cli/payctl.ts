@@ -11,6 +11,7 @@ import { registerVaultCommands } from '../modules/vault/vault.commands.js';
 import { globalsOf, inProcess, UsageError } from './context.js';
 import { registerFallbackCommands } from './fallback.commands.js';
 import { registerFlagCommands } from './flags.commands.js';
+import { registerIpCommands } from './ip.commands.js';
 import { registerKeyCommands } from './keys.commands.js';
 import { registerOperatorCommands } from './operators.commands.js';
 import { RemoteError, UnreachableError } from './remote.js';
@@ -79,6 +80,7 @@ registerFlagCommands(program, globals);
 registerFallbackCommands(program, globals);
 registerRollbackCommands(program, globals);
 registerReportCommands(program, globals);
+registerIpCommands(program, globals);
 registerEmulatorCommands(program);
 
 /** One line on stderr for anything the user can act on; a stack only with PAYCTL_DEBUG=1. */

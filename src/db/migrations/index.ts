@@ -21,6 +21,7 @@ import * as m0018 from './0018_jobs_claim_index.js';
 import * as m0019 from './0019_feature_flags.js';
 import * as m0020 from './0020_privacy.js';
 import * as m0021 from './0021_reviews.js';
+import * as m0025 from './0025_security_limits.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_merchants_keys_customers': m0001,
@@ -44,4 +45,5 @@ export const migrations: Record<string, Migration> = {
   '0019_feature_flags': m0019,
   '0020_privacy': m0020,
   '0021_reviews': m0021,
+  '0025_security_limits': m0025,
 };

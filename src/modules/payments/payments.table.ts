@@ -46,6 +46,8 @@ export interface PaymentIntentsTable {
   cancellation_reason: string | null;
   extra: Json<Record<string, unknown>>;
   current_attempt_id: string | null;
+  /** The shopper's address as the merchant sent it (`shopper_ip`); never the merchant server's. */
+  shopper_ip: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type AttemptPhase = 'started' | 'confirming' | 'unknown' | 'settled';
