@@ -69,4 +69,4 @@ it('shares one allowance between two processes through Redis, and still limits a
   const refused = await pay(b);
   expect(refused.status).toBe(429);
   expect(refused.body.error?.type).toBe('rate_limit_error');
-});
+}, 180_000);
