@@ -3,7 +3,7 @@
 // the service audits the token's operator. Every replica obeys a change within seconds.
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { type IpBlockObject, ipSchema } from '../modules/ip-blocks/ip-blocks.js';
+import { type IpBlockObject, ipSchema, manualBlockSeconds } from '../modules/ip-blocks/ip-blocks.js';
 import { type Globals, inProcess, parseOption, remoteClient } from './context.js';
 import { printJson, printTable } from './output.js';
 
@@ -19,7 +19,7 @@ const durationOption = z
     const unit = /[smhd]$/.test(value) ? (value.at(-1) as keyof typeof UNIT_SECONDS) : 's';
     return Number.parseInt(value, 10) * UNIT_SECONDS[unit];
   })
-  .pipe(z.number().int().min(60).max(366 * 86_400));
+  .pipe(manualBlockSeconds());
 
 const iso = (seconds: number | null) => (seconds === null ? null : new Date(seconds * 1000).toISOString());
 

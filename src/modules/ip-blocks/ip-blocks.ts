@@ -6,12 +6,14 @@ import type { IpBlockRow } from './ip-blocks.table.js';
 
 export const ipSchema = ipAddressParam();
 
-/** Seconds a manual block lasts; absent means until unblocked. At most a year. */
-export const durationSecondsSchema = z.coerce
-  .number()
-  .int()
-  .min(60)
-  .max(366 * 86_400);
+/** Seconds a manual block lasts (absent: until unblocked): a minute to a year. */
+export const manualBlockSeconds = () =>
+  z
+    .number()
+    .int()
+    .min(60)
+    .max(366 * 86_400);
+export const durationSecondsSchema = z.coerce.number<string | number>().pipe(manualBlockSeconds());
 
 export interface IpBlockObject {
   object: 'ip_block';
