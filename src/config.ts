@@ -1,6 +1,7 @@
 // Owns the service's configuration: every environment variable is parsed here, once, with zod,
 // and the result is frozen. A malformed value stops the start with a message naming the variable.
 import { z } from 'zod';
+import { isTrustedProxyEntry } from './http/client-address.js';
 
 const bool = (fallback: boolean) =>
   z
@@ -155,7 +156,10 @@ const envSchema = z.object({
   VAULT_KEYS_FILE: optionalString,
   /** Where the audit chain head is published hourly (audit-chain-heads.jsonl); default DATA_DIR. */
   AUDIT_HEAD_DIR: optionalString,
-  TRUSTED_PROXIES: csv,
+  /** Addresses, CIDRs or loopback/linklocal/uniquelocal whose X-Forwarded-For is believed; none by default. */
+  TRUSTED_PROXIES: csv.refine((entries) => entries.every(isTrustedProxyEntry), {
+    message: 'must be comma-separated IP addresses or CIDRs (or loopback, linklocal, uniquelocal)',
+  }),
   ALLOW_PRIVATE_WEBHOOK_URLS: bool(false),
   PUBLIC_URL: url(['http:', 'https:']),
   TEST_CLOCK: bool(false),
@@ -190,6 +194,17 @@ const envSchema = z.object({
       return parsed;
     }),
   BODY_LIMIT_BYTES: int(1_048_576, 1024, 50 * 1_048_576),
+  /** Longest a client may take to send one whole request (headers and body); 0 turns the limit off. */
+  REQUEST_TIMEOUT_MS: int(30_000, 0, 600_000),
+  /** Requests per second per API key (Stripe's live-mode limit); a key's own limit overrides it. */
+  RATE_LIMIT_PER_KEY_PER_SECOND: int(100, 1, 1_000_000),
+  /** Payment creations per minute per shopper (customer, else shopper_ip): runbook 002's "per user". */
+  RATE_LIMIT_PER_SHOPPER_PER_MINUTE: int(100, 1, 1_000_000),
+  /** Failed authentications from one address allowed within AUTH_FAILURE_WINDOW_SECONDS (runbook 003: 5). */
+  AUTH_FAILURES_ALLOWED: int(5, 1, 1_000_000),
+  AUTH_FAILURE_WINDOW_SECONDS: int(300, 1, 86_400),
+  /** How long the failure past the allowance blocks the address (runbook 003: one hour). */
+  IP_BLOCK_SECONDS: int(3_600, 1, 366 * 86_400),
   SHUTDOWN_TIMEOUT_MS: int(25_000, 100, 600_000),
   JOBS_POLL_INTERVAL_MS: int(500, 10, 60_000),
   JOBS_CONCURRENCY: int(4, 1, 256),

@@ -42,6 +42,8 @@ import { FlagsService } from './modules/flags/flags.service.js';
 import { FraudMetrics } from './modules/fraud/fraud.metrics.js';
 import { registerFraudRoutes } from './modules/fraud/fraud.routes.js';
 import { FraudService } from './modules/fraud/fraud.service.js';
+import { registerIpBlockRoutes } from './modules/ip-blocks/ip-blocks.routes.js';
+import { IpBlocksService } from './modules/ip-blocks/ip-blocks.service.js';
 import { registerKeyRoutes } from './modules/keys/keys.routes.js';
 import { KeysService } from './modules/keys/keys.service.js';
 import { BalanceService } from './modules/ledger/balance.service.js';
@@ -96,6 +98,8 @@ import { ConnectivityTest } from './modules/provider-controls/connectivity-test.
 import { registerConnectivityTestRoutes } from './modules/provider-controls/connectivity-test.routes.js';
 import { registerProviderControlRoutes } from './modules/provider-controls/provider-controls.routes.js';
 import { ProviderControlsService } from './modules/provider-controls/provider-controls.service.js';
+import { registerRateLimitRoutes } from './modules/rate-limits/rate-limits.routes.js';
+import { RateLimitsService } from './modules/rate-limits/rate-limits.service.js';
 import {
   RECONCILE_PENDING_INTERVAL_SECONDS,
   RECONCILE_PENDING_JOB,
@@ -168,6 +172,9 @@ import {
 import { WalletProvider } from './providers/wallet/wallet.provider.js';
 
 export type Role = 'api' | 'worker' | 'all';
+
+/** How stale a replica's copy of the IP blocks and per-key limits may be: changes reach every replica within it. */
+const SECURITY_LISTS_REFRESH_MS = 2_000;
 
 export interface ServiceOptions {
   role?: Role;
@@ -276,6 +283,8 @@ export interface Service {
     operatorPayments: OperatorPaymentsService;
     operatorRefunds: OperatorRefunds;
     connectivityTest: ConnectivityTest;
+    ipBlocks: IpBlocksService;
+    rateLimits: RateLimitsService;
   };
   http: Awaited<ReturnType<typeof buildHttpApp>>;
   /** Listens on PORT (0 picks a free port) and starts the job runner for worker roles. */
@@ -344,6 +353,33 @@ export async function createService(config: Config, options: ServiceOptions = {}
   const operators = new OperatorsService(db, clock, audit, operatorSecurity, (reason) =>
     metrics.authFailures.inc({ reason }),
   );
+  const ipBlocks = new IpBlocksService({
+    db,
+    clock,
+    audit,
+    logger,
+    registry: metrics.registry,
+    settings: {
+      failuresAllowed: config.AUTH_FAILURES_ALLOWED,
+      windowMs: config.AUTH_FAILURE_WINDOW_SECONDS * 1000,
+      blockMs: config.IP_BLOCK_SECONDS * 1000,
+      refreshMs: SECURITY_LISTS_REFRESH_MS,
+    },
+  });
+  const rateLimits = new RateLimitsService({
+    db,
+    clock,
+    audit,
+    logger,
+    redis,
+    registry: metrics.registry,
+    settings: {
+      perKeyPerSecond: config.RATE_LIMIT_PER_KEY_PER_SECOND,
+      perShopperPerMinute: config.RATE_LIMIT_PER_SHOPPER_PER_MINUTE,
+      refreshMs: SECURITY_LISTS_REFRESH_MS,
+    },
+  });
+  await Promise.all([ipBlocks.load(), rateLimits.load()]);
 
   const runner = new JobRunner({
     db,
@@ -645,11 +681,17 @@ export async function createService(config: Config, options: ServiceOptions = {}
     metrics,
     tracing,
     bodyLimit: config.BODY_LIMIT_BYTES,
+    requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     trustedProxies: config.TRUSTED_PROXIES,
+    clientGuard: ipBlocks,
     isDatabaseUnavailable,
     idempotency,
     authenticators: {
-      merchant: (authorization) => keys.authenticate(authorization),
+      merchant: async (authorization) => {
+        const principal = await keys.authenticate(authorization);
+        await rateLimits.checkKey(principal.keyId);
+        return principal;
+      },
       operator: (authorization, cookie) => operators.authenticate(authorization, cookie),
       operatorDenied: (operator, permission, action, info) =>
         operators.recordDenied(operator, permission, action, {
@@ -672,6 +714,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     flows: paymentFlows,
     recovery: paymentRecovery,
     charges,
+    limitShopper: (merchant, customer, shopperIp) => rateLimits.checkShopper(merchant, customer, shopperIp),
   });
   registerReturnRoutes(http.app, { db, recovery: paymentRecovery, logger });
   registerAttemptRoutes(http.router, db);
@@ -725,6 +768,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
   registerOperationsRoutes(http.router, { preflight, incidents });
   registerPartitionRoutes(http.router, partitions);
   registerReconciliationRoutes(http.router, reconciliation);
+  registerIpBlockRoutes(http.router, ipBlocks);
+  registerRateLimitRoutes(http.router, rateLimits);
   if (config.TEST_CLOCK && clock instanceof AdjustableClock) registerTestClock(http.router, clock);
 
   const bootstrap =
@@ -785,6 +830,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
       operatorPayments,
       operatorRefunds,
       connectivityTest,
+      ipBlocks,
+      rateLimits,
     },
     http,
     async start() {

@@ -16,6 +16,7 @@ import { globalsOf, inProcess, UsageError } from './context.js';
 import { registerFallbackCommands } from './fallback.commands.js';
 import { registerFlagCommands } from './flags.commands.js';
 import { registerHealthCommands } from './health.commands.js';
+import { registerIpCommands } from './ip.commands.js';
 import { registerKeyCommands } from './keys.commands.js';
 import { registerMaintenanceCommands } from './maintenance.commands.js';
 import { registerMonitorCommands } from './monitor.commands.js';
@@ -103,6 +104,7 @@ registerMonitorCommands(program, globals);
 registerPaymentCommands(program, globals);
 registerRefundCommands(program, globals);
 registerProviderCommands(program, globals);
+registerIpCommands(program, globals);
 registerEmulatorCommands(program);
 
 /** One line on stderr for anything the user can act on; a stack only with PAYCTL_DEBUG=1. */

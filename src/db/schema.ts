@@ -7,6 +7,7 @@ import type { DisputesTable } from '../modules/disputes/disputes.table.js';
 import type { EventsTable } from '../modules/events/events.table.js';
 import type { FeatureFlagRolloutsTable, FeatureFlagsTable } from '../modules/flags/flags.table.js';
 import type { FraudBlocklistTable, FraudChecksTable, FraudRulesTable } from '../modules/fraud/fraud.table.js';
+import type { AuthFailuresTable, IpBlocksTable } from '../modules/ip-blocks/ip-blocks.table.js';
 import type { ApiKeysTable } from '../modules/keys/keys.table.js';
 import type {
   LedgerAccountsTable,
@@ -33,6 +34,7 @@ import type {
   ProviderControlsTable,
   RuntimeSwitchesTable,
 } from '../modules/provider-controls/provider-controls.table.js';
+import type { ApiKeyRateLimitsTable } from '../modules/rate-limits/rate-limits.table.js';
 import type {
   ReconciliationFindingsTable,
   ReconciliationRunsTable,
@@ -56,6 +58,9 @@ import type { ServiceSecretsTable } from './service-secrets.js';
 export interface Database {
   merchants: MerchantsTable;
   api_keys: ApiKeysTable;
+  api_key_rate_limits: ApiKeyRateLimitsTable;
+  ip_blocks: IpBlocksTable;
+  auth_failures: AuthFailuresTable;
   customers: CustomersTable;
   operators: OperatorsTable;
   operator_sessions: OperatorSessionsTable;

@@ -8,17 +8,20 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  type FastifyRequest,
   LogController,
 } from 'fastify';
 import qs from 'qs';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Tracing } from '../observability/tracing.js';
+import { normalizeIp } from './client-address.js';
 import { AppError, internalError, serviceUnavailable } from './errors.js';
 import { ExpandRegistry } from './expand.js';
 import type { IdempotencyService } from './idempotency.js';
 import type { Authenticators } from './principals.js';
 import { Router } from './route.js';
+import { registerSecurityHeaders } from './security-headers.js';
 
 export interface HttpOptions {
   logger: Logger;
@@ -26,11 +29,36 @@ export interface HttpOptions {
   tracing: Tracing;
   authenticators: Authenticators;
   bodyLimit: number;
+  /** Longest a client may take to send a whole request (slow-client protection); 0 turns it off. */
+  requestTimeoutMs: number;
   trustedProxies: readonly string[];
+  /** Blocked addresses and the brute-force count (absent in tools that build the app without them). */
+  clientGuard?: ClientGuard | undefined;
   /** Tells database outages apart from bugs so they answer 503, not 500. */
   isDatabaseUnavailable(error: unknown): boolean;
   idempotency?: IdempotencyService;
 }
+
+export interface ClientGuard {
+  /** When the address is blocked now: seconds until the block ends (undefined: until unblocked). */
+  blocked(ip: string): { retryAfterSeconds: number | undefined } | undefined;
+  recordFailure(ip: string, reason: string): Promise<void>;
+}
+
+/**
+ * 401s that count toward runbook 003's brute-force block: a credential was presented and is not one.
+ * A missing credential is a misconfigured client, and a revoked or expired key is a real key that was
+ * once given out; neither is guessing.
+ */
+const GUESSED_CREDENTIAL_CODES = new Set([
+  'api_key_invalid',
+  'invalid_credentials',
+  'totp_invalid',
+  'operator_auth_invalid',
+]);
+
+/** The client's address (X-Forwarded-For only through TRUSTED_PROXIES), one text per address. */
+export const clientIp = (request: FastifyRequest): string => normalizeIp(request.ip) ?? request.ip;
 
 export interface HttpApp {
   app: FastifyInstance;
@@ -57,6 +85,7 @@ export async function buildHttpApp(options: HttpOptions): Promise<HttpApp> {
     genReqId: newRequestId,
     requestIdHeader: false,
     bodyLimit: options.bodyLimit,
+    requestTimeout: options.requestTimeoutMs,
     trustProxy: options.trustedProxies.length > 0 ? [...options.trustedProxies] : false,
     forceCloseConnections: 'idle',
     routerOptions: {
@@ -128,6 +157,31 @@ export async function buildHttpApp(options: HttpOptions): Promise<HttpApp> {
     options.tracing.runWithSpan(span, done);
   });
 
+  const guard = options.clientGuard;
+  if (guard) {
+    // A blocked address is refused before anything else runs (authentication included). Health probes
+    // come from the platform, never from a client, and stay answered.
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.url.startsWith('/health')) return;
+      const block = guard.blocked(clientIp(request));
+      if (!block) return;
+      const seconds = block.retryAfterSeconds;
+      return reply
+        .code(403)
+        .header('Stripe-Should-Retry', 'false')
+        .headers(seconds === undefined ? {} : { 'Retry-After': String(seconds) })
+        .send(
+          new AppError(
+            403,
+            'invalid_request_error',
+            'ip_blocked',
+            'Requests from this address are blocked (too many failed authentications, or by an operator).',
+          ).toBody(),
+        );
+    });
+  }
+  registerSecurityHeaders(app);
+
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const seconds = Number(process.hrtime.bigint() - request.startedAt) / 1e9;
@@ -150,14 +204,22 @@ export async function buildHttpApp(options: HttpOptions): Promise<HttpApp> {
     done();
   });
 
-  app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
+  app.setErrorHandler(async (error: FastifyError | AppError | Error, request, reply) => {
     const appError = toAppError(error, options);
     if (appError.status >= 500) {
       request.log.error({ err: error }, 'request failed');
     }
+    if (guard && appError.status === 401 && GUESSED_CREDENTIAL_CODES.has(appError.code ?? '')) {
+      // Awaited, so the failure that crosses the threshold has blocked the address when it is answered.
+      await guard
+        .recordFailure(clientIp(request), appError.code as string)
+        .catch((failure: unknown) =>
+          request.log.warn({ err: failure }, 'could not count a failed authentication'),
+        );
+    }
     if (appError.shouldRetry !== undefined) reply.header('Stripe-Should-Retry', String(appError.shouldRetry));
     for (const [name, value] of Object.entries(appError.headers)) reply.header(name, value);
-    reply.code(appError.status).send(appError.toBody());
+    return reply.code(appError.status).send(appError.toBody());
   });
 
   app.setNotFoundHandler((request, reply) => {

@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { inject } from 'vitest';
+import { TEST_LIMITS } from './limits.js';
 
 export function payctlPath(): string {
   return path.join(inject('distDir'), 'src', 'cli', 'payctl.js');
@@ -20,7 +21,7 @@ export interface RunningProcess {
 
 export function spawnPayctl(args: string[], env: Record<string, string>): RunningProcess {
   const child = spawn(process.execPath, [payctlPath(), ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...TEST_LIMITS, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

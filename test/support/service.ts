@@ -7,6 +7,7 @@ import { type Config, loadConfig } from '../../src/config.js';
 import { createService, type Role, type Service } from '../../src/main.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { Api } from './http.js';
+import { TEST_LIMITS } from './limits.js';
 import { type Authenticator, loginWithMfa } from './mfa.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 
@@ -61,6 +62,9 @@ export async function startTestService(options: StartOptions = {}): Promise<Test
     BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD,
     // A bootstrap key keeps the first start from printing a generated key into the test output.
     BOOTSTRAP_SECRET_KEY: `sk_test_${randomBytes(20).toString('hex')}`,
+    // Suites send bursts from one key and many bad credentials from 127.0.0.1 on purpose; the limits at
+    // their real defaults are proven by rate-limits and ip-blocking tests, which pass '' to get them.
+    ...TEST_LIMITS,
     ...((options.databaseUrl ?? database) ? { DATABASE_URL: options.databaseUrl ?? database?.url } : {}),
     ...options.env,
   } as NodeJS.ProcessEnv);

@@ -24,6 +24,7 @@ import * as m0021 from './0021_reviews.js';
 import * as m0022 from './0022_reconciliation.js';
 import * as m0023 from './0023_partitions.js';
 import * as m0024 from './0024_operator_security.js';
+import * as m0025 from './0025_security_limits.js';
 import * as m0026 from './0026_audit_chain.js';
 import * as m0028 from './0028_backups.js';
 import * as m0029 from './0029_fraud_rules.js';
@@ -56,4 +57,5 @@ export const migrations: Record<string, Migration> = {
   '0024_operator_security': m0024,
   '0023_partitions': m0023,
   '0022_reconciliation': m0022,
+  '0025_security_limits': m0025,
 };

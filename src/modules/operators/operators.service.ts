@@ -16,7 +16,6 @@ import type { OperatorPrincipal } from '../../http/principals.js';
 import { newId, randomBase62, sha256Hex } from '../../ids.js';
 import type { AuditActor, AuditOrigin } from '../audit/audit.js';
 import type { AuditService } from '../audit/audit.service.js';
-import { loginBlockedUntil } from './login-throttle.js';
 import { type OperatorSecurity, requiresMfa } from './operator-security.js';
 import { recordSuccessfulLogin } from './operator-security.repository.js';
 import {
@@ -140,27 +139,8 @@ export class OperatorsService {
   }
 
   async login(email: string, password: string, totp: string | undefined, origin: AuditOrigin) {
-    const blockedUntil = origin.ip
-      ? await loginBlockedUntil(this.db, origin.ip, this.clock.now())
-      : undefined;
-    if (blockedUntil) {
-      this.onFailure('operator_login_blocked');
-      // Recorded as denied, not failure, so attempts during the block do not extend it.
-      await this.audit.record({
-        actor: { type: 'operator', id: null },
-        action: 'operator.login',
-        outcome: 'denied',
-        origin,
-      });
-      const seconds = Math.ceil((blockedUntil.getTime() - this.clock.now().getTime()) / 1000);
-      throw new AppError(
-        429,
-        'rate_limit_error',
-        'login_blocked',
-        'Too many failed logins from this address. Try again later.',
-        { shouldRetry: false, headers: { 'Retry-After': String(seconds) } },
-      );
-    }
+    // Runbook 003's brute-force block is enforced before this runs, for logins and API keys alike
+    // (src/modules/ip-blocks): a refused login here is a 401 the block counts.
     const operator = await findOperatorByEmail(this.db, email);
     const lockedUntil = operator ? this.security.lockedUntil(operator) : undefined;
     if (operator && lockedUntil) {

@@ -3,6 +3,7 @@
 // where the currency is known, so each refusal names the parameter it is about.
 import { z } from 'zod';
 import { unixSeconds } from '../../clock.js';
+import { ipAddressParam } from '../../http/client-address.js';
 import { listParams } from '../../http/pagination.js';
 import { boolean, clearableText, email, integer, metadata, text } from '../../http/params.js';
 import { billingDetails } from '../payment-methods/payment-methods.js';
@@ -66,8 +67,12 @@ export const createFields = {
   description: clearableText(1000).optional(),
   metadata: metadata().optional(),
   return_url: url.optional(),
+  /**
+   * The shopper's own address as the merchant's server saw it (not Stripe's: Stripe reads it from its
+   * own Elements). Per-shopper limits and the fraud rules read it from payment_intents.shopper_ip.
+   */
+  shopper_ip: ipAddressParam().optional(),
   ...storedOnly,
-  ...shopperFields,
 };
 
 export const updateFields = {

@@ -33,6 +33,8 @@ export interface PaymentRouteDeps {
   flows: PaymentFlows;
   recovery: PaymentRecovery;
   charges: ChargesService;
+  /** Counts a payment creation against the shopper's allowance (the customer, else shopper_ip); throws the 429. */
+  limitShopper?: (scope: Scope, customer: string | undefined, shopperIp: string | undefined) => Promise<void>;
 }
 
 /**
@@ -83,6 +85,7 @@ export function registerPaymentIntentRoutes(router: Router, deps: PaymentRouteDe
       }
       const request = { id: info.requestId, idempotencyKey: idempotency?.key };
       const { confirm, payment_method_data, ...checked } = input;
+      await deps.limitShopper?.(merchant, checked.customer, checked.shopper_ip);
       // The kill switch and rollout refuse a new confirmation before anything is written.
       if (confirm) await flows.admit(merchant, checked.customer);
       // The rest of the request is checked before the payment method is made, so a refusal stores nothing.

@@ -203,6 +203,7 @@ export class PaymentsService {
       description: input.description ?? null,
       metadata: json(initialMetadata(input.metadata)),
       return_url: input.return_url ?? null,
+      shopper_ip: input.shopper_ip ?? null,
       client_secret: `${id}_secret_${randomBase62(25)}`,
       last_payment_error: json(null),
       next_action: json(null),

@@ -60,6 +60,8 @@ export interface PaymentIntentsTable {
   extra: Json<Record<string, unknown>>;
   current_attempt_id: string | null;
   fraud_outcome: FraudOutcomeColumn;
+  /** The shopper's address as the merchant sent it (`shopper_ip`); never the merchant server's. */
+  shopper_ip: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type AttemptPhase = 'started' | 'confirming' | 'unknown' | 'settled';
