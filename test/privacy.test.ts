@@ -22,10 +22,11 @@ const OLD_NAME = 'J. Rosen-Old';
 const NAME = 'Jenny Rosen';
 const PHONE = '+15555550123';
 const ADDRESS_LINE = '17 Erasure Lane';
+const SHOPPER_IP = '203.0.113.77';
 const OTHER_EMAIL = 'otto.other@privacy.example';
 const PASSWORD = 'a long enough password';
 /** What must be gone after erasure, matched case-insensitively. */
-const PERSONAL = [EMAIL, OLD_NAME, NAME, PHONE, ADDRESS_LINE];
+const PERSONAL = [EMAIL, OLD_NAME, NAME, PHONE, ADDRESS_LINE, SHOPPER_IP];
 
 let t: TestService;
 let receiver: Receiver;
@@ -191,6 +192,7 @@ beforeAll(async () => {
         payment_method: flow.paymentMethod,
         confirm: 'true',
         receipt_email: EMAIL,
+        shopper_ip: SHOPPER_IP,
         shipping: { name: NAME, address },
         description: 'Order 1001',
         metadata: { order: '1001', buyer: NAME },

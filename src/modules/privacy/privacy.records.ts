@@ -12,7 +12,7 @@ import type {
 } from '../payments/payments.table.js';
 import type { WalletRow } from '../wallets/wallets.table.js';
 import { blankBillingDetails, changed, type Identifiers, scrub, scrubEvidence } from './privacy.js';
-import { type ErasedTable, updateRecord } from './privacy.repository.js';
+import { type ErasedTable, forgetFraudSignals, updateRecord } from './privacy.repository.js';
 
 export interface CustomerRecords {
   methods: PaymentMethodRow[];
@@ -25,6 +25,12 @@ export interface CustomerRecords {
 }
 
 const json = (value: unknown) => JSON.stringify(value);
+
+/** An intent's stored fields without the shopper IP a confirmation may have kept there. */
+function withoutShopperIp(extra: Record<string, unknown>): Record<string, unknown> {
+  const { shopper_ip: _dropped, ...rest } = extra ?? {};
+  return rest;
+}
 const text = (value: string | null, ids: Identifiers) =>
   value === null ? null : (scrub(value, ids) as string);
 
@@ -74,7 +80,9 @@ export async function eraseRecords(
       {
         description: null,
         metadata: scrub(intent.metadata, ids),
-        extra: scrub(intent.extra, ids),
+        extra: withoutShopperIp(scrub(intent.extra, ids) as Record<string, unknown>),
+        // The shopper's address (per-shopper limits, fraud rules) is personal data too.
+        shopper_ip: null,
         return_url: text(intent.return_url, ids),
         last_payment_error: scrub(intent.last_payment_error, ids),
         next_action: scrub(intent.next_action, ids),
@@ -82,6 +90,10 @@ export async function eraseRecords(
       ['metadata', 'extra', 'last_payment_error', 'next_action'],
     );
   }
+  await forgetFraudSignals(
+    trx,
+    records.intents.map((intent) => intent.id),
+  );
   for (const attempt of records.attempts) {
     await rewrite(
       trx,

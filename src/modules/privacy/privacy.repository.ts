@@ -255,3 +255,16 @@ export async function updateRecord<T extends ErasedTable>(
     .where('id', '=', id)
     .execute();
 }
+
+/**
+ * The fraud rules' history of the customer's payments keeps its decisions and card fingerprints (ids,
+ * not personal data) but loses the shopper's address and where it was geolocated.
+ */
+export async function forgetFraudSignals(trx: Transaction<Database>, intentIds: string[]): Promise<void> {
+  if (intentIds.length === 0) return;
+  await trx
+    .updateTable('fraud_checks')
+    .set({ shopper_ip: null, latitude: null, longitude: null })
+    .where('payment_intent_id', 'in', intentIds)
+    .execute();
+}
