@@ -5,14 +5,16 @@
 // card input (a Luhn-invalid number, an expired card, a wrong CVC, card numbers under unknown parameter
 // names' values), whose errors must not quote the number. Then every log line, every answer the clients
 // and the shopper received, /metrics and every row of every table but vault_cards and vault_cvcs are
-// scanned for the numbers (with or without spaces and dashes) and for the CVC as a value.
+// scanned for the numbers (with or without spaces and dashes) and for the CVC as a value, and for the
+// credentials used all along: the merchant's API secret key, the bootstrap admin's password and the
+// admin's operator API token (tables hold hashes of keys and tokens, never the secrets).
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureServiceSecret } from '../src/db/service-secrets.js';
 import { canonicalHash, canonicalJson, HASH_SECRET_NAME } from '../src/http/idempotency.js';
 import type { Reply, RequestOptions } from './support/http.js';
-import { startTestService, type TestService } from './support/service.js';
+import { ADMIN_PASSWORD, startTestService, type TestService } from './support/service.js';
 import { completeThreeDSecure } from './support/three-d-secure.js';
 import { waitFor } from './support/wait.js';
 
@@ -63,6 +65,18 @@ function findCardData(text: string): string[] {
     ...PAN_PATTERNS.filter(({ pattern }) => pattern.test(text)).map(({ digits }) => `card ${digits}`),
     ...CVC_PATTERNS.filter((pattern) => pattern.test(text)).map((pattern) => `CVC ${pattern}`),
   ];
+}
+
+/** The credentials this file's clients send; none may be stored or echoed anywhere. */
+const secrets = () => [
+  { name: 'API secret key', value: t.secretKey },
+  { name: 'admin password', value: ADMIN_PASSWORD },
+  { name: 'operator API token', value: t.adminToken },
+];
+function findSecrets(text: string): string[] {
+  return secrets()
+    .filter(({ value }) => text.includes(value))
+    .map(({ name }) => name);
 }
 
 /** Every answer received in this file (API, 3-D Secure pages, return hop), for the scan. */
@@ -351,15 +365,21 @@ describe('card data stays in the vault', () => {
     for (const s of saved) expect(findCardData(JSON.stringify(s.response_body)), s.key).toEqual([]);
   });
 
-  it('finds no card number or CVC in logs, answers, metrics or any table outside the vault', async () => {
+  it('finds no card number, CVC, API key, password or operator token in logs, answers, metrics or tables', async () => {
+    // The admin logs in again (the password in a request body) and uses its token once more.
+    expect((await (await t.adminSession()).get('/admin/me')).status).toBe(200);
+    expect((await t.admin.get('/admin/operators')).status).toBe(200);
     // The scanner finds what it is looking for: a control before the real scan.
     expect(findCardData('x 4242 4242 4242 4242 y')).toEqual(['card 4242424242424242']);
     expect(findCardData('{"card":{"cvc":"837"}}').length).toBe(2);
     expect(findCardData('{"amount":8370,"id":"pi_a837b"}')).toEqual([]);
+    expect(findSecrets(`Bearer ${t.secretKey} ${t.adminToken} ${ADMIN_PASSWORD}`)).toHaveLength(3);
+    expect(findSecrets(t.secretKey.slice(0, 12))).toEqual([]);
 
     const found: string[] = [];
     const scan = (where: string, text: string) => {
-      for (const hit of findCardData(text)) found.push(`${hit} in ${where}: ${text.slice(0, 300)}`);
+      for (const hit of [...findCardData(text), ...findSecrets(text)])
+        found.push(`${hit} in ${where}: ${text.slice(0, 300)}`);
     };
 
     for (const [i, line] of t.logs.entries()) scan(`log line ${i}`, JSON.stringify(line));
