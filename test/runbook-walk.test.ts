@@ -2,8 +2,11 @@
 // (curl or payctl, with $URL and an operator token as the runbook's conventions set them) and runs it in
 // a shell, then checks what an on-call engineer would check. The service runs as a staging replica
 // (APP_ENV=staging) so the runbook's staging rollout applies to it.
+import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rolloutBucket } from '../src/modules/flags/flags.js';
+import { EMBEDDED_STRIPE_KEY } from '../src/providers/registry.js';
+import { Api } from './support/http.js';
 import { commandIn, runbookRow, runShell } from './support/runbook-doc.js';
 import type { TestService } from './support/service.js';
 import { waitFor } from './support/wait.js';
@@ -13,8 +16,19 @@ import { deliveriesAroundRange, expectRangeReplayedOnce } from './support/webhoo
 let t: TestService;
 let receiver: Receiver;
 let close = async () => {};
+let emulator: Api;
+let stripe: Stripe;
 beforeAll(async () => {
   ({ t, receiver, close } = await startWebhookHarness({ APP_ENV: 'staging' }));
+  const url = new URL(t.service.providers.emulators.stripe?.url as string);
+  emulator = new Api(url.origin);
+  // The provider's own API, as another system on the same Stripe account would use it.
+  stripe = new Stripe(EMBEDDED_STRIPE_KEY, {
+    host: url.hostname,
+    port: Number(url.port),
+    protocol: 'http',
+    maxNetworkRetries: 0,
+  });
 });
 afterAll(() => close());
 
@@ -69,34 +83,29 @@ describe('docs/runbook.md walked against a live service', { timeout: 120_000 }, 
 
   it('runbook 002 rollout at 10% admits about a tenth of customers', async () => {
     await runStep('002', 'Step 1: enable feature flag (staging, 10%)', 'curl ');
-    // Each customer is admitted exactly when its bucket (a hash of flag, merchant and customer) is below 10.
-    const customers = 150;
-    const admitted: boolean[] = [];
-    const expected: boolean[] = [];
-    for (let batch = 0; batch < customers; batch += 10) {
-      const outcomes = await Promise.all(
-        Array.from({ length: 10 }, async (_, i) => {
-          const customer = await t.merchant.post<{ id: string }>('/v1/customers', {
-            name: `rollout ${batch + i}`,
-          });
-          const reply = await pay(customer.body.id);
-          if (reply.status !== 200) expect(reply.body.error?.code).toBe('payments_disabled');
-          return {
-            admitted: reply.status === 200,
-            bucket: rolloutBucket('payments_live_v1', `${t.merchantId}:${customer.body.id}`),
-          };
-        }),
+    // The rollout admits a customer exactly when its bucket (a hash of flag, merchant and customer) is
+    // below 10: customers of both kinds are picked by that hash and each must get its answer. (That
+    // about a tenth of 200 random customers get in is test/flags.test.ts's.)
+    const admitted: string[] = [];
+    const refused: string[] = [];
+    while (admitted.length < 3 || refused.length < 5) {
+      const batch = await Promise.all(
+        Array.from({ length: 10 }, () => t.merchant.post<{ id: string }>('/v1/customers', {})),
       );
-      for (const outcome of outcomes) {
-        admitted.push(outcome.admitted);
-        expected.push(outcome.bucket < 10);
+      for (const customer of batch) {
+        const bucket = rolloutBucket('payments_live_v1', `${t.merchantId}:${customer.body.id}`);
+        (bucket < 10 ? admitted : refused).push(customer.body.id);
       }
     }
-    expect(admitted).toEqual(expected);
-    // About a tenth: 15 expected; none admitted, or more than 40, is below one chance in a million.
-    const count = admitted.filter(Boolean).length;
-    expect(count).toBeGreaterThan(0);
-    expect(count).toBeLessThanOrEqual(40);
+    for (const customer of admitted.slice(0, 3)) {
+      const reply = await pay(customer);
+      expect(reply.status, reply.text).toBe(200);
+    }
+    for (const customer of refused.slice(0, 5)) {
+      const reply = await pay(customer);
+      expect(reply.status, reply.text).toBe(503);
+      expect(reply.body.error?.code).toBe('payments_disabled');
+    }
     await runStep('002', 'Step 1: enable feature flag (staging, 10%)', 'payctl flags set', (c) =>
       c.replace('--rollout 10', '--rollout 100'),
     );
@@ -129,22 +138,106 @@ describe('docs/runbook.md walked against a live service', { timeout: 120_000 }, 
     expect(rows.data[0]?.new_value.affected_count).toBeGreaterThanOrEqual(1);
   });
 
+  it('runbook 004 reconciliation settles a processing payment the provider charged, flags an unknown charge and a duplicate', async () => {
+    // A charge whose answer was lost and whose webhooks went nowhere: left processing here.
+    await emulator.post(
+      '/_emulator/webhook_target',
+      { url: 'http://127.0.0.1:9/x', secret: 'whsec_x' },
+      { as: 'json' },
+    );
+    await emulator.post('/_emulator/faults', { mode: 'drop_after_charge' }, { as: 'json' });
+    const processing = await pay();
+    expect(processing.body.status).toBe('processing');
+    await emulator.delete('/_emulator/faults');
+    // Charges made on the account without us: one unknown, one a second charge for our payment.
+    const ours = await pay();
+    expect(ours.body.status).toBe('succeeded');
+    const unknown = await stripe.paymentIntents.create({
+      amount: 2500,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+    });
+    const duplicate = await stripe.paymentIntents.create({
+      amount: 1500,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      metadata: { payment_intent_id: ours.body.id, merchant_id: t.merchantId },
+    });
+    try {
+      await runStep('004', 'Reconciliation Step 1: export Stripe transactions', 'payctl reconcile run');
+      const report = await runStep(
+        '004',
+        'Post-Incident 2: create reconciliation report',
+        'payctl reconcile report',
+        (c) => c.replace('payctl ', 'payctl --json ').replace(' [rcn_...]', ''),
+      );
+      const findings = (
+        JSON.parse(report.stdout) as {
+          findings: { kind: string; provider_payment_id: string | null; payment_intent: string | null }[];
+        }
+      ).findings;
+      expect(findings.find((f) => f.provider_payment_id === unknown.id)?.kind, report.stdout).toBe(
+        'unknown_at_our_side',
+      );
+      expect(
+        findings.find((f) => f.provider_payment_id === duplicate.id),
+        report.stdout,
+      ).toMatchObject({
+        kind: 'duplicate',
+        payment_intent: ours.body.id,
+      });
+      const settled = await t.merchant.get<{ status: string }>(`/v1/payment_intents/${processing.body.id}`);
+      expect(settled.body.status).toBe('succeeded');
+    } finally {
+      t.service.providers.listening(t.url);
+    }
+  });
+
+  it('runbook 002 preflight flags a 31-day-old key', async () => {
+    // The row's own check; preflight exits 1 here anyway (no backup recorded), so only its JSON is read.
+    const command = commandIn(
+      runbookRow('002', 'Security: API keys rotated within last 30 days'),
+      'payctl preflight',
+    );
+    const fresh = await runShell(command.replace('payctl ', 'payctl --json '), shellEnv());
+    type Check = { name: string; status: string; detail: string };
+    const keyAge = (stdout: string) =>
+      (JSON.parse(stdout) as { checks: Check[] }).checks.find((c) => c.name === 'key_age');
+    expect(keyAge(fresh.stdout)?.status, fresh.stdout).toBe('ok');
+    await advanceClock(31 * 86_400);
+    const aged = await runShell(command.replace('payctl ', 'payctl --json '), shellEnv());
+    expect(keyAge(aged.stdout)?.status, aged.stdout).toBe('warn');
+    expect(keyAge(aged.stdout)?.detail).toMatch(/older than 30 days .*31 days/);
+  });
+
+  // Last: it moves the clock 90 days on, so the merchant's keys (31 days old already) are due.
   it('runbook 003 key rotation keeps the old key through its overlap, then refuses it', async () => {
     const keys = await t.admin.get<{ data: { id: string; kind: string; livemode: boolean }[] }>(
       '/admin/keys',
-      { merchant: t.merchantId },
+      {
+        merchant: t.merchantId,
+      },
     );
     const old = keys.body.data.find((k) => k.kind === 'secret' && !k.livemode);
     expect(old, keys.text).toBeDefined();
+    // Past 90 days in steps, the operator token used at each: an account unused for 90 days is disabled.
+    for (let month = 0; month < 3; month++) {
+      await advanceClock(30 * 86_400);
+      expect((await t.admin.get('/admin/me')).status).toBe(200);
+    }
     const rotated = await runStep('003', 'API Key Management: rotate API keys', 'payctl keys rotate', (c) =>
       c
         .replace('payctl ', 'payctl --json ')
-        .replace('<key_id>', old?.id ?? '')
-        .replace('[--overlap-seconds N]', '--overlap-seconds 3600'),
+        .replace('[--overlap SECONDS]', '--overlap 3600')
+        .replace(' [--dry-run] [--json]', ''),
     );
-    const fresh = (JSON.parse(rotated.stdout) as { secret: string }).secret;
-    expect(fresh).toMatch(/^sk_test_/);
-    const newKey = t.api.withKey(fresh);
+    type Rotation = { key: { id: string }; replacement?: { secret: string } };
+    const rotations = (JSON.parse(rotated.stdout) as { data: Rotation[] }).data;
+    const fresh = rotations.find((r) => r.key.id === old?.id)?.replacement?.secret;
+    expect(fresh, rotated.stdout).toMatch(/^sk_test_/);
+    const newKey = t.api.withKey(fresh as string);
     expect((await t.merchant.get('/v1/customers')).status).toBe(200);
     expect((await newKey.get('/v1/customers')).status).toBe(200);
 

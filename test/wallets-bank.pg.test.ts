@@ -45,7 +45,7 @@ const random = (n: number) => Math.floor(Math.random() * n);
 
 describe('wallet bank test over HTTP (PostgreSQL)', () => {
   it(`keeps every wallet exact and non-negative through ${OPERATIONS} concurrent operations`, {
-    timeout: 1_500_000,
+    timeout: 2_400_000,
   }, async () => {
     const wallets: BankWallet[] = [];
     for (let i = 0; i < WALLETS; i++) {
