@@ -68,6 +68,13 @@ function concernedEndpoint(event: EventObject): string | undefined {
 
 export const newDeliveryId = () => `msg_${randomBase62(27)}`;
 
+/**
+ * The event's time as deliveries store it: whole seconds. It is part of the one-delivery-per-event-and-
+ * endpoint key (and the partition key), and the event listener knows only the API object's `created`
+ * seconds while a replay reads the event row's milliseconds: both must give the same value.
+ */
+const eventSecond = (at: Date) => new Date(Math.floor(at.getTime() / 1000) * 1000);
+
 /** A delivery of one event to one endpoint, due now. */
 export function newDeliveryRow(
   eventId: string,
@@ -86,7 +93,7 @@ export function newDeliveryRow(
     next_attempt_at: now,
     last_status_code: null,
     last_error: null,
-    event_created_at: eventCreatedAt,
+    event_created_at: eventSecond(eventCreatedAt),
     created_at: now,
     updated_at: now,
     delivered_at: null,
