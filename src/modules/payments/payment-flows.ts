@@ -278,6 +278,22 @@ interface Prepared {
   fraud?: FraudDecision | undefined;
 }
 
+/**
+ * Writes `changes` to an existing intent being confirmed: locked in settlement order, still in a state
+ * that may be confirmed, and with no earlier attempt waiting for the shopper.
+ */
+async function updateForConfirm(
+  trx: Transaction<Database>,
+  scope: Scope,
+  intentId: string,
+  changes: Parameters<typeof updateIntent>[2],
+): Promise<PaymentIntentRow> {
+  const { intent: current, attempt: previous } = await lockInSettlementOrder(trx, scope, intentId, 'confirm');
+  assertCanApply('confirm', current.status, current.id);
+  if (previous?.status === 'requires_action') throw previousStillOpen();
+  return updateIntent(trx, current.id, changes);
+}
+
 export class PaymentFlows {
   constructor(private readonly deps: FlowDeps) {}
 
@@ -637,15 +653,7 @@ export class PaymentFlows {
       if (made.deferEvents) events.push(created);
       else await this.deps.events.record(trx, scope, created);
     } else {
-      const { intent: current, attempt: previous } = await lockInSettlementOrder(
-        trx,
-        scope,
-        intent.id,
-        'confirm',
-      );
-      assertCanApply('confirm', current.status, current.id);
-      if (previous?.status === 'requires_action') throw previousStillOpen();
-      confirmed = await updateIntent(trx, current.id, confirming);
+      confirmed = await updateForConfirm(trx, scope, intent.id, confirming);
     }
     const attempt = await insertAttempt(trx, {
       id: attemptId,
@@ -712,15 +720,7 @@ export class PaymentFlows {
           request: flow.request,
         });
       } else {
-        const { intent: current, attempt: previous } = await lockInSettlementOrder(
-          trx,
-          scope,
-          intent.id,
-          'confirm',
-        );
-        assertCanApply('confirm', current.status, current.id);
-        if (previous?.status === 'requires_action') throw previousStillOpen();
-        row = await updateIntent(trx, current.id, declined);
+        row = await updateForConfirm(trx, scope, intent.id, declined);
       }
       await recordIntentEvent(
         this.deps.events,
