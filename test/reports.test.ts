@@ -3,6 +3,7 @@
 // naming the parameter, readable by a viewer, and payctl report daily over --url.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Api } from './support/http.js';
+import { moveClockTo } from './support/clock.js';
 import { runPayctl } from './support/processes.js';
 import { startTestService, type TestService } from './support/service.js';
 
@@ -46,8 +47,7 @@ let merchantId: string;
 const at = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 
 async function payAt(iso: string, amount: number, currency = 'usd') {
-  const moved = await t.api.post('/_test/clock', { to: at(iso) });
-  expect(moved.status, moved.text).toBe(200);
+  await moveClockTo(t, at(iso));
   const paid = await shop.post<{ id: string; status: string }>('/v1/payment_intents', {
     amount,
     currency,
