@@ -14,7 +14,9 @@ import { startTestService, type TestService, testDatabaseKind } from './support/
 
 /** The newest migration's name: a verified copy must be at it. */
 function latestMigration(): string {
-  const names = fs.readdirSync(new URL('../src/db/migrations', import.meta.url)).filter((n) => /^\d{4}_/.test(n));
+  const names = fs
+    .readdirSync(new URL('../src/db/migrations', import.meta.url))
+    .filter((n) => /^\d{4}_/.test(n));
   return (names.sort().at(-1) as string).replace(/\.ts$/, '');
 }
 

@@ -2,8 +2,8 @@
 // America/New_York, one row per currency (never added together), CSV that says what the JSON says, 400s
 // naming the parameter, readable by a viewer, and payctl report daily over --url.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Api } from './support/http.js';
 import { moveClockTo } from './support/clock.js';
+import type { Api } from './support/http.js';
 import { runPayctl } from './support/processes.js';
 import { startTestService, type TestService } from './support/service.js';
 
