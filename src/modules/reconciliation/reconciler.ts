@@ -14,6 +14,7 @@ import type { ProviderName, ProviderRecord, ReconciliationSource } from '../../p
 import type { PaymentAttemptRow } from '../payments/payments.table.js';
 import { isUnsettled, type PaymentRecovery } from '../payments/recovery.js';
 import {
+  analyzeSeen,
   attemptsByProviderIds,
   deleteSeen,
   duplicateAttempts,
@@ -152,6 +153,7 @@ export class Reconciler {
     }
     if (batch.length > 0) await this.reconcilePage(runId, source, batch, window, counts);
     progress?.(counts);
+    await analyzeSeen(this.deps.db);
     await this.duplicatesAcrossAttempts(runId, source, counts);
     // Our side ends where the provider's listing may still lag.
     const ourUntil = new Date(

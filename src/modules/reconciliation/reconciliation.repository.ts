@@ -1,7 +1,7 @@
 // SQL for reconciliation: runs, findings, the seen provider records of a run, and the reads that match
 // provider records to our attempts (in batches of one page) and find what the provider lacks (keyset
 // pages), so no step holds more than a page in memory.
-import type { Insertable, Kysely, Transaction } from 'kysely';
+import { type Insertable, type Kysely, sql, type Transaction } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { unsettledAttempt } from '../payments/payments.repository.js';
 import type { PaymentAttemptRow } from '../payments/payments.table.js';
@@ -120,7 +120,8 @@ export async function attemptsByProviderIds(
     .selectAll('a')
     .select(['c.amount_refunded', 'c.disputed'])
     .where('a.provider', '=', provider)
-    .where('a.provider_payment_id', 'in', [...new Set(providerPaymentIds)])
+    // One array parameter, not one per id: a page of 1,000 ids compiles and parses as a short statement.
+    .where('a.provider_payment_id', '=', sql<string>`any(${[...new Set(providerPaymentIds)]}::text[])`)
     .execute();
   return new Map(rows.map((row) => [row.provider_payment_id as string, row as MatchedAttempt]));
 }
@@ -137,8 +138,24 @@ export async function intentsByIds(db: Executor, ids: string[]) {
   return new Map(rows.map((row) => [row.id, row]));
 }
 
+/** One run's seen records of one page, as column arrays (six parameters, whatever the page's size). */
 export async function insertSeen(db: Executor, rows: Insertable<ReconciliationSeenTable>[]): Promise<void> {
-  if (rows.length > 0) await db.insertInto('reconciliation_seen').values(rows).execute();
+  if (rows.length === 0) return;
+  const column = <K extends keyof ReconciliationSeenTable>(key: K) => rows.map((row) => row[key] ?? null);
+  await sql`
+    insert into reconciliation_seen (run_id, provider, provider_payment_id, payment_intent_id, attempt_id, paid)
+    select * from unnest(${column('run_id')}::text[], ${column('provider')}::text[],
+      ${column('provider_payment_id')}::text[], ${column('payment_intent_id')}::text[],
+      ${column('attempt_id')}::text[], ${column('paid')}::boolean[])`.execute(db);
+}
+
+/**
+ * Refreshes the planner's statistics of the seen set once a run has filled it: without them PostgreSQL
+ * takes the just-filled table for empty and probes it row by row in missingAtProvider (8 s for 20,000
+ * attempts instead of a hash anti-join's fraction of a second).
+ */
+export async function analyzeSeen(db: Executor): Promise<void> {
+  await sql`analyze reconciliation_seen`.execute(db);
 }
 
 export async function deleteSeen(db: Executor, runId: string): Promise<void> {
