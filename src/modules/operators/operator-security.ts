@@ -1,7 +1,7 @@
 // Issue 9's operator account controls, beside the login they guard: lockout after 10 failed attempts for
 // 30 minutes (PCI DSS 8.3.4), the TOTP second factor that admins must have (8.4.2), disabling accounts
 // unused for 90 days (8.2.6) and the facts of the monthly access review (7.2.4). Every change is audited.
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { type Clock, unixSeconds } from '../../clock.js';
 import type { Database } from '../../db/schema.js';
 import { invalidParam, resourceMissing } from '../../http/errors.js';
@@ -69,30 +69,39 @@ export class OperatorSecurity {
     const now = this.clock.now();
     if (!last || now.getTime() - last.getTime() <= INACTIVITY_DAYS * DAY_MS) return false;
     const cutoff = new Date(now.getTime() - INACTIVITY_DAYS * DAY_MS);
-    for (const row of await disableInactive(this.db, cutoff, now, operator.id)) {
-      await this.auditInactive(row.id, origin);
-    }
+    await this.db.transaction().execute(async (trx) => {
+      for (const row of await disableInactive(trx, cutoff, now, operator.id)) {
+        await this.auditInactive(trx, row.id, origin);
+      }
+    });
     return true;
   }
 
   /** The scheduled sweep: disables every account unused for 90 days. Returns how many. */
   async disableInactiveAccounts(now: Date): Promise<number> {
-    const disabled = await disableInactive(this.db, new Date(now.getTime() - INACTIVITY_DAYS * DAY_MS), now);
-    for (const row of disabled) await this.auditInactive(row.id, undefined);
-    return disabled.length;
+    const cutoff = new Date(now.getTime() - INACTIVITY_DAYS * DAY_MS);
+    // Each disabling and its audit row commit together: nobody sees a disabled account without the row.
+    return this.db.transaction().execute(async (trx) => {
+      const disabled = await disableInactive(trx, cutoff, now);
+      for (const row of disabled) await this.auditInactive(trx, row.id, undefined);
+      return disabled.length;
+    });
   }
 
-  private async auditInactive(id: string, origin: AuditOrigin | undefined) {
-    await this.audit.record({
-      actor: { type: 'system', id: null },
-      action: 'operator.disable',
-      resourceType: 'operator',
-      resourceId: id,
-      outcome: 'success',
-      origin,
-      oldValue: { disabled: false },
-      newValue: { disabled: true, reason: `inactive_${INACTIVITY_DAYS}_days` },
-    });
+  private async auditInactive(trx: Transaction<Database>, id: string, origin: AuditOrigin | undefined) {
+    await this.audit.record(
+      {
+        actor: { type: 'system', id: null },
+        action: 'operator.disable',
+        resourceType: 'operator',
+        resourceId: id,
+        outcome: 'success',
+        origin,
+        oldValue: { disabled: false },
+        newValue: { disabled: true, reason: `inactive_${INACTIVITY_DAYS}_days` },
+      },
+      trx,
+    );
   }
 
   /** Checks a login's TOTP code and takes its time step, so the same code never works twice. */
