@@ -40,7 +40,10 @@ async function kekCounts(): Promise<Record<string, number>> {
 }
 
 describe('payctl vault (PostgreSQL)', () => {
-  it('rotates to a new key, resumes after being killed mid-way, and verifies', async () => {
+  // Four payctl processes, each starting Node and the service's modules: minutes on a loaded machine.
+  it('rotates to a new key, resumes after being killed mid-way, and verifies', {
+    timeout: 120_000,
+  }, async () => {
     const ids: string[] = [];
     for (let i = 0; i < 150; i++) {
       const pm = await t.service.services.paymentMethods.create(scope(), {
