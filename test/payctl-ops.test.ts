@@ -223,12 +223,25 @@ describe('payctl payments and refund --url', { timeout: SLOW }, () => {
   });
 
   it('refunds as an operator through the refunds service, audited, and reports what the refund rules refuse', async () => {
-    const partial = await runPayctl(
-      [...remote, '--json', 'refund', succeeded.id, '--amount', '500', '--reason', 'requested_by_customer'],
-      env(),
-    );
+    const refundArgs = [
+      ...remote,
+      '--json',
+      'refund',
+      succeeded.id,
+      '--amount',
+      '500',
+      '--reason',
+      'requested_by_customer',
+      '--idempotency-key',
+      'payctl-ops-refund',
+    ];
+    const partial = await runPayctl(refundArgs, env());
     expect(partial.code, partial.output).toBe(0);
     const refund = JSON.parse(partial.stdout) as { id: string };
+    // The same command again (an operator retrying after a timeout) refunds nothing more.
+    const retried = await runPayctl(refundArgs, env());
+    expect(retried.code, retried.output).toBe(0);
+    expect((JSON.parse(retried.stdout) as { id: string }).id).toBe(refund.id);
     expect(JSON.parse(partial.stdout)).toMatchObject({
       amount: 500,
       status: 'succeeded',

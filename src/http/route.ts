@@ -71,6 +71,12 @@ export interface MerchantRoute<IS extends Shape, PS extends Shape> extends Route
 export interface OperatorRoute<IS extends Shape, PS extends Shape> extends RouteCommon<IS, PS> {
   /** Operator permission from runbook 003's roles, e.g. `payment:configure`. */
   permission: string;
+  /**
+   * Honours an Idempotency-Key as merchant POSTs do, per operator: for actions that move money (a
+   * refund sent twice by a retry or a double click must happen once). The answer is stored as sent, so
+   * never on a route whose answer carries a secret shown once.
+   */
+  idempotent?: boolean;
   handler(ctx: OperatorContext<In<IS>, In<PS>>): Promise<unknown>;
 }
 
@@ -193,14 +199,21 @@ export class Router {
         }
         request.operator = operator;
         const { input, params } = parse();
-        return route.handler({
-          input: input as In<IS>,
-          params: params as In<PS>,
-          operator,
-          info: requestInfo(request),
-          request,
-          reply,
-        });
+        const execute = () =>
+          route.handler({
+            input: input as In<IS>,
+            params: params as In<PS>,
+            operator,
+            info: requestInfo(request),
+            request,
+            reply,
+          });
+        const key = request.headers['idempotency-key'];
+        if (!route.idempotent || route.method !== 'POST' || typeof key !== 'string' || !this.idempotency)
+          return execute();
+        // Operators' keys live beside merchants' in idempotency_keys, under a scope no merchant id can take.
+        const scope = { merchantId: `operator:${operator.operatorId}`, livemode: false };
+        return this.runIdempotently(this.idempotency, route, scope, key, { params, input }, reply, execute);
       },
       false,
     );
@@ -227,7 +240,7 @@ export class Router {
   /** DESIGN section 5: replay, refuse a reused key, or execute once and store the answer. */
   private async runIdempotently(
     idempotency: IdempotencyService,
-    route: MerchantRoute<Shape, Shape>,
+    route: Pick<MerchantRoute<Shape, Shape>, 'method' | 'url' | 'status' | 'resumable' | 'storedAnswer'>,
     scope: { merchantId: string; livemode: boolean },
     key: string,
     request: { params: unknown; input: unknown },

@@ -10,6 +10,7 @@ export function registerOperatorRefundRoutes(router: Router, refunds: OperatorRe
     summary: "Refund a payment on its merchant's behalf, fully or partly; audited as the operator's action",
     tags: ['Refunds'],
     permission: 'payment:refund',
+    idempotent: true,
     input: operatorRefundFields,
     handler: ({ input, operator, info }) =>
       refunds.refund(input, { type: 'operator', id: operator.operatorId }, originOf(info)),
