@@ -16,6 +16,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Tracing } from '../observability/tracing.js';
 import { normalizeIp } from './client-address.js';
+import { registerDashboard } from './dashboard.js';
 import { AppError, internalError, serviceUnavailable } from './errors.js';
 import { ExpandRegistry } from './expand.js';
 import type { IdempotencyService } from './idempotency.js';
@@ -252,6 +253,8 @@ export async function buildHttpApp(options: HttpOptions): Promise<HttpApp> {
     },
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // The operator dashboard's files; it talks to the /admin routes below like any other client.
+  await registerDashboard(app);
 
   const expand = new ExpandRegistry();
   const router = new Router(

@@ -1,0 +1,191 @@
+// One payment: its summary, the actions the role may take (capture, refund, approve a review), and the
+// timeline: attempts, events, webhooks in and out, ledger postings, fraud decision, reviews, refunds
+// and disputes.
+import { type FormEvent, useState } from 'react';
+import { Link, useParams } from 'react-router';
+import { api } from '../api';
+import { ConfirmAction, useAction } from '../components/action';
+import { ErrorMessage, Loading } from '../components/feedback';
+import { RecordTable } from '../components/records';
+import { money, time } from '../format';
+import { useSession } from '../session';
+import type { OperatorPayment } from '../types';
+import { useLoad } from '../use-load';
+
+interface Timeline {
+  payment: OperatorPayment;
+  attempts: unknown[];
+  events: unknown[];
+  webhooks_in: unknown[];
+  deliveries: unknown[];
+  ledger: unknown[];
+  fraud: unknown;
+  reviews: { id: string; open?: boolean; status?: string; reason?: string }[];
+  refunds: { id: string; amount: number; status: string }[];
+  disputes: unknown[];
+}
+
+const SECTIONS: [keyof Timeline, string][] = [
+  ['attempts', 'Provider attempts'],
+  ['events', 'Events'],
+  ['webhooks_in', 'Webhooks in'],
+  ['deliveries', 'Webhook deliveries out'],
+  ['ledger', 'Ledger postings'],
+  ['fraud', 'Fraud decision'],
+  ['reviews', 'Reviews'],
+  ['refunds', 'Refunds'],
+  ['disputes', 'Disputes'],
+];
+
+export function PaymentDetailPage() {
+  const { id = '' } = useParams();
+  const { can } = useSession();
+  const timeline = useLoad(
+    () => api.get<Timeline>(`/payment_intents/${encodeURIComponent(id)}/timeline`),
+    [id],
+  );
+  const data = timeline.data;
+  const payment = data?.payment;
+  const refunded = (data?.refunds ?? [])
+    .filter((r) => r.status === 'succeeded' || r.status === 'pending')
+    .reduce((sum, r) => sum + r.amount, 0);
+  const openReviews = (data?.reviews ?? []).filter((r) => r.open === true || r.status === 'open');
+  return (
+    <section aria-labelledby="payment-title">
+      <p>
+        <Link to="/payments">← Payments</Link>
+      </p>
+      <h1 id="payment-title">Payment {id}</h1>
+      <ErrorMessage error={timeline.error} />
+      <Loading loading={timeline.loading && !data} />
+      {payment ? (
+        <>
+          <dl className="summary">
+            <dt>Amount</dt>
+            <dd>{money(payment.amount, payment.currency)}</dd>
+            <dt>Status</dt>
+            <dd data-testid="payment-status">
+              <span className={`status status-${payment.status}`}>{payment.status}</span>
+            </dd>
+            <dt>Refunded</dt>
+            <dd data-testid="payment-refunded">{money(refunded, payment.currency)}</dd>
+            <dt>Provider</dt>
+            <dd>{payment.provider ?? '—'}</dd>
+            <dt>Card</dt>
+            <dd>{payment.card_last4 ? `•••• ${payment.card_last4}` : '—'}</dd>
+            <dt>Customer</dt>
+            <dd>{payment.customer ?? '—'}</dd>
+            <dt>Merchant</dt>
+            <dd>{payment.merchant}</dd>
+            <dt>Mode</dt>
+            <dd>{payment.livemode ? 'live' : 'test'}</dd>
+            <dt>Created</dt>
+            <dd>{time(payment.created)}</dd>
+            <dt>Metadata</dt>
+            <dd>{Object.keys(payment.metadata ?? {}).length ? JSON.stringify(payment.metadata) : '—'}</dd>
+          </dl>
+          <div className="actions">
+            {payment.status === 'requires_capture' && can('payment:write') ? (
+              <ConfirmAction
+                label="Capture"
+                question={`Capture ${money(payment.amount, payment.currency)}?`}
+                action={() => api.post(`/payment_intents/${payment.id}/capture`)}
+                success="Captured."
+                onDone={timeline.reload}
+              />
+            ) : null}
+            {payment.status === 'succeeded' && refunded < payment.amount_received && can('payment:refund') ? (
+              <RefundForm
+                payment={payment}
+                remaining={payment.amount_received - refunded}
+                onDone={timeline.reload}
+              />
+            ) : null}
+            {can('payment:write')
+              ? openReviews.map((review) => (
+                  <ConfirmAction
+                    key={review.id}
+                    label={`Approve review ${review.id}`}
+                    question="Approve this review and release the payment?"
+                    action={() => api.post(`/reviews/${review.id}/approve`)}
+                    success="Review approved."
+                    onDone={timeline.reload}
+                  />
+                ))
+              : null}
+          </div>
+          {SECTIONS.map(([key, label]) => (
+            <section key={key} className="timeline-section">
+              <h2>{label}</h2>
+              <RecordTable caption={label} rows={data?.[key]} />
+            </section>
+          ))}
+        </>
+      ) : null}
+    </section>
+  );
+}
+
+function RefundForm(props: { payment: OperatorPayment; remaining: number; onDone(): void }) {
+  const [open, setOpen] = useState(false);
+  const [amount, setAmount] = useState('');
+  const [reason, setReason] = useState('requested_by_customer');
+  const { busy, error, done, run } = useAction();
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    const ok = await run(
+      () =>
+        api.post('/refunds', {
+          payment_intent: props.payment.id,
+          reason,
+          ...(amount.trim() ? { amount: Number(amount.trim()) } : {}),
+        }),
+      'Refund created.',
+    );
+    if (ok) {
+      setOpen(false);
+      props.onDone();
+    }
+  }
+  if (!open)
+    return (
+      <span className="action">
+        <button type="button" onClick={() => setOpen(true)}>
+          Refund
+        </button>
+        {done ? (
+          <span className="ok" role="status">
+            {done}
+          </span>
+        ) : null}
+      </span>
+    );
+  return (
+    <form className="inline-form" onSubmit={submit} aria-label="Refund">
+      <label>
+        Amount in minor units (empty: all of {money(props.remaining, props.payment.currency)})
+        <input
+          value={amount}
+          onChange={(e) => setAmount(e.target.value)}
+          inputMode="numeric"
+          pattern="[0-9]*"
+        />
+      </label>
+      <label>
+        Reason
+        <select value={reason} onChange={(e) => setReason(e.target.value)}>
+          <option value="requested_by_customer">Requested by customer</option>
+          <option value="duplicate">Duplicate</option>
+          <option value="fraudulent">Fraudulent</option>
+        </select>
+      </label>
+      <button type="submit" className="danger" disabled={busy}>
+        Confirm refund
+      </button>
+      <button type="button" onClick={() => setOpen(false)}>
+        Cancel
+      </button>
+      <ErrorMessage error={error} />
+    </form>
+  );
+}
