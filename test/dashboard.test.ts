@@ -98,4 +98,73 @@ describe('operator dashboard', () => {
     await screenshot(page, 'login-second-factor');
     await page.close();
   });
+
+  it('turns the kill switch on (a payment fails) and off (one succeeds), each after a confirmation', async () => {
+    const page = await open(admin, '/flags');
+    const state = page.getByTestId('flag-state-payments_live_v1');
+    await expect(state.textContent()).resolves.toMatch(/^Enabled/);
+    await page.getByLabel('Reason (kept in the audit log)').fill('dashboard test');
+    await page.getByRole('button', { name: 'Turn kill switch on' }).click();
+    // Nothing changes until the confirmation.
+    expect((await t.admin.get<{ killed: boolean }>('/admin/flags/payments_live_v1')).body.killed).toBe(false);
+    await page.getByRole('button', { name: 'Yes, kill payments' }).click();
+    await waitFor('the killed state on the page', async () =>
+      /^Killed/.test((await state.textContent()) ?? ''),
+    );
+    const refused = await pay('pm_card_visa');
+    expect(refused.status, refused.text).toBe(503);
+    expect(refused.body.error?.code).toBe('payments_disabled');
+    await screenshot(page, 'kill-switch-on');
+
+    await page.getByRole('button', { name: 'Turn kill switch off' }).click();
+    await page.getByRole('button', { name: 'Yes, enable payments' }).click();
+    await waitFor('the enabled state on the page', async () =>
+      /^Enabled/.test((await state.textContent()) ?? ''),
+    );
+    const accepted = await pay('pm_card_visa');
+    expect(accepted.status, accepted.text).toBe(200);
+    expect(accepted.body.status).toBe('succeeded');
+    await screenshot(page, 'kill-switch-off');
+    await page.close();
+  });
+
+  it('replays a failed webhook delivery', async () => {
+    const endpoint = await t.merchant.post<{ id: string }>('/v1/webhook_endpoints', {
+      url: receiver.url,
+      enabled_events: ['customer.created'],
+    });
+    expect(endpoint.status, endpoint.text).toBe(200);
+    receiver.respond = () => ({ status: 500 });
+    await t.merchant.post('/v1/customers', { email: 'replayed@example.com' });
+    const deliveries = (status?: string) =>
+      t.admin
+        .get<{ data: { id: string; status: string }[] }>('/admin/webhook_deliveries', {
+          endpoint: endpoint.body.id,
+          ...(status ? { status } : {}),
+        })
+        .then((reply) => reply.body.data);
+    const [failed] = await waitFor('a failed delivery', async () => {
+      const list = await deliveries('failed');
+      return list.length === 1 && list;
+    });
+    receiver.respond = () => ({ status: 200 });
+    const page = await open(admin, '/webhooks');
+    await page.getByLabel('Delivery status').selectOption('failed');
+    const row = page.getByRole('row').filter({ hasText: failed!.id });
+    await expect(row.textContent()).resolves.toContain('HTTP 500');
+    await row.getByRole('button', { name: `Replay ${failed!.id}` }).click();
+    await row.getByRole('button', { name: 'Confirm' }).click();
+    await waitFor(
+      'the replayed delivery to succeed',
+      async () => {
+        const list = await deliveries();
+        return list.some((d) => d.status === 'succeeded') && list;
+      },
+      15_000,
+    );
+    await page.getByLabel('Delivery status').selectOption('succeeded');
+    await page.getByRole('row').filter({ hasText: 'succeeded' }).first().waitFor();
+    await screenshot(page, 'replay-failed-delivery');
+    await page.close();
+  });
 });
