@@ -13,6 +13,7 @@ import { registerVerificationCommands } from '../modules/verification/verificati
 import { registerAccessCommands } from './access.commands.js';
 import { registerBackupCommands } from './backup.commands.js';
 import { globalsOf, inProcess, UsageError } from './context.js';
+import { ensureDashboardBuilt } from './dashboard-build.js';
 import { registerFallbackCommands } from './fallback.commands.js';
 import { registerFlagCommands } from './flags.commands.js';
 import { registerHealthCommands } from './health.commands.js';
@@ -50,6 +51,8 @@ program
   )
   .action(async (options: { role: Role }) => {
     const config = loadConfig();
+    // Only processes that serve HTTP need the dashboard's files.
+    if (options.role !== 'worker') ensureDashboardBuilt((line) => process.stderr.write(`${line}\n`));
     const { createService } = await import('../main.js');
     const service = await createService(config, { role: options.role });
     const { port } = await service.start();

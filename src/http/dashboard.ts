@@ -54,7 +54,7 @@ export async function registerDashboard(app: FastifyInstance, dir = dashboardDir
   const serveApp = (request: FastifyRequest, reply: FastifyReply) => {
     // A missing asset is a 404, not the app: a browser would otherwise run HTML as a script.
     if (request.url.startsWith('/dashboard/assets/')) return reply.callNotFound();
-    return reply.header('Cache-Control', 'no-cache').sendFile('index.html');
+    return reply.header('Cache-Control', 'no-cache').sendFile('index.html', { cacheControl: false });
   };
   // `/dashboard/` (and `/dashboard`, trailing slashes being ignored) is fastify-static's index route.
   app.get('/dashboard/*', hide, serveApp);
