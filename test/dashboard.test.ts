@@ -18,6 +18,7 @@ let closeHarness = async () => {};
 let browser: Browser;
 let admin: BrowserContext;
 
+const VIEWER_PASSWORD = 'viewer password long enough';
 const DASHBOARD_BUILT = existsSync(path.resolve('dist', 'dashboard', 'index.html'));
 
 beforeAll(async () => {
@@ -166,5 +167,128 @@ describe('operator dashboard', () => {
     await page.getByRole('row').filter({ hasText: 'succeeded' }).first().waitFor();
     await screenshot(page, 'replay-failed-delivery');
     await page.close();
+  });
+
+  it('generates payments and the overview moves', async () => {
+    const page = await open(admin, '/');
+    await page.getByRole('radio', { name: 'Last hour' }).check();
+    const attempts = page.getByTestId('tile-attempts').locator('.tile-value');
+    await attempts.waitFor();
+    const before = Number(await attempts.textContent());
+    for (const method of ['pm_card_visa', 'pm_card_mastercard', 'pm_card_chargeDeclined']) {
+      const reply = await pay(method);
+      expect([200, 402]).toContain(reply.status);
+    }
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await waitFor('the attempts tile to count three more', async () => {
+      return Number(await attempts.textContent()) >= before + 3;
+    });
+    const declineRate = await page.getByTestId('tile-decline-rate').locator('.tile-value').textContent();
+    expect(declineRate).toMatch(/^\d+\.\d%$/);
+    expect(await page.locator('svg[role="img"] title').count()).toBeGreaterThanOrEqual(3);
+    await screenshot(page, 'overview-moves');
+    await page.close();
+  });
+
+  it('finds a payment by card last4 and refunds it', async () => {
+    const paid = await pay('pm_card_mastercard', 1234, { metadata: { order: 'dash-refund' } });
+    expect(paid.status, paid.text).toBe(200);
+    const page = await open(admin, '/payments');
+    await page.getByLabel('Card last 4').fill('4444');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('link', { name: paid.body.id }).click();
+    await page.getByRole('heading', { name: `Payment ${paid.body.id}` }).waitFor();
+    await page.getByRole('button', { name: 'Refund', exact: true }).click();
+    await page.getByRole('button', { name: 'Confirm refund' }).click();
+    await page.getByRole('status').filter({ hasText: 'Refund created.' }).waitFor();
+    await waitFor('the refunded amount on the page', async () =>
+      (await page.getByTestId('payment-refunded').textContent())?.includes('12.34'),
+    );
+    const refunds = await t.merchant.get<{ data: { amount: number; status: string }[] }>('/v1/refunds', {
+      payment_intent: paid.body.id,
+    });
+    expect(refunds.body.data).toEqual([expect.objectContaining({ amount: 1234, status: 'succeeded' })]);
+    await screenshot(page, 'refund-by-last4');
+    await page.close();
+  });
+
+  it('a viewer sees no refund button, and the API refuses the viewer a refund', async () => {
+    const paid = await pay('pm_card_visa', 500);
+    expect(paid.status, paid.text).toBe(200);
+    const email = 'viewer@example.test';
+    const created = await t.admin.post('/admin/operators', {
+      email,
+      password: VIEWER_PASSWORD,
+      role: 'payment-viewer',
+    });
+    expect(created.status, created.text).toBe(200);
+    const viewer = await newContext(browser);
+    const page = await open(viewer, `/payments/${paid.body.id}`);
+    await login(page, email, VIEWER_PASSWORD);
+    await page.getByRole('heading', { name: `Payment ${paid.body.id}` }).waitFor();
+    await page.getByTestId('payment-status').waitFor();
+    expect(await page.locator('.who').textContent()).toContain('payment-viewer');
+    expect(await page.getByRole('button', { name: 'Refund', exact: true }).count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'API keys' }).count()).toBe(0);
+    // The same session, straight at the API: refused, and nothing refunded.
+    const status = await page.evaluate(async (id) => {
+      const reply = await fetch('/admin/refunds', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ payment_intent: id }),
+      });
+      return reply.status;
+    }, paid.body.id);
+    expect(status).toBe(403);
+    const refunds = await t.merchant.get<{ data: unknown[] }>('/v1/refunds', {
+      payment_intent: paid.body.id,
+    });
+    expect(refunds.body.data).toEqual([]);
+    await screenshot(page, 'viewer-cannot-refund');
+    await viewer.close();
+  });
+
+  it('shows no console errors on any screen', async () => {
+    const page = await admin.newPage();
+    const errors = collectErrors(page);
+    await page.goto(`${t.url}/dashboard/`);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.getByTestId('tile-attempts').waitFor();
+    const screens: [string, string][] = [
+      ['Payments', 'Payments'],
+      ['Webhooks', 'Webhooks'],
+      ['Providers', 'Providers'],
+      ['Flags', 'Flags and kill switch'],
+      ['Reconciliation', 'Reconciliation'],
+      ['Disputes', 'Disputes'],
+      ['Audit log', 'Audit log'],
+      ['API keys', 'API keys'],
+      ['Overview', 'Overview'],
+    ];
+    for (const [link, heading] of screens) {
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link }).click();
+      await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+      // Every screen's first load has settled: no loading line and no error shown.
+      await waitFor(`${link} to load`, async () => (await page.getByText('Loading…').count()) === 0);
+      expect(await page.locator('.error').allTextContents(), link).toEqual([]);
+    }
+    // A payment's detail page too, by deep link.
+    const { body } = await t.admin.get<{ data: { id: string }[] }>('/admin/payment_intents', { limit: 1 });
+    await page.goto(`${t.url}/dashboard/payments/${body.data[0]?.id}`);
+    await page.getByTestId('payment-status').waitFor();
+    expect(await page.locator('.error').allTextContents()).toEqual([]);
+    await screenshot(page, 'no-console-errors');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('fits a phone: the overview at 390 px wide', async () => {
+    const phone = await browser.newContext({ viewport: PHONE, storageState: await admin.storageState() });
+    const page = await open(phone, '/');
+    await page.getByTestId('tile-attempts').waitFor();
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+    expect(overflow).toBeLessThanOrEqual(0);
+    await screenshot(page, 'overview-phone');
+    await phone.close();
   });
 });
