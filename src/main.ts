@@ -30,6 +30,8 @@ import {
 } from './modules/audit/audit-head.js';
 import { registerCustomerRoutes } from './modules/customers/customers.routes.js';
 import { CustomersService } from './modules/customers/customers.service.js';
+import { registerDashboardRoutes } from './modules/dashboard/dashboard.routes.js';
+import { DashboardService } from './modules/dashboard/dashboard.service.js';
 import { registerRateGauges } from './modules/disputes/dispute-rates.js';
 import { DisputeSettlement } from './modules/disputes/dispute-settlement.js';
 import { registerDisputeRoutes } from './modules/disputes/disputes.routes.js';
@@ -282,6 +284,7 @@ export interface Service {
     reconciliation: ReconciliationService;
     operatorPayments: OperatorPaymentsService;
     operatorRefunds: OperatorRefunds;
+    dashboard: DashboardService;
     connectivityTest: ConnectivityTest;
     ipBlocks: IpBlocksService;
     rateLimits: RateLimitsService;
@@ -622,6 +625,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   // Operator views and actions across merchants (payctl payments, payctl refund, payctl monitor).
   const operatorPayments = new OperatorPaymentsService(db, clock);
   const operatorRefunds = new OperatorRefunds({ refunds, payments: operatorPayments, audit });
+  const dashboard = new DashboardService({ db, clock, flags, gateway });
   const connectivityTest = new ConnectivityTest({ providers, audit, clock, livemode: isLiveMode(config) });
   health.register({
     name: 'database',
@@ -725,6 +729,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   registerConnectivityTestRoutes(http.router, connectivityTest);
   registerOperatorPaymentRoutes(http.router, operatorPayments);
   registerOperatorRefundRoutes(http.router, operatorRefunds);
+  registerDashboardRoutes(http.router, dashboard);
   registerWalletRoutes(http.router, wallets);
   http.expand.register('refund', 'charge', (scope, id) => charges.find(scope, id));
   http.expand.register('refund', 'payment_intent', (scope, id) => payments.find(scope, id));
@@ -829,6 +834,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
       reconciliation,
       operatorPayments,
       operatorRefunds,
+      dashboard,
       connectivityTest,
       ipBlocks,
       rateLimits,

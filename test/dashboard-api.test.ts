@@ -1,0 +1,184 @@
+// The admin API the operator dashboard reads and acts through (issue 10), over HTTP: the overview
+// moves by exactly the payments made (declines apart from the success rate, volume per currency, the
+// series' buckets, alerts for the kill switch and an open circuit), the card last4 filter, a payment's
+// timeline, and the operator actions (capture, review approval, dispute evidence) a viewer may not take.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Api } from './support/http.js';
+import { startTestService, type TestService } from './support/service.js';
+
+let t: TestService;
+let stripe: Api;
+let viewer: Api;
+
+type ErrorBody = { error: { type: string; code: string; param?: string; message: string } };
+type Intent = { id: string; status: string; latest_charge: string | null; amount: number };
+interface Overview {
+  object: string;
+  window: string;
+  livemode: boolean;
+  since: number;
+  until: number;
+  payments: {
+    attempts: number;
+    succeeded: number;
+    declined: number;
+    failed: number;
+    success_rate: number | null;
+    decline_rate: number | null;
+  };
+  volume: { gateway: string; currency: string; count: number; amount: number }[];
+  p99_processing_ms: number | null;
+  gateway_errors: { gateway: string; count: number }[];
+  dispute_rate: number | null;
+  refund_rate: number | null;
+  series: { start: number; succeeded: number; declined: number; failed: number }[];
+  alerts: { kill_switch: boolean; open_circuits: string[] };
+}
+
+beforeAll(async () => {
+  // No fallback: the payment Stripe refuses stays one failed attempt instead of going on to PayPal.
+  t = await startTestService({ env: { FALLBACK_PROVIDER_ENABLED: 'false' } });
+  stripe = new Api(t.service.providers.emulators.stripe?.url as string);
+  const email = 'dashboard-viewer@example.test';
+  const password = 'a long enough password';
+  const created = await t.admin.post('/admin/operators', { email, password, role: 'payment-viewer' });
+  expect(created.status, created.text).toBe(200);
+  const login = await t.api.post<{ token: string }>('/admin/login', { email, password });
+  expect(login.status, login.text).toBe(200);
+  viewer = t.api.withKey(login.body.token);
+});
+afterAll(async () => {
+  await t?.close();
+});
+afterEach(async () => {
+  await stripe.delete('/_emulator/faults');
+});
+
+/** Creates and confirms a payment; a refused one (402, 503) answers with its intent inside the error. */
+async function pay(extra: Record<string, unknown> = {}): Promise<Intent> {
+  const reply = await t.merchant.post<Intent & { error?: { payment_intent?: Intent } }>(
+    '/v1/payment_intents',
+    {
+      amount: 1500,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      confirm: 'true',
+      ...extra,
+    },
+  );
+  const intent = reply.body.error?.payment_intent ?? reply.body;
+  expect(intent.id, reply.text).toMatch(/^pi_/);
+  return intent;
+}
+
+async function overview(query: Record<string, unknown> = {}, api: Api = t.admin) {
+  const reply = await api.get<Overview>('/admin/overview', query);
+  expect(reply.status, reply.text).toBe(200);
+  return reply.body;
+}
+
+describe('GET /admin/overview', () => {
+  it('moves by exactly the payments made: declines apart, volume per currency, the newest bucket', async () => {
+    const before = await overview();
+    expect(before).toMatchObject({ object: 'dashboard_overview', window: '24h', livemode: false });
+    expect(before.until - before.since).toBe(86_400);
+
+    expect((await pay()).status).toBe('succeeded');
+    expect((await pay({ currency: 'eur', amount: 2300 })).status).toBe('succeeded');
+    expect((await pay({ payment_method: 'pm_card_chargeDeclined' })).status).toBe('requires_payment_method');
+    // Stripe refuses the request outright: an error of the gateway, not the card holder's bank.
+    expect(
+      (await stripe.post('/_emulator/faults', { error_rate: 1, status: 400 }, { as: 'json' })).status,
+    ).toBe(200);
+    expect((await pay()).status).toBe('requires_payment_method');
+    await stripe.delete('/_emulator/faults');
+
+    const after = await overview();
+    const moved = (key: keyof Overview['payments']) =>
+      (after.payments[key] as number) - (before.payments[key] as number);
+    expect([moved('attempts'), moved('succeeded'), moved('declined'), moved('failed')]).toEqual([4, 2, 1, 1]);
+    // Declines stay out of the success rate: 2 of the 3 judged by us and the gateway succeeded.
+    expect(after.payments.success_rate).toBeCloseTo(2 / 3, 10);
+    expect(after.payments.decline_rate).toBeCloseTo(1 / 4, 10);
+    expect(after.volume).toEqual([
+      { gateway: 'stripe', currency: 'eur', count: 1, amount: 2300 },
+      { gateway: 'stripe', currency: 'usd', count: 1, amount: 1500 },
+    ]);
+    expect(after.gateway_errors).toEqual([{ gateway: 'stripe', count: 1 }]);
+    expect(after.p99_processing_ms).toEqual(expect.any(Number));
+    expect(after.p99_processing_ms).toBeGreaterThanOrEqual(0);
+    expect(after.refund_rate).toBe(0);
+    expect(after.dispute_rate).toBe(0);
+
+    expect(after.series).toHaveLength(24);
+    expect(after.series[0]?.start).toBe(after.since);
+    expect(after.series[1]?.start).toBe(after.since + 3600);
+    expect(after.series.at(-1)).toEqual({
+      start: after.since + 23 * 3600,
+      succeeded: 2,
+      declined: 1,
+      failed: 1,
+    });
+    expect(after.series.slice(0, -1).every((b) => b.succeeded + b.declined + b.failed === 0)).toBe(true);
+
+    // Live mode saw none of them.
+    const live = await overview({ livemode: 'true' });
+    expect(live.livemode).toBe(true);
+    expect(live.payments).toEqual({
+      attempts: 0,
+      succeeded: 0,
+      declined: 0,
+      failed: 0,
+      success_rate: null,
+      decline_rate: null,
+    });
+    expect(live.volume).toEqual([]);
+    expect(live.p99_processing_ms).toBeNull();
+    expect(live.dispute_rate).toBeNull();
+  });
+
+  it('cuts each window into its buckets, the newest payment in the last', async () => {
+    for (const [window, count, size] of [
+      ['1h', 12, 300],
+      ['24h', 24, 3600],
+      ['7d', 28, 21_600],
+    ] as const) {
+      const body = await overview({ window });
+      expect(body.window).toBe(window);
+      expect(body.until - body.since).toBe(count * size);
+      expect(body.series).toHaveLength(count);
+      expect(body.series.map((b) => b.start - body.since)).toEqual(
+        Array.from({ length: count }, (_, i) => i * size),
+      );
+      expect(body.series.at(-1)?.succeeded).toBeGreaterThanOrEqual(2);
+      const summed = body.series.reduce((n, b) => n + b.succeeded, 0);
+      expect(summed).toBe(body.payments.succeeded);
+    }
+  });
+
+  it('shows the kill switch and an open circuit in its alerts', async () => {
+    expect((await overview()).alerts).toEqual({ kill_switch: false, open_circuits: [] });
+    const killed = await t.admin.post('/admin/flags/payments_live_v1/kill', { reason: 'dashboard test' });
+    expect(killed.status, killed.text).toBe(200);
+    const opened = await t.admin.post('/admin/providers/stripe/circuit', { state: 'open' });
+    expect(opened.status, opened.text).toBe(200);
+    try {
+      expect((await overview({}, viewer)).alerts).toEqual({ kill_switch: true, open_circuits: ['stripe'] });
+    } finally {
+      expect((await t.admin.post('/admin/flags/payments_live_v1/enable')).status).toBe(200);
+      expect((await t.admin.post('/admin/providers/stripe/circuit', { state: 'auto' })).status).toBe(200);
+    }
+    expect((await overview()).alerts).toEqual({ kill_switch: false, open_circuits: [] });
+  });
+
+  it('answers 400 naming window or livemode for a bad value', async () => {
+    for (const [query, param] of [
+      [{ window: '2h' }, 'window'],
+      [{ livemode: 'maybe' }, 'livemode'],
+    ] as const) {
+      const reply = await t.admin.get<ErrorBody>('/admin/overview', query);
+      expect(reply.status, reply.text).toBe(400);
+      expect(reply.body.error.param).toBe(param);
+    }
+  });
+});
