@@ -10,6 +10,7 @@ import { DisputesPage } from './pages/disputes';
 import { FlagsPage } from './pages/flags';
 import { KeysPage } from './pages/keys';
 import { LoginPage } from './pages/login';
+import { MfaEnrolmentPage } from './pages/mfa-enrolment';
 import { OverviewPage } from './pages/overview';
 import { PaymentDetailPage } from './pages/payment-detail';
 import { PaymentsPage } from './pages/payments';
@@ -51,6 +52,7 @@ export function App() {
       </p>
     );
   if (state.kind === 'anonymous') return <LoginPage onLoggedIn={check} />;
+  if (state.me.mfa_enrolment_required) return <MfaEnrolmentPage onEnrolled={check} logout={logout} />;
   return (
     <BrowserRouter basename="/dashboard">
       <SessionProvider me={state.me} logout={logout}>

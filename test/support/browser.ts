@@ -27,8 +27,11 @@ export function launchChromium(): Promise<Browser> {
 export const LAPTOP = { width: 1280, height: 900 };
 export const PHONE = { width: 390, height: 844 };
 
-export function newContext(browser: Browser, viewport = LAPTOP): Promise<BrowserContext> {
-  return browser.newContext({ viewport, reducedMotion: 'reduce' });
+export async function newContext(browser: Browser, viewport = LAPTOP): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport, reducedMotion: 'reduce' });
+  // A missing element fails its test in 10 s, well inside vitest's 30 s, with Playwright's own message.
+  context.setDefaultTimeout(10_000);
+  return context;
 }
 
 /** Saves a screenshot as test-artifacts/dashboard/<name>.png (the project name is added when set). */

@@ -12,9 +12,11 @@ export interface Bar {
 /** Horizontal bars, one per row, scaled to the largest value. */
 export function BarChart({ title, bars }: { title: string; bars: readonly Bar[] }) {
   const id = useId();
-  const rowHeight = 28;
-  const width = 480;
-  const labelWidth = 150;
+  // The viewBox is about the width the chart is drawn at (a third of a laptop screen, a phone), so
+  // its text stays readable.
+  const rowHeight = 26;
+  const width = 360;
+  const labelWidth = 100;
   const max = Math.max(1, ...bars.map((bar) => bar.value));
   const height = Math.max(1, bars.length) * rowHeight + 8;
   const description =
@@ -36,7 +38,7 @@ export function BarChart({ title, bars }: { title: string; bars: readonly Bar[] 
       ) : null}
       {bars.map((bar, index) => {
         const y = index * rowHeight + 4;
-        const barWidth = ((width - labelWidth - 110) * bar.value) / max;
+        const barWidth = ((width - labelWidth - 100) * bar.value) / max;
         return (
           <g key={bar.label}>
             <text x={0} y={y + 17} className="chart-label">
@@ -71,8 +73,8 @@ const PARTS = ['succeeded', 'declined', 'failed'] as const;
 /** Stacked columns over time: succeeded, declined (the shopper's bank said no) and failed apart. */
 export function OutcomeChart({ title, series }: { title: string; series: readonly SeriesPoint[] }) {
   const id = useId();
-  const width = 480;
-  const height = 160;
+  const width = 360;
+  const height = 150;
   const plotTop = 8;
   const plotHeight = height - 36;
   const max = Math.max(1, ...series.map((p) => p.succeeded + p.declined + p.failed));
@@ -142,7 +144,13 @@ export function RateMeter({ title, rate }: { title: string; rate: number | null 
   const filled = rate === null ? 0 : Math.min(1, Math.max(0, rate)) * width;
   const text = rate === null ? 'no data' : `${(rate * 100).toFixed(1)}%`;
   return (
-    <svg className="meter" viewBox={`0 0 ${width} 12`} role="img" aria-labelledby={`${id}-t`}>
+    <svg
+      className="meter"
+      viewBox={`0 0 ${width} 12`}
+      preserveAspectRatio="none"
+      role="img"
+      aria-labelledby={`${id}-t`}
+    >
       <title id={`${id}-t`}>{`${title}: ${text}`}</title>
       <rect x={0} y={0} width={width} height={12} className="meter-track" />
       <rect x={0} y={0} width={filled} height={12} className="meter-fill" />
