@@ -182,3 +182,34 @@ describe('GET /admin/overview', () => {
     }
   });
 });
+
+describe('GET /admin/payment_intents?last4=', () => {
+  it("finds a payment by its card's last 4 digits, not another card's, with the other filters", async () => {
+    const visa = await pay({ amount: 4242, metadata: { test: 'last4' } });
+    const mastercard = await pay({ amount: 4242, payment_method: 'pm_card_mastercard' });
+    const declined = await pay({ amount: 4243, payment_method: 'pm_card_chargeDeclined' });
+    const ids = async (path: string, query: Record<string, unknown>) => {
+      const reply = await t.admin.get<{ data: { id: string }[] }>(path, query);
+      expect(reply.status, reply.text).toBe(200);
+      return reply.body.data.map((p) => p.id);
+    };
+    const byVisa = await ids('/admin/payment_intents', { last4: '4242', amount: 4242 });
+    expect(byVisa).toEqual([visa.id]);
+    expect(await ids('/admin/payment_intents', { last4: '4444', amount: 4242 })).toEqual([mastercard.id]);
+    expect(await ids('/admin/payment_intents', { last4: '0002', amount: { gte: 4242 } })).toEqual([
+      declined.id,
+    ]);
+    expect(await ids('/admin/payment_intents', { last4: '4444', livemode: 'true' })).toEqual([]);
+    expect(
+      await ids('/admin/payment_intents/search', { query: "metadata['test']:'last4'", last4: '4242' }),
+    ).toEqual([visa.id]);
+    expect(
+      await ids('/admin/payment_intents/search', { query: "metadata['test']:'last4'", last4: '4444' }),
+    ).toEqual([]);
+    for (const bad of ['424', '42424', 'abcd']) {
+      const reply = await t.admin.get<ErrorBody>('/admin/payment_intents', { last4: bad });
+      expect(reply.status, reply.text).toBe(400);
+      expect(reply.body.error.param).toBe('last4');
+    }
+  });
+});

@@ -45,6 +45,19 @@ export function operatorIntentsQuery(db: Executor, filters: OperatorPaymentFilte
       ),
     );
   }
+  const last4 = filters.last4;
+  if (last4) {
+    // The charge holds the card's display data for stored and test payment methods alike (test ids
+    // such as pm_card_visa have no payment_methods row); a decline makes a failed charge too.
+    query = query.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('charges as c')
+          .select('c.id')
+          .whereRef('c.payment_intent_id', '=', 'pi.id')
+          .where(sql<string>`c.card->>'last4'`, '=', last4),
+      ),
+    );
+  }
   const amount = filters.amount;
   if (typeof amount === 'number') query = query.where('pi.amount', '=', amount);
   else if (amount) {
