@@ -37,7 +37,6 @@ export interface OperatorPayment {
   last_error: string | null;
   metadata: Record<string, string>;
   created: number;
-  card_last4?: string | null;
   amount_capturable?: number;
 }
 

@@ -71,8 +71,6 @@ export function PaymentDetailPage() {
             <dd data-testid="payment-refunded">{money(refunded, payment.currency)}</dd>
             <dt>Provider</dt>
             <dd>{payment.provider ?? '—'}</dd>
-            <dt>Card</dt>
-            <dd>{payment.card_last4 ? `•••• ${payment.card_last4}` : '—'}</dd>
             <dt>Customer</dt>
             <dd>{payment.customer ?? '—'}</dd>
             <dt>Merchant</dt>

@@ -165,7 +165,6 @@ export function PaymentsPage() {
           { label: 'Amount', render: (p) => money(p.amount, p.currency) },
           { label: 'Status', render: (p) => <span className={`status status-${p.status}`}>{p.status}</span> },
           { label: 'Provider', render: (p) => p.provider ?? '—' },
-          { label: 'Card', render: (p) => (p.card_last4 ? `•••• ${p.card_last4}` : '—') },
           { label: 'Customer', render: (p) => p.customer ?? '—' },
           { label: 'Merchant', render: (p) => p.merchant },
           { label: 'Created', render: (p) => time(p.created) },
