@@ -75,8 +75,9 @@ export function OutcomeChart({ title, series }: { title: string; series: readonl
   const id = useId();
   const width = 360;
   const height = 150;
-  const plotTop = 8;
-  const plotHeight = height - 36;
+  // The scale's label sits above the plot, never over a column.
+  const plotTop = 20;
+  const plotHeight = height - 48;
   const max = Math.max(1, ...series.map((p) => p.succeeded + p.declined + p.failed));
   const slot = series.length > 0 ? width / series.length : width;
   const totals = PARTS.map((part) => `${part} ${series.reduce((sum, p) => sum + p[part], 0)}`).join(', ');
@@ -103,7 +104,7 @@ export function OutcomeChart({ title, series }: { title: string; series: readonl
                 .replace('T', ' ')
             : ''}
         </text>
-        <text x={width} y={plotTop + 10} className="chart-label" textAnchor="end">
+        <text x={width} y={12} className="chart-label" textAnchor="end">
           max {max}
         </text>
         {series.map((point, index) => {
