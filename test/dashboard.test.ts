@@ -282,6 +282,23 @@ describe('operator dashboard', () => {
     await page.close();
   });
 
+  it('switches between test and live data', async () => {
+    const page = await open(admin, '/payments');
+    const rows = page.getByRole('table').first().locator('tbody tr');
+    await page.getByRole('link', { name: /^pi_/ }).first().waitFor();
+    await page.getByRole('switch', { name: 'Test mode' }).check();
+    await page.getByRole('note').filter({ hasText: 'Live mode: these are real payments.' }).waitFor();
+    // Every payment here was made with a test key: live mode lists none.
+    await waitFor(
+      'the live list',
+      async () => (await rows.allTextContents()).join('') === 'No payments match.',
+    );
+    await screenshot(page, 'live-mode');
+    await page.getByRole('switch', { name: 'Live mode' }).uncheck();
+    await page.getByRole('link', { name: /^pi_/ }).first().waitFor();
+    await page.close();
+  });
+
   it('fits a phone: the overview at 390 px wide', async () => {
     const phone = await browser.newContext({ viewport: PHONE, storageState: await admin.storageState() });
     const page = await open(phone, '/');
