@@ -32,6 +32,7 @@ import { registerCustomerRoutes } from './modules/customers/customers.routes.js'
 import { CustomersService } from './modules/customers/customers.service.js';
 import { registerDashboardRoutes } from './modules/dashboard/dashboard.routes.js';
 import { DashboardService } from './modules/dashboard/dashboard.service.js';
+import { PaymentTimelineService } from './modules/dashboard/payment-timeline.service.js';
 import { registerRateGauges } from './modules/disputes/dispute-rates.js';
 import { DisputeSettlement } from './modules/disputes/dispute-settlement.js';
 import { registerDisputeRoutes } from './modules/disputes/disputes.routes.js';
@@ -729,7 +730,10 @@ export async function createService(config: Config, options: ServiceOptions = {}
   registerConnectivityTestRoutes(http.router, connectivityTest);
   registerOperatorPaymentRoutes(http.router, operatorPayments);
   registerOperatorRefundRoutes(http.router, operatorRefunds);
-  registerDashboardRoutes(http.router, dashboard);
+  registerDashboardRoutes(http.router, {
+    dashboard,
+    timeline: new PaymentTimelineService({ db, clock, payments: operatorPayments }),
+  });
   registerWalletRoutes(http.router, wallets);
   http.expand.register('refund', 'charge', (scope, id) => charges.find(scope, id));
   http.expand.register('refund', 'payment_intent', (scope, id) => payments.find(scope, id));

@@ -5,10 +5,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Api } from './support/http.js';
 import { startTestService, type TestService } from './support/service.js';
+import { waitFor } from './support/wait.js';
+import { type Receiver, startReceiver } from './support/webhook-receiver.js';
 
 let t: TestService;
 let stripe: Api;
 let viewer: Api;
+let receiver: Receiver;
 
 type ErrorBody = { error: { type: string; code: string; param?: string; message: string } };
 type Intent = { id: string; status: string; latest_charge: string | null; amount: number };
@@ -37,7 +40,10 @@ interface Overview {
 
 beforeAll(async () => {
   // No fallback: the payment Stripe refuses stays one failed attempt instead of going on to PayPal.
-  t = await startTestService({ env: { FALLBACK_PROVIDER_ENABLED: 'false' } });
+  t = await startTestService({
+    env: { FALLBACK_PROVIDER_ENABLED: 'false', ALLOW_PRIVATE_WEBHOOK_URLS: 'true' },
+  });
+  receiver = await startReceiver(() => t.service.clock.now().getTime());
   stripe = new Api(t.service.providers.emulators.stripe?.url as string);
   const email = 'dashboard-viewer@example.test';
   const password = 'a long enough password';
@@ -48,6 +54,7 @@ beforeAll(async () => {
   viewer = t.api.withKey(login.body.token);
 });
 afterAll(async () => {
+  await receiver?.close();
   await t?.close();
 });
 afterEach(async () => {
@@ -211,5 +218,104 @@ describe('GET /admin/payment_intents?last4=', () => {
       expect(reply.status, reply.text).toBe(400);
       expect(reply.body.error.param).toBe('last4');
     }
+  });
+});
+
+interface Timeline {
+  object: string;
+  payment: { id: string; status: string };
+  attempts: { id: string; provider_payment_id: string; status: string; created: number }[];
+  events: { id: string; type: string; created: number; data: { object: { id: string } } }[];
+  webhooks_in: { provider: string; subject: string; type: string; occurred_at: number }[];
+  deliveries: {
+    event: string;
+    endpoint_url: string;
+    status: string;
+    attempts: number;
+    last_status_code: number | null;
+  }[];
+  ledger: {
+    transaction: string;
+    account: string;
+    direction: string;
+    amount: number;
+    currency: string;
+    created: number;
+  }[];
+  fraud: { action: string } | null;
+  reviews: { id: string; open: boolean }[];
+  refunds: { id: string; amount: number; status: string }[];
+  disputes: { id: string; evidence_details: { due_by: number | null } }[];
+}
+
+const inOrder = (times: number[]) => times.every((time, i) => i === 0 || (times[i - 1] as number) <= time);
+
+describe('GET /admin/payment_intents/:id/timeline', () => {
+  it('tells a refunded payment: attempts, events and their delivery, provider events, postings, the refund', async () => {
+    const endpoint = await t.merchant.post<{ id: string }>('/v1/webhook_endpoints', {
+      url: receiver.url,
+      enabled_events: ['*'],
+    });
+    expect(endpoint.status, endpoint.text).toBe(200);
+    const paid = await pay({ amount: 5100 });
+    expect(paid.status).toBe('succeeded');
+    const refund = await t.merchant.post<{ id: string; status: string }>('/v1/refunds', {
+      payment_intent: paid.id,
+      amount: 1100,
+    });
+    expect(refund.status, refund.text).toBe(200);
+    await waitFor(
+      'the deliveries of the payment events',
+      async () => receiver.received.length >= 3 || undefined,
+    );
+
+    // The viewer reads it too; the provider's own events arrive through the inbox.
+    const timeline = await waitFor('the provider events in the timeline', async () => {
+      const reply = await viewer.get<Timeline>(`/admin/payment_intents/${paid.id}/timeline`);
+      expect(reply.status, reply.text).toBe(200);
+      return reply.body.webhooks_in.length > 0 && reply.body.deliveries.some((d) => d.status === 'succeeded')
+        ? reply.body
+        : undefined;
+    });
+    expect(timeline).toMatchObject({
+      object: 'payment_timeline',
+      payment: { id: paid.id, status: 'succeeded' },
+    });
+    expect(timeline.attempts).toHaveLength(1);
+    expect(timeline.attempts[0]?.status).toBe('succeeded');
+    const types = timeline.events.map((e) => e.type);
+    expect(types).toEqual(
+      expect.arrayContaining(['payment_intent.succeeded', 'charge.succeeded', 'charge.refunded']),
+    );
+    expect(inOrder(timeline.events.map((e) => e.created))).toBe(true);
+    const succeededEvent = timeline.events.find((e) => e.type === 'payment_intent.succeeded');
+    expect(timeline.deliveries).toContainEqual(
+      expect.objectContaining({
+        event: succeededEvent?.id,
+        endpoint_url: receiver.url,
+        status: 'succeeded',
+        last_status_code: 200,
+      }),
+    );
+    expect(timeline.webhooks_in.every((w) => w.provider === 'stripe')).toBe(true);
+    expect(timeline.webhooks_in.map((w) => w.subject)).toContain(timeline.attempts[0]?.provider_payment_id);
+    expect(timeline.refunds).toEqual([expect.objectContaining({ id: refund.body.id, amount: 1100 })]);
+    // Postings: each transaction sums to zero per currency, the charge's and the refund's among them.
+    expect(timeline.ledger.length).toBeGreaterThanOrEqual(4);
+    const sums = new Map<string, number>();
+    for (const p of timeline.ledger) {
+      expect(p.direction).toBe(p.amount > 0 ? 'increase' : 'decrease');
+      sums.set(p.transaction, (sums.get(p.transaction) ?? 0) + p.amount);
+    }
+    expect(sums.size).toBeGreaterThanOrEqual(2);
+    expect([...sums.values()].every((sum) => sum === 0)).toBe(true);
+    expect(timeline.ledger.some((p) => p.amount === 5100 || p.amount === -5100)).toBe(true);
+    expect(inOrder(timeline.ledger.map((p) => p.created))).toBe(true);
+    expect(timeline.fraud).toMatchObject({ action: 'allow' });
+    expect(timeline.reviews).toEqual([]);
+    expect(timeline.disputes).toEqual([]);
+
+    const missing = await t.admin.get<ErrorBody>('/admin/payment_intents/pi_missing/timeline');
+    expect(missing.status).toBe(404);
   });
 });

@@ -104,3 +104,14 @@ export async function openReviewOf(
 export async function setChargeReview(trx: Transaction<Database>, chargeId: string, reviewId: string) {
   await trx.updateTable('charges').set({ review_id: reviewId }).where('id', '=', chargeId).execute();
 }
+
+/** A payment's reviews, oldest first, whichever merchant it belongs to (an operator's view). */
+export async function reviewsOfPayment(db: Executor, paymentIntentId: string): Promise<ReviewRow[]> {
+  return db
+    .selectFrom('reviews')
+    .selectAll()
+    .where('payment_intent_id', '=', paymentIntentId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+}
