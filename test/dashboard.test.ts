@@ -200,7 +200,10 @@ describe('operator dashboard', () => {
     await page.getByRole('heading', { name: `Payment ${paid.body.id}` }).waitFor();
     await page.getByRole('button', { name: 'Refund', exact: true }).click();
     await page.getByRole('button', { name: 'Confirm refund' }).click();
-    await page.getByRole('status').filter({ hasText: 'Refund created.' }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /Refund re_\w+ created: \$12\.34/ })
+      .waitFor();
     await waitFor('the refunded amount on the page', async () =>
       (await page.getByTestId('payment-refunded').textContent())?.includes('12.34'),
     );

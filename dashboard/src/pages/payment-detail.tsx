@@ -5,16 +5,30 @@ import { type FormEvent, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { api } from '../api';
 import { ConfirmAction, useAction } from '../components/action';
-import { ErrorMessage, Loading } from '../components/feedback';
+import { ErrorMessage, Loading, Notice } from '../components/feedback';
 import { RecordTable } from '../components/records';
 import { money, time } from '../format';
 import { useSession } from '../session';
-import type { OperatorPayment } from '../types';
 import { useLoad } from '../use-load';
 
+/** The payment as the merchant API shows it (the timeline's `payment`), less its client secret. */
+interface TimelinePayment {
+  id: string;
+  status: string;
+  amount: number;
+  amount_received: number;
+  currency: string;
+  customer: string | null;
+  livemode: boolean;
+  metadata: Record<string, string>;
+  created: number;
+}
+
 interface Timeline {
-  payment: OperatorPayment;
-  attempts: unknown[];
+  merchant: string;
+  payment: TimelinePayment;
+  attempts: { provider?: string }[];
+  charges: { id: string; payment_method_details?: { card?: { last4?: string; brand?: string } } | null }[];
   events: unknown[];
   webhooks_in: unknown[];
   deliveries: unknown[];
@@ -27,6 +41,7 @@ interface Timeline {
 
 const SECTIONS: [keyof Timeline, string][] = [
   ['attempts', 'Provider attempts'],
+  ['charges', 'Charges'],
   ['events', 'Events'],
   ['webhooks_in', 'Webhooks in'],
   ['deliveries', 'Webhook deliveries out'],
@@ -40,6 +55,9 @@ const SECTIONS: [keyof Timeline, string][] = [
 export function PaymentDetailPage() {
   const { id = '' } = useParams();
   const { can } = useSession();
+  // The outcome of the last action, shown at page level: the form that made it may be gone after the
+  // reload (a payment refunded in full offers no more refunds).
+  const [notice, setNotice] = useState<string>();
   const timeline = useLoad(
     () => api.get<Timeline>(`/payment_intents/${encodeURIComponent(id)}/timeline`),
     [id],
@@ -49,6 +67,8 @@ export function PaymentDetailPage() {
   const refunded = (data?.refunds ?? [])
     .filter((r) => r.status === 'succeeded' || r.status === 'pending')
     .reduce((sum, r) => sum + r.amount, 0);
+  const card = data?.charges.map((c) => c.payment_method_details?.card).find((c) => c?.last4);
+  const providers = [...new Set((data?.attempts ?? []).map((a) => a.provider).filter(Boolean))];
   const openReviews = (data?.reviews ?? []).filter((r) => r.open === true || r.status === 'open');
   return (
     <section aria-labelledby="payment-title">
@@ -70,11 +90,13 @@ export function PaymentDetailPage() {
             <dt>Refunded</dt>
             <dd data-testid="payment-refunded">{money(refunded, payment.currency)}</dd>
             <dt>Provider</dt>
-            <dd>{payment.provider ?? '—'}</dd>
+            <dd>{providers.join(', ') || '—'}</dd>
+            <dt>Card</dt>
+            <dd data-testid="payment-card">{card ? `${card.brand ?? 'card'} •••• ${card.last4}` : '—'}</dd>
             <dt>Customer</dt>
             <dd>{payment.customer ?? '—'}</dd>
             <dt>Merchant</dt>
-            <dd>{payment.merchant}</dd>
+            <dd>{data?.merchant}</dd>
             <dt>Mode</dt>
             <dd>{payment.livemode ? 'live' : 'test'}</dd>
             <dt>Created</dt>
@@ -82,6 +104,7 @@ export function PaymentDetailPage() {
             <dt>Metadata</dt>
             <dd>{Object.keys(payment.metadata ?? {}).length ? JSON.stringify(payment.metadata) : '—'}</dd>
           </dl>
+          {notice ? <Notice>{notice}</Notice> : null}
           <div className="actions">
             {payment.status === 'requires_capture' && can('payment:write') ? (
               <ConfirmAction
@@ -96,7 +119,10 @@ export function PaymentDetailPage() {
               <RefundForm
                 payment={payment}
                 remaining={payment.amount_received - refunded}
-                onDone={timeline.reload}
+                onDone={(message) => {
+                  setNotice(message);
+                  timeline.reload();
+                }}
               />
             ) : null}
             {can('payment:write')
@@ -124,39 +150,33 @@ export function PaymentDetailPage() {
   );
 }
 
-function RefundForm(props: { payment: OperatorPayment; remaining: number; onDone(): void }) {
+function RefundForm(props: { payment: TimelinePayment; remaining: number; onDone(message: string): void }) {
   const [open, setOpen] = useState(false);
   const [amount, setAmount] = useState('');
   const [reason, setReason] = useState('requested_by_customer');
-  const { busy, error, done, run } = useAction();
+  const { busy, error, run } = useAction();
   async function submit(event: FormEvent) {
     event.preventDefault();
-    const ok = await run(
-      () =>
-        api.post('/refunds', {
-          payment_intent: props.payment.id,
-          reason,
-          ...(amount.trim() ? { amount: Number(amount.trim()) } : {}),
-        }),
-      'Refund created.',
-    );
-    if (ok) {
+    let refund: { id: string; amount: number; status: string } | undefined;
+    const ok = await run(async () => {
+      refund = await api.post('/refunds', {
+        payment_intent: props.payment.id,
+        reason,
+        ...(amount.trim() ? { amount: Number(amount.trim()) } : {}),
+      });
+    });
+    if (ok && refund) {
       setOpen(false);
-      props.onDone();
+      props.onDone(
+        `Refund ${refund.id} created: ${money(refund.amount, props.payment.currency)}, ${refund.status}.`,
+      );
     }
   }
   if (!open)
     return (
-      <span className="action">
-        <button type="button" onClick={() => setOpen(true)}>
-          Refund
-        </button>
-        {done ? (
-          <span className="ok" role="status">
-            {done}
-          </span>
-        ) : null}
-      </span>
+      <button type="button" onClick={() => setOpen(true)}>
+        Refund
+      </button>
     );
   return (
     <form className="inline-form" onSubmit={submit} aria-label="Refund">
