@@ -79,6 +79,8 @@ import { registerPaymentMethodRoutes } from './modules/payment-methods/payment-m
 import { PaymentMethodsService } from './modules/payment-methods/payment-methods.service.js';
 import { registerAttemptRoutes } from './modules/payments/attempts.routes.js';
 import { ChargesService } from './modules/payments/charges.service.js';
+import { registerOperatorCaptureRoute } from './modules/payments/operator-capture.routes.js';
+import { OperatorCapture } from './modules/payments/operator-capture.service.js';
 import { registerOperatorPaymentRoutes } from './modules/payments/operator-payments.routes.js';
 import { OperatorPaymentsService } from './modules/payments/operator-payments.service.js';
 import { PaymentFlows } from './modules/payments/payment-flows.js';
@@ -730,6 +732,10 @@ export async function createService(config: Config, options: ServiceOptions = {}
   registerConnectivityTestRoutes(http.router, connectivityTest);
   registerOperatorPaymentRoutes(http.router, operatorPayments);
   registerOperatorRefundRoutes(http.router, operatorRefunds);
+  registerOperatorCaptureRoute(
+    http.router,
+    new OperatorCapture({ flows: paymentFlows, payments: operatorPayments, audit }),
+  );
   registerDashboardRoutes(http.router, {
     dashboard,
     timeline: new PaymentTimelineService({ db, clock, payments: operatorPayments }),

@@ -319,3 +319,98 @@ describe('GET /admin/payment_intents/:id/timeline', () => {
     expect(missing.status).toBe(404);
   });
 });
+
+type AuditRow = {
+  action: string;
+  outcome: string;
+  actor: { type: string };
+  resource: { type: string; id: string } | null;
+};
+async function auditOf(action: string, resource: string) {
+  const reply = await t.admin.get<{ data: AuditRow[] }>('/admin/audit', { action, resource });
+  expect(reply.status, reply.text).toBe(200);
+  return reply.body.data;
+}
+
+describe('operator actions', () => {
+  it('captures an authorized payment, partly, through the payments flow; audited; a viewer is refused', async () => {
+    const held = await pay({ capture_method: 'manual', amount: 3000 });
+    expect(held.status).toBe('requires_capture');
+    const denied = await viewer.post<ErrorBody>(`/admin/payment_intents/${held.id}/capture`, {
+      amount_to_capture: 2000,
+    });
+    expect(denied.status, denied.text).toBe(403);
+
+    const captured = await t.admin.post<{ id: string; status: string; amount_received: number }>(
+      `/admin/payment_intents/${held.id}/capture`,
+      { amount_to_capture: 2000 },
+    );
+    expect(captured.status, captured.text).toBe(200);
+    expect(captured.body).toMatchObject({ id: held.id, status: 'succeeded', amount_received: 2000 });
+    expect(captured.body).not.toHaveProperty('client_secret');
+    const asMerchant = await t.merchant.get<{ status: string; amount_received: number }>(
+      `/v1/payment_intents/${held.id}`,
+    );
+    expect(asMerchant.body).toMatchObject({ status: 'succeeded', amount_received: 2000 });
+
+    // A second capture is refused by the payment's own rules, and the refusal is audited too.
+    const again = await t.admin.post<ErrorBody>(`/admin/payment_intents/${held.id}/capture`);
+    expect(again.status, again.text).toBe(400);
+    expect((await t.admin.post(`/admin/payment_intents/pi_missing/capture`)).status).toBe(404);
+    const audit = await auditOf('payment_intent.capture', held.id);
+    expect(audit.map((row) => row.outcome).sort()).toEqual(['failure', 'success']);
+    expect(audit.every((row) => row.actor.type === 'operator')).toBe(true);
+  });
+
+  it('lists open reviews and approves one, which captures the held payment; audited; a viewer is refused', async () => {
+    const rule = (body: Record<string, unknown>) =>
+      t.admin.post('/admin/fraud/rules/amount_limit', body, { as: 'json' });
+    const limited = await rule({
+      action: 'review',
+      thresholds: { default_limits: {}, merchant_limits: { [t.merchantId]: { usd: 900_000 } } },
+    });
+    expect(limited.status, limited.text).toBe(200);
+    let held: Intent & { review?: string };
+    try {
+      held = await pay({ amount: 950_000 });
+    } finally {
+      await rule({ action: 'block', thresholds: { default_limits: {}, merchant_limits: {} } });
+    }
+    expect(held.status).toBe('requires_capture');
+    expect(held.review).toMatch(/^prv_/);
+
+    type ReviewList = { data: { id: string; open: boolean; merchant: string; payment_intent: string }[] };
+    const open = await viewer.get<ReviewList>('/admin/reviews', { open: 'true', livemode: 'false' });
+    expect(open.status, open.text).toBe(200);
+    expect(open.body.data).toContainEqual(
+      expect.objectContaining({
+        id: held.review,
+        open: true,
+        merchant: t.merchantId,
+        payment_intent: held.id,
+      }),
+    );
+    expect((await t.admin.get<ReviewList>('/admin/reviews', { livemode: 'true' })).body.data).toEqual([]);
+    const badOpen = await t.admin.get<ErrorBody>('/admin/reviews', { open: 'perhaps' });
+    expect(badOpen.status).toBe(400);
+    expect(badOpen.body.error.param).toBe('open');
+
+    expect((await viewer.post(`/admin/reviews/${held.review}/approve`)).status).toBe(403);
+    const approved = await t.admin.post<{ id: string; open: boolean; closed_reason: string }>(
+      `/admin/reviews/${held.review}/approve`,
+    );
+    expect(approved.status, approved.text).toBe(200);
+    expect(approved.body).toMatchObject({ id: held.review, open: false, closed_reason: 'approved' });
+    expect((await t.merchant.get<Intent>(`/v1/payment_intents/${held.id}`)).body.status).toBe('succeeded');
+    const closed = await t.admin.get<ReviewList>('/admin/reviews', { open: 'false' });
+    expect(closed.body.data.map((r) => r.id)).toContain(held.review);
+    expect((await t.admin.post(`/admin/reviews/${held.review}/approve`)).status).toBe(400);
+    const audit = await auditOf('review.approve', held.review as string);
+    expect(audit.map((row) => row.outcome).sort()).toEqual(['failure', 'success']);
+
+    // The timeline shows the fraud decision and the review.
+    const timeline = (await viewer.get<Timeline>(`/admin/payment_intents/${held.id}/timeline`)).body;
+    expect(timeline.fraud).toMatchObject({ action: 'review' });
+    expect(timeline.reviews).toEqual([expect.objectContaining({ id: held.review, open: false })]);
+  });
+});

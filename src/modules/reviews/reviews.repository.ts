@@ -115,3 +115,18 @@ export async function reviewsOfPayment(db: Executor, paymentIntentId: string): P
     .orderBy('id')
     .execute();
 }
+
+/** Reviews across merchants (operators), narrowed by open state and mode; paginated by the caller. */
+export function operatorReviewsQuery(
+  db: Executor,
+  filters: { open?: boolean | undefined; livemode?: boolean | undefined },
+) {
+  let query = db.selectFrom('reviews').selectAll();
+  if (filters.open !== undefined) query = query.where('open', '=', filters.open);
+  if (filters.livemode !== undefined) query = query.where('livemode', '=', filters.livemode);
+  return query;
+}
+
+export async function findReviewById(db: Executor, id: string): Promise<ReviewRow | undefined> {
+  return db.selectFrom('reviews').selectAll().where('id', '=', id).executeTakeFirst();
+}
