@@ -215,6 +215,23 @@ describe('operator dashboard', () => {
     await page.close();
   });
 
+  it('captures an authorized payment from its page', async () => {
+    const held = await pay('pm_card_visa', 700, { capture_method: 'manual' });
+    expect(held.body.status, held.text).toBe('requires_capture');
+    const page = await open(admin, `/payments/${held.body.id}`);
+    await page.getByRole('button', { name: 'Capture' }).click();
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await waitFor('the captured status', async () =>
+      (await page.getByTestId('payment-status').textContent())?.includes('succeeded'),
+    );
+    const intent = await t.merchant.get<{ status: string; amount_received: number }>(
+      `/v1/payment_intents/${held.body.id}`,
+    );
+    expect(intent.body).toMatchObject({ status: 'succeeded', amount_received: 700 });
+    await screenshot(page, 'capture');
+    await page.close();
+  });
+
   it('a viewer sees no refund button, and the API refuses the viewer a refund', async () => {
     const paid = await pay('pm_card_visa', 500);
     expect(paid.status, paid.text).toBe(200);

@@ -10,6 +10,7 @@ import { money, secondsOfLocalInput, time } from '../format';
 import { useSession } from '../session';
 import type { OperatorPayment } from '../types';
 import { useLoad } from '../use-load';
+import { OpenReviews } from './open-reviews';
 
 const STATUSES = [
   'requires_payment_method',
@@ -170,6 +171,7 @@ export function PaymentsPage() {
           { label: 'Created', render: (p) => time(p.created) },
         ]}
       />
+      <OpenReviews />
     </section>
   );
 }
