@@ -129,6 +129,30 @@ describe('operator dashboard', () => {
     await page.close();
   });
 
+  it('forces a circuit open from Providers, the overview warns, and returns it to automatic', async () => {
+    const page = await open(admin, '/providers');
+    await page.getByRole('button', { name: 'Force open stripe' }).click();
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await waitFor('the forced state', async () =>
+      (await page.getByTestId('circuit-stripe').textContent())?.includes('forced open'),
+    );
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Overview' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Circuit open for stripe' }).waitFor();
+    await screenshot(page, 'circuit-open-banner');
+    await page.getByRole('link', { name: 'Providers' }).first().click();
+    await page.getByRole('button', { name: 'Automatic stripe' }).click();
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await waitFor('the automatic state', async () => {
+      const text = await page.getByTestId('circuit-stripe').textContent();
+      return text !== null && !text.includes('forced');
+    });
+    const providers = await t.admin.get<{ data: { provider: string; forced: string | null }[] }>(
+      '/admin/providers',
+    );
+    expect(providers.body.data.find((p) => p.provider === 'stripe')?.forced).toBeNull();
+    await page.close();
+  });
+
   it('replays a failed webhook delivery', async () => {
     const endpoint = await t.merchant.post<{ id: string }>('/v1/webhook_endpoints', {
       url: receiver.url,
@@ -229,6 +253,34 @@ describe('operator dashboard', () => {
     );
     expect(intent.body).toMatchObject({ status: 'succeeded', amount_received: 700 });
     await screenshot(page, 'capture');
+    await page.close();
+  });
+
+  it('lists a dispute with its due date and adds evidence', async () => {
+    const disputed = await pay('pm_card_createDispute', 1500);
+    expect(disputed.status, disputed.text).toBe(200);
+    const dispute = await waitFor(
+      'the dispute to arrive',
+      async () =>
+        (
+          await t.admin.get<{ data: { id: string; payment_intent: string }[] }>('/admin/disputes', {
+            limit: 100,
+          })
+        ).body.data?.find((d) => d.payment_intent === disputed.body.id),
+      15_000,
+    );
+    const page = await open(admin, '/disputes');
+    const row = page.getByRole('row').filter({ hasText: dispute.id });
+    await expect(row.textContent()).resolves.toMatch(/days left/);
+    await row.getByRole('button', { name: `Add evidence to ${dispute.id}` }).click();
+    await page.getByLabel('Explanation').fill('The customer signed for the parcel.');
+    await page.getByRole('button', { name: 'Save evidence' }).click();
+    await page.getByRole('status').filter({ hasText: 'Evidence saved.' }).waitFor();
+    const saved = await t.merchant.get<{ evidence: { uncategorized_text: string | null } }>(
+      `/v1/disputes/${dispute.id}`,
+    );
+    expect(saved.body.evidence.uncategorized_text).toBe('The customer signed for the parcel.');
+    await screenshot(page, 'dispute-evidence');
     await page.close();
   });
 
