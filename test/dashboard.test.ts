@@ -126,6 +126,18 @@ describe('operator dashboard', () => {
     expect(accepted.status, accepted.text).toBe(200);
     expect(accepted.body.status).toBe('succeeded');
     await screenshot(page, 'kill-switch-off');
+
+    // The rollout percentage, also after a confirmation step.
+    const staging = page.getByRole('form', { name: 'Rollout in staging' });
+    await staging.getByLabel('staging rollout %').fill('10');
+    await staging.getByRole('button', { name: 'Set' }).click();
+    await staging.getByRole('button', { name: 'Confirm 10% in staging' }).click();
+    await waitFor('the staging rollout', async () => {
+      const flag = await t.admin.get<{ environments: { staging: { rollout: { value: number } } } }>(
+        '/admin/flags/payments_live_v1',
+      );
+      return flag.body.environments.staging.rollout.value === 10;
+    });
     await page.close();
   });
 

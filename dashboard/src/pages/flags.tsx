@@ -70,7 +70,13 @@ function FlagCard({ flag, onChange }: { flag: FeatureFlag; onChange(): void }) {
         {Object.entries(flag.environments).map(([env, value]) => (
           <li key={env}>
             {mayOperate ? (
-              <RolloutForm flag={flag.name} env={env} value={value.rollout.value} onDone={onChange} />
+              <RolloutForm
+                flag={flag.name}
+                env={env}
+                current={env === flag.environment}
+                value={value.rollout.value}
+                onDone={onChange}
+              />
             ) : (
               `${env}: ${value.rollout.value}% (${value.source})`
             )}
@@ -81,7 +87,7 @@ function FlagCard({ flag, onChange }: { flag: FeatureFlag; onChange(): void }) {
   );
 }
 
-function RolloutForm(props: { flag: string; env: string; value: number; onDone(): void }) {
+function RolloutForm(props: { flag: string; env: string; current: boolean; value: number; onDone(): void }) {
   const [value, setValue] = useState(String(props.value));
   const [confirming, setConfirming] = useState(false);
   const { busy, error, done, run } = useAction();
@@ -104,7 +110,7 @@ function RolloutForm(props: { flag: string; env: string; value: number; onDone()
   return (
     <form className="inline-form" onSubmit={submit} aria-label={`Rollout in ${props.env}`}>
       <label>
-        {props.env} rollout %
+        {props.env} rollout %{props.current ? ' (this service)' : ''}
         <input
           type="number"
           min={0}
