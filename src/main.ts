@@ -38,6 +38,8 @@ import { DisputeSettlement } from './modules/disputes/dispute-settlement.js';
 import { registerDisputeRoutes } from './modules/disputes/disputes.routes.js';
 import { DisputesService } from './modules/disputes/disputes.service.js';
 import { disputeEventHandler } from './modules/disputes/disputes.webhooks.js';
+import { registerOperatorDisputeRoutes } from './modules/disputes/operator-disputes.routes.js';
+import { OperatorDisputes } from './modules/disputes/operator-disputes.service.js';
 import { registerEventRoutes } from './modules/events/events.routes.js';
 import { EventsService } from './modules/events/events.service.js';
 import { registerFlagRoutes } from './modules/flags/flags.routes.js';
@@ -727,6 +729,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   registerAttemptRoutes(http.router, db);
   registerRefundRoutes(http.router, refunds);
   registerDisputeRoutes(http.router, disputes);
+  registerOperatorDisputeRoutes(http.router, new OperatorDisputes({ db, clock, disputes, audit }));
   registerReviewRoutes(http.router, reviews);
   registerReportRoutes(http.router, reports);
   registerConnectivityTestRoutes(http.router, connectivityTest);

@@ -414,3 +414,81 @@ describe('operator actions', () => {
     expect(timeline.reviews).toEqual([expect.objectContaining({ id: held.review, open: false })]);
   });
 });
+
+describe('disputes for operators', () => {
+  type Dispute = {
+    id: string;
+    status: string;
+    merchant: string;
+    payment_intent: string;
+    created: number;
+    evidence: Record<string, string | null>;
+    evidence_details: { due_by: number | null; has_evidence: boolean; submission_count: number };
+  };
+  type DisputeList = { data: Dispute[]; has_more: boolean };
+
+  it('lists disputes with their due dates and filters; takes evidence on behalf of the merchant, audited', async () => {
+    const disputed = await pay({ amount: 2600, payment_method: 'pm_card_createDispute' });
+    expect(disputed.status).toBe('succeeded');
+    const dispute = await waitFor('the dispute to arrive from the provider', async () => {
+      const list = await viewer.get<DisputeList>('/admin/disputes', { livemode: 'false' });
+      expect(list.status, list.text).toBe(200);
+      return list.body.data.find((d) => d.payment_intent === disputed.id);
+    });
+    expect(dispute).toMatchObject({ merchant: t.merchantId, status: 'needs_response' });
+    const dueBy = dispute.evidence_details.due_by as number;
+    expect(dueBy).toBeGreaterThan(dispute.created);
+
+    const ids = async (query: Record<string, unknown>) =>
+      (await t.admin.get<DisputeList>('/admin/disputes', query)).body.data.map((d) => d.id);
+    expect(await ids({ status: 'needs_response', due_before: dueBy + 1 })).toContain(dispute.id);
+    expect(await ids({ due_before: dueBy })).not.toContain(dispute.id);
+    expect(await ids({ status: 'won' })).not.toContain(dispute.id);
+    expect(await ids({ livemode: 'true' })).toEqual([]);
+    for (const [query, param] of [
+      [{ status: 'angry' }, 'status'],
+      [{ due_before: 'soon' }, 'due_before'],
+      [{ livemode: 'maybe' }, 'livemode'],
+    ] as const) {
+      const reply = await t.admin.get<ErrorBody>('/admin/disputes', query);
+      expect(reply.status, reply.text).toBe(400);
+      expect(reply.body.error.param).toBe(param);
+    }
+    // The overview counts it against the window's succeeded charges.
+    expect((await overview()).dispute_rate).toBeGreaterThan(0);
+
+    const path = `/admin/disputes/${dispute.id}/evidence`;
+    const evidence = { evidence: { product_description: 'Blue mug', customer_name: 'Ada' }, submit: false };
+    expect((await viewer.post(path, evidence, { as: 'json' })).status).toBe(403);
+    const saved = await t.admin.post<Dispute>(path, evidence, { as: 'json' });
+    expect(saved.status, saved.text).toBe(200);
+    expect(saved.body).toMatchObject({
+      id: dispute.id,
+      status: 'needs_response',
+      evidence: { product_description: 'Blue mug', customer_name: 'Ada' },
+      evidence_details: { has_evidence: true, submission_count: 0 },
+    });
+    const bad = await t.admin.post<ErrorBody>(
+      path,
+      { evidence: { favourite_colour: 'blue' } },
+      { as: 'json' },
+    );
+    expect(bad.status, bad.text).toBe(400);
+    expect(bad.body.error.param).toMatch(/^evidence/);
+    const submitted = await t.admin.post<Dispute>(path, { submit: true }, { as: 'json' });
+    expect(submitted.status, submitted.text).toBe(200);
+    expect(submitted.body.evidence_details.submission_count).toBe(1);
+    expect(submitted.body.status).not.toBe('needs_response');
+    const audit = await auditOf('dispute.evidence', dispute.id);
+    expect(audit.map((row) => row.outcome)).toEqual(['success', 'success']);
+
+    const timeline = (await viewer.get<Timeline>(`/admin/payment_intents/${disputed.id}/timeline`)).body;
+    expect(timeline.disputes).toEqual([
+      expect.objectContaining({
+        id: dispute.id,
+        evidence_details: expect.objectContaining({ due_by: dueBy }),
+      }),
+    ]);
+    expect(timeline.events.map((e) => e.type)).toContain('charge.dispute.created');
+  });
+});
