@@ -27,7 +27,9 @@ export function useAction() {
 }
 
 export function ConfirmAction(props: {
+  /** The button's accessible name (e.g. "Replay msg_123"); `text` is what it shows when shorter. */
   label: string;
+  text?: string;
   question: ReactNode;
   confirmLabel?: string;
   danger?: boolean;
@@ -71,8 +73,13 @@ export function ConfirmAction(props: {
           </button>
         </fieldset>
       ) : (
-        <button type="button" className={props.danger ? 'danger' : undefined} onClick={() => setAsking(true)}>
-          {props.label}
+        <button
+          type="button"
+          className={props.danger ? 'danger' : undefined}
+          aria-label={props.text ? props.label : undefined}
+          onClick={() => setAsking(true)}
+        >
+          {props.text ?? props.label}
         </button>
       )}
       {done ? (

@@ -1,6 +1,6 @@
 // Disputes: the list across merchants with due dates (the ones due soonest first to the eye), and
 // evidence submission for roles that may write.
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api, type List } from '../api';
 import { useAction } from '../components/action';
 import { ErrorMessage, Loading } from '../components/feedback';
@@ -55,8 +55,12 @@ export function DisputesPage() {
             label: 'Evidence',
             render: (d) =>
               can('payment:write') && d.status.startsWith('needs_response') ? (
-                <button type="button" onClick={() => setSelected(d.id)}>
-                  Add evidence to {d.id}
+                <button
+                  type="button"
+                  aria-label={`Add evidence to ${d.id}`}
+                  onClick={() => setSelected(d.id)}
+                >
+                  Add evidence
                 </button>
               ) : d.evidence_details?.has_evidence ? (
                 'submitted'
@@ -78,6 +82,9 @@ function EvidenceForm(props: { id: string; onDone(): void; onClose(): void }) {
   const [receipt, setReceipt] = useState('');
   const [submit, setSubmit] = useState(false);
   const { busy, error, done, run } = useAction();
+  // Keyboard users land in the form they opened.
+  const first = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => first.current?.focus(), []);
   async function send(event: FormEvent) {
     event.preventDefault();
     const ok = await run(
@@ -98,7 +105,7 @@ function EvidenceForm(props: { id: string; onDone(): void; onClose(): void }) {
       <h2>Evidence for {props.id}</h2>
       <label>
         Explanation
-        <textarea value={text} onChange={(e) => setText(e.target.value)} rows={4} />
+        <textarea ref={first} value={text} onChange={(e) => setText(e.target.value)} rows={4} />
       </label>
       <label>
         Receipt (file id or URL)

@@ -96,6 +96,7 @@ export function KeysPage() {
                 <span className="button-row">
                   <ConfirmAction
                     label={`Rotate ${k.id}`}
+                    text="Rotate"
                     question="Issue a replacement? The old key keeps working for 24 hours."
                     action={async () => {
                       const rotated = await api.post<{ id: string; secret: string }>(`/keys/${k.id}/rotate`);
@@ -105,6 +106,7 @@ export function KeysPage() {
                   />
                   <ConfirmAction
                     label={`Revoke ${k.id}`}
+                    text="Revoke"
                     danger
                     question="Revoke this key now? Requests with it fail at once."
                     action={() => api.post(`/keys/${k.id}/revoke`)}

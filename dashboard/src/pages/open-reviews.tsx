@@ -47,6 +47,7 @@ export function OpenReviews() {
               can('payment:write') ? (
                 <ConfirmAction
                   label={`Approve ${r.id}`}
+                  text="Approve"
                   question="Approve and release this payment?"
                   action={() => api.post(`/reviews/${r.id}/approve`)}
                   onDone={reviews.reload}

@@ -130,6 +130,7 @@ export function PaymentDetailPage() {
                   <ConfirmAction
                     key={review.id}
                     label={`Approve review ${review.id}`}
+                    text="Approve review"
                     question="Approve this review and release the payment?"
                     action={() => api.post(`/reviews/${review.id}/approve`)}
                     success="Review approved."

@@ -115,6 +115,7 @@ function Deliveries() {
               mayReplay ? (
                 <ConfirmAction
                   label={`Replay ${d.id}`}
+                  text="Replay"
                   question="Send this event again?"
                   action={() => api.post('/webhooks/replay', { event: d.event })}
                   success="Queued again."
@@ -229,6 +230,7 @@ function Inbound() {
               mayReplay && (w.status === 'dead' || w.status === 'failed') ? (
                 <ConfirmAction
                   label={`Replay ${w.id}`}
+                  text="Replay"
                   question="Process this event again?"
                   action={() => api.post('/webhooks/inbound/replay', { id: w.id })}
                   success="Queued again."
