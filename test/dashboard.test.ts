@@ -296,6 +296,55 @@ describe('operator dashboard', () => {
     await page.close();
   });
 
+  it('creates an API key whose secret is shown once, and revokes it', async () => {
+    const page = await open(admin, '/keys');
+    await page.getByLabel('Merchant id').fill(t.merchantId);
+    await page.getByRole('button', { name: 'Show keys' }).click();
+    await page.getByLabel('Name').fill('dashboard key');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const secret = (await page.getByTestId('new-secret').textContent()) ?? '';
+    expect(secret).toMatch(/^sk_test_/);
+    const key = t.api.withKey(secret);
+    expect((await key.get('/v1/customers')).status).toBe(200);
+    await screenshot(page, 'api-key-created');
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    expect(await page.content()).not.toContain(secret);
+    const row = page.getByRole('row').filter({ hasText: 'dashboard key' });
+    await row.getByRole('button', { name: /^Revoke / }).click();
+    await row.getByRole('button', { name: 'Confirm' }).click();
+    await waitFor(
+      'the key to stop working',
+      async () => (await key.get('/v1/customers')).status === 401,
+      10_000,
+    );
+    // The audit log has both, and its chain verifies.
+    const audit = await open(admin, '/audit');
+    await audit.getByLabel('Action').fill('api_key.revoke');
+    await audit.getByRole('button', { name: 'Filter' }).click();
+    await audit.getByRole('row').filter({ hasText: 'api_key.revoke' }).first().waitFor();
+    await audit.getByRole('button', { name: 'Verify the chain' }).click();
+    await expect(audit.getByTestId('chain-report').textContent()).resolves.toMatch(
+      /^Chain intact: \d+ rows checked\.$/,
+    );
+    await screenshot(audit, 'audit-verified');
+    await audit.close();
+    await page.close();
+  });
+
+  it('starts a reconciliation run and shows it', async () => {
+    const page = await open(admin, '/reconciliation');
+    await page.getByRole('button', { name: 'Reconcile the last 24 hours' }).click();
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByRole('status').filter({ hasText: 'Run started.' }).waitFor();
+    const runs = await t.admin.get<{ data: { id: string }[] }>('/admin/reconciliation/runs');
+    const run = runs.body.data[0];
+    expect(run).toBeDefined();
+    await page.getByRole('button', { name: run!.id }).waitFor();
+    await page.getByRole('heading', { name: `Mismatches of ${run!.id}` }).waitFor();
+    await screenshot(page, 'reconciliation');
+    await page.close();
+  });
+
   it('a viewer sees no refund button, and the API refuses the viewer a refund', async () => {
     const paid = await pay('pm_card_visa', 500);
     expect(paid.status, paid.text).toBe(200);
