@@ -432,7 +432,12 @@ describe('operator dashboard', () => {
     await page.close();
   });
 
-  it('fits a phone: the overview at 390 px wide', async () => {
+  it('fits a laptop and a phone: the overview at 1280 and 390 px wide', async () => {
+    // The laptop view after every test's payments, refunds and dispute (README's screenshot).
+    const laptop = await open(admin, '/');
+    await laptop.getByTestId('tile-attempts').waitFor();
+    await screenshot(laptop, 'overview-laptop');
+    await laptop.close();
     const phone = await browser.newContext({ viewport: PHONE, storageState: await admin.storageState() });
     const page = await open(phone, '/');
     await page.getByTestId('tile-attempts').waitFor();
