@@ -248,6 +248,11 @@ describe('operator dashboard', () => {
     });
     expect(refunds.body.data).toEqual([expect.objectContaining({ amount: 1234, status: 'succeeded' })]);
     await screenshot(page, 'refund-by-last4');
+    // Metadata goes through the search endpoint; the filters live in the URL, so this link is shareable.
+    await page.goto(`${t.url}/dashboard/payments?metadata_key=order&metadata_value=dash-refund`);
+    await page.getByRole('link', { name: paid.body.id }).waitFor();
+    expect(await page.getByRole('link', { name: /^pi_/ }).count()).toBe(1);
+    expect(await page.getByLabel('Metadata value').inputValue()).toBe('dash-refund');
     await page.close();
   });
 
