@@ -392,6 +392,11 @@ describe('operator dashboard', () => {
     await page.goto(`${t.url}/dashboard/`);
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     await page.getByTestId('tile-attempts').waitFor();
+    // Keyboard: the first Tab reaches the skip link, which moves focus to the content.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate<string>('document.activeElement.textContent')).toBe('Skip to content');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate<string>('document.activeElement.id')).toBe('main');
     const screens: [string, string][] = [
       ['Payments', 'Payments'],
       ['Webhooks', 'Webhooks'],
