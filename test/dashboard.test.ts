@@ -8,6 +8,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdjustableClock } from '../src/clock.js';
 import { collectErrors, launchChromium, newContext, PHONE, screenshot } from './support/browser.js';
+import { Authenticator } from './support/mfa.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, type TestService } from './support/service.js';
 import { waitFor } from './support/wait.js';
 import { type Receiver, startWebhookHarness } from './support/webhook-receiver.js';
@@ -98,6 +99,34 @@ describe('operator dashboard', () => {
     expect(await page.getByRole('link', { name: 'API keys' }).count()).toBe(1);
     await screenshot(page, 'login-second-factor');
     await page.close();
+  });
+
+  it('has a new admin enrol an authenticator before anything else', async () => {
+    const email = 'second-admin@example.test';
+    const created = await t.admin.post('/admin/operators', {
+      email,
+      password: VIEWER_PASSWORD,
+      role: 'payment-admin',
+    });
+    expect(created.status, created.text).toBe(200);
+    const context = await newContext(browser);
+    const page = await open(context, '/');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(VIEWER_PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Set up your authenticator' }).waitFor();
+    await page.getByRole('button', { name: 'Create a key' }).click();
+    const device = new Authenticator((await page.getByTestId('totp-secret').textContent()) ?? '');
+    await page.getByLabel('First code from the app').fill(device.code(now()));
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).waitFor();
+    expect(await page.locator('.who').textContent()).toContain(email);
+    await screenshot(page, 'mfa-enrolled');
+    // Log out: the login comes back and the session no longer works.
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('button', { name: 'Log in' }).waitFor();
+    expect(await page.evaluate<number>("fetch('/admin/me').then((r) => r.status)")).toBe(401);
+    await context.close();
   });
 
   it('turns the kill switch on (a payment fails) and off (one succeeds), each after a confirmation', async () => {
