@@ -69,7 +69,8 @@ async function pay(paymentMethod: string, amount = 2000, extra: Record<string, u
   });
 }
 
-describe('operator dashboard', () => {
+// A browser step waits at most 10 s; a whole test gets 60 s, for CI runs where every suite shares two cores.
+describe('operator dashboard', { timeout: 60_000 }, () => {
   it('serves the app with its CSP, and deep links fall back to it', async () => {
     const deep = await fetch(`${t.url}/dashboard/payments/pi_unknown`);
     expect(deep.status).toBe(200);
@@ -231,6 +232,29 @@ describe('operator dashboard', () => {
     await page.getByLabel('Delivery status').selectOption('succeeded');
     await page.getByRole('row').filter({ hasText: 'succeeded' }).first().waitFor();
     await screenshot(page, 'replay-failed-delivery');
+
+    // An endpoint's failures at once, then a time range.
+    receiver.respond = () => ({ status: 500 });
+    await t.merchant.post('/v1/customers', { email: 'failures@example.com' });
+    await waitFor('a second failed delivery', async () => (await deliveries('failed')).length === 1);
+    receiver.respond = () => ({ status: 200 });
+    await page.getByLabel('Endpoint id').fill(endpoint.body.id);
+    await page.getByRole('button', { name: "Replay this endpoint's failures" }).click();
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await waitFor(
+      'every delivery to succeed',
+      async () => (await deliveries()).every((d) => d.status === 'succeeded'),
+      15_000,
+    );
+    const arrivals = receiver.received.length;
+    const minute = (offsetMs: number) => new Date(now() + offsetMs).toISOString().slice(0, 16);
+    await page.getByLabel('From (UTC)').fill(minute(-3_600_000));
+    await page.getByLabel('To (UTC)').fill(minute(3_600_000));
+    await page.getByLabel('Only endpoint (optional)').fill(endpoint.body.id);
+    await page.getByRole('button', { name: 'Replay range' }).click();
+    await page.getByRole('status').filter({ hasText: 'Deliveries in the range queued again.' }).waitFor();
+    // Both of the endpoint's deliveries are sent once more.
+    await waitFor('the range to be sent again', async () => receiver.received.length >= arrivals + 2, 15_000);
     await page.close();
   });
 
