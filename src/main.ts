@@ -695,6 +695,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     clientGuard: ipBlocks,
     isDatabaseUnavailable,
     idempotency,
+    dashboardDir: config.DASHBOARD_DIR,
     authenticators: {
       merchant: async (authorization) => {
         const principal = await keys.authenticate(authorization);

@@ -52,7 +52,9 @@ program
   .action(async (options: { role: Role }) => {
     const config = loadConfig();
     // Only processes that serve HTTP need the dashboard's files.
-    if (options.role !== 'worker') ensureDashboardBuilt((line) => process.stderr.write(`${line}\n`));
+    // A DASHBOARD_DIR of the operator's choosing is theirs to fill.
+    if (options.role !== 'worker' && !config.DASHBOARD_DIR)
+      ensureDashboardBuilt((line) => process.stderr.write(`${line}\n`));
     const { createService } = await import('../main.js');
     const service = await createService(config, { role: options.role });
     const { port } = await service.start();

@@ -38,6 +38,8 @@ export interface HttpOptions {
   /** Tells database outages apart from bugs so they answer 503, not 500. */
   isDatabaseUnavailable(error: unknown): boolean;
   idempotency?: IdempotencyService;
+  /** The built operator dashboard (DASHBOARD_DIR); dist/dashboard in the project folder when unset. */
+  dashboardDir?: string | undefined;
 }
 
 export interface ClientGuard {
@@ -254,7 +256,7 @@ export async function buildHttpApp(options: HttpOptions): Promise<HttpApp> {
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   // The operator dashboard's files; it talks to the /admin routes below like any other client.
-  await registerDashboard(app);
+  await registerDashboard(app, options.dashboardDir);
 
   const expand = new ExpandRegistry();
   const router = new Router(

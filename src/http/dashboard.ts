@@ -22,6 +22,7 @@ export function projectRoot(from = path.dirname(fileURLToPath(import.meta.url)))
 export const dashboardDir = (root = projectRoot()) => path.join(root, 'dist', 'dashboard');
 
 export async function registerDashboard(app: FastifyInstance, dir = dashboardDir()): Promise<void> {
+  dir = path.resolve(dir);
   const hide = { schema: { hide: true } };
   if (!existsSync(path.join(dir, 'index.html'))) {
     const notBuilt = (_request: FastifyRequest, reply: FastifyReply) =>
