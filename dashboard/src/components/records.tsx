@@ -40,8 +40,15 @@ export function RecordTable({ caption, rows }: { caption: string; rows: unknown 
             return typeof at === 'number' || typeof at === 'string' ? time(at) : '—';
           },
         },
-        { label: 'What', render: (row) => show(pick(row, WHAT_KEYS)) },
-        { label: 'Id', render: (row) => show(row.id) },
+        {
+          label: 'What',
+          // A ledger posting reads as its kind and the account it moved (e.g. "charge: merchant_balance increase").
+          render: (row) =>
+            row.account_type
+              ? `${show(pick(row, WHAT_KEYS))}: ${show(row.account_type)} ${show(row.direction)}`
+              : show(pick(row, WHAT_KEYS)),
+        },
+        { label: 'Id', render: (row) => show(row.id ?? row.transaction) },
         {
           label: 'Amount',
           render: (row) =>
