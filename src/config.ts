@@ -156,6 +156,8 @@ const envSchema = z.object({
   VAULT_KEYS_FILE: optionalString,
   /** Where the audit chain head is published hourly (audit-chain-heads.jsonl); default DATA_DIR. */
   AUDIT_HEAD_DIR: optionalString,
+  /** The built operator dashboard served at /dashboard/; default dist/dashboard in the project folder. */
+  DASHBOARD_DIR: optionalString,
   /** Addresses, CIDRs or loopback/linklocal/uniquelocal whose X-Forwarded-For is believed; none by default. */
   TRUSTED_PROXIES: csv.refine((entries) => entries.every(isTrustedProxyEntry), {
     message: 'must be comma-separated IP addresses or CIDRs (or loopback, linklocal, uniquelocal)',

@@ -30,11 +30,16 @@ import {
 } from './modules/audit/audit-head.js';
 import { registerCustomerRoutes } from './modules/customers/customers.routes.js';
 import { CustomersService } from './modules/customers/customers.service.js';
+import { registerDashboardRoutes } from './modules/dashboard/dashboard.routes.js';
+import { DashboardService } from './modules/dashboard/dashboard.service.js';
+import { PaymentTimelineService } from './modules/dashboard/payment-timeline.service.js';
 import { registerRateGauges } from './modules/disputes/dispute-rates.js';
 import { DisputeSettlement } from './modules/disputes/dispute-settlement.js';
 import { registerDisputeRoutes } from './modules/disputes/disputes.routes.js';
 import { DisputesService } from './modules/disputes/disputes.service.js';
 import { disputeEventHandler } from './modules/disputes/disputes.webhooks.js';
+import { registerOperatorDisputeRoutes } from './modules/disputes/operator-disputes.routes.js';
+import { OperatorDisputes } from './modules/disputes/operator-disputes.service.js';
 import { registerEventRoutes } from './modules/events/events.routes.js';
 import { EventsService } from './modules/events/events.service.js';
 import { registerFlagRoutes } from './modules/flags/flags.routes.js';
@@ -76,6 +81,8 @@ import { registerPaymentMethodRoutes } from './modules/payment-methods/payment-m
 import { PaymentMethodsService } from './modules/payment-methods/payment-methods.service.js';
 import { registerAttemptRoutes } from './modules/payments/attempts.routes.js';
 import { ChargesService } from './modules/payments/charges.service.js';
+import { registerOperatorCaptureRoute } from './modules/payments/operator-capture.routes.js';
+import { OperatorCapture } from './modules/payments/operator-capture.service.js';
 import { registerOperatorPaymentRoutes } from './modules/payments/operator-payments.routes.js';
 import { OperatorPaymentsService } from './modules/payments/operator-payments.service.js';
 import { PaymentFlows } from './modules/payments/payment-flows.js';
@@ -282,6 +289,7 @@ export interface Service {
     reconciliation: ReconciliationService;
     operatorPayments: OperatorPaymentsService;
     operatorRefunds: OperatorRefunds;
+    dashboard: DashboardService;
     connectivityTest: ConnectivityTest;
     ipBlocks: IpBlocksService;
     rateLimits: RateLimitsService;
@@ -622,6 +630,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
   // Operator views and actions across merchants (payctl payments, payctl refund, payctl monitor).
   const operatorPayments = new OperatorPaymentsService(db, clock);
   const operatorRefunds = new OperatorRefunds({ refunds, payments: operatorPayments, audit });
+  const dashboard = new DashboardService({ db, clock, flags, gateway });
   const connectivityTest = new ConnectivityTest({ providers, audit, clock, livemode: isLiveMode(config) });
   health.register({
     name: 'database',
@@ -686,6 +695,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     clientGuard: ipBlocks,
     isDatabaseUnavailable,
     idempotency,
+    dashboardDir: config.DASHBOARD_DIR,
     authenticators: {
       merchant: async (authorization) => {
         const principal = await keys.authenticate(authorization);
@@ -720,11 +730,20 @@ export async function createService(config: Config, options: ServiceOptions = {}
   registerAttemptRoutes(http.router, db);
   registerRefundRoutes(http.router, refunds);
   registerDisputeRoutes(http.router, disputes);
+  registerOperatorDisputeRoutes(http.router, new OperatorDisputes({ db, clock, disputes, audit }));
   registerReviewRoutes(http.router, reviews);
   registerReportRoutes(http.router, reports);
   registerConnectivityTestRoutes(http.router, connectivityTest);
   registerOperatorPaymentRoutes(http.router, operatorPayments);
   registerOperatorRefundRoutes(http.router, operatorRefunds);
+  registerOperatorCaptureRoute(
+    http.router,
+    new OperatorCapture({ flows: paymentFlows, payments: operatorPayments, audit }),
+  );
+  registerDashboardRoutes(http.router, {
+    dashboard,
+    timeline: new PaymentTimelineService({ db, clock, payments: operatorPayments }),
+  });
   registerWalletRoutes(http.router, wallets);
   http.expand.register('refund', 'charge', (scope, id) => charges.find(scope, id));
   http.expand.register('refund', 'payment_intent', (scope, id) => payments.find(scope, id));
@@ -829,6 +848,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
       reconciliation,
       operatorPayments,
       operatorRefunds,
+      dashboard,
       connectivityTest,
       ipBlocks,
       rateLimits,

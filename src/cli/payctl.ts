@@ -13,6 +13,7 @@ import { registerVerificationCommands } from '../modules/verification/verificati
 import { registerAccessCommands } from './access.commands.js';
 import { registerBackupCommands } from './backup.commands.js';
 import { globalsOf, inProcess, UsageError } from './context.js';
+import { ensureDashboardBuilt } from './dashboard-build.js';
 import { registerFallbackCommands } from './fallback.commands.js';
 import { registerFlagCommands } from './flags.commands.js';
 import { registerHealthCommands } from './health.commands.js';
@@ -50,6 +51,10 @@ program
   )
   .action(async (options: { role: Role }) => {
     const config = loadConfig();
+    // Only processes that serve HTTP need the dashboard's files.
+    // A DASHBOARD_DIR of the operator's choosing is theirs to fill.
+    if (options.role !== 'worker' && !config.DASHBOARD_DIR)
+      ensureDashboardBuilt((line) => process.stderr.write(`${line}\n`));
     const { createService } = await import('../main.js');
     const service = await createService(config, { role: options.role });
     const { port } = await service.start();

@@ -16,6 +16,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Tracing } from '../observability/tracing.js';
 import { normalizeIp } from './client-address.js';
+import { registerDashboard } from './dashboard.js';
 import { AppError, internalError, serviceUnavailable } from './errors.js';
 import { ExpandRegistry } from './expand.js';
 import type { IdempotencyService } from './idempotency.js';
@@ -37,6 +38,8 @@ export interface HttpOptions {
   /** Tells database outages apart from bugs so they answer 503, not 500. */
   isDatabaseUnavailable(error: unknown): boolean;
   idempotency?: IdempotencyService;
+  /** The built operator dashboard (DASHBOARD_DIR); dist/dashboard in the project folder when unset. */
+  dashboardDir?: string | undefined;
 }
 
 export interface ClientGuard {
@@ -252,6 +255,8 @@ export async function buildHttpApp(options: HttpOptions): Promise<HttpApp> {
     },
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // The operator dashboard's files; it talks to the /admin routes below like any other client.
+  await registerDashboard(app, options.dashboardDir);
 
   const expand = new ExpandRegistry();
   const router = new Router(

@@ -28,6 +28,7 @@ import * as m0025 from './0025_security_limits.js';
 import * as m0026 from './0026_audit_chain.js';
 import * as m0028 from './0028_backups.js';
 import * as m0029 from './0029_fraud_rules.js';
+import * as m0030 from './0030_payment_timeline.js';
 import * as m0031 from './0031_reconciliation_seen_unlogged.js';
 
 export const migrations: Record<string, Migration> = {
@@ -56,6 +57,7 @@ export const migrations: Record<string, Migration> = {
   '0031_reconciliation_seen_unlogged': m0031,
   '0026_audit_chain': m0026,
   '0028_backups': m0028,
+  '0030_payment_timeline': m0030,
   '0024_operator_security': m0024,
   '0023_partitions': m0023,
   '0022_reconciliation': m0022,

@@ -17,26 +17,47 @@ interface Rates {
   refund: number;
 }
 
+/** Succeeded charges created in [since, until] per mode, and how many of them were refunded and disputed. */
+export interface ChargeRateCounts {
+  livemode: boolean;
+  charges: number;
+  refunded: number;
+  disputed: number;
+}
+
+export async function chargeRateCounts(
+  db: Kysely<Database>,
+  since: Date,
+  until: Date,
+): Promise<ChargeRateCounts[]> {
+  const { rows } = await sql<{ livemode: boolean; charges: string; refunded: string; disputed: string }>`
+    select c.livemode,
+           count(*) as charges,
+           count(*) filter (where c.amount_refunded > 0) as refunded,
+           count(*) filter (where exists (select 1 from disputes d where d.charge_id = c.id)) as disputed
+      from charges c
+     where c.status = 'succeeded' and c.created_at >= ${since} and c.created_at <= ${until}
+     group by c.livemode`.execute(db);
+  return rows.map((row) => ({
+    livemode: row.livemode,
+    charges: Number(row.charges),
+    refunded: Number(row.refunded),
+    disputed: Number(row.disputed),
+  }));
+}
+
 export async function readRates(db: Kysely<Database>, now: Date): Promise<Rates[]> {
   const rates: Rates[] = [];
   for (const [window, seconds] of Object.entries(WINDOWS) as [keyof typeof WINDOWS, number][]) {
-    const since = new Date(now.getTime() - seconds * 1000);
-    const { rows } = await sql<{ livemode: boolean; charges: string; refunded: string; disputed: string }>`
-      select c.livemode,
-             count(*) as charges,
-             count(*) filter (where c.amount_refunded > 0) as refunded,
-             count(*) filter (where exists (select 1 from disputes d where d.charge_id = c.id)) as disputed
-        from charges c
-       where c.status = 'succeeded' and c.created_at >= ${since} and c.created_at <= ${now}
-       group by c.livemode`.execute(db);
+    const rows = await chargeRateCounts(db, new Date(now.getTime() - seconds * 1000), now);
     for (const livemode of [true, false]) {
       const row = rows.find((r) => r.livemode === livemode);
-      const charges = Number(row?.charges ?? 0);
+      const charges = row?.charges ?? 0;
       rates.push({
         mode: livemode ? 'live' : 'test',
         window,
-        dispute: charges === 0 ? 0 : Number(row?.disputed ?? 0) / charges,
-        refund: charges === 0 ? 0 : Number(row?.refunded ?? 0) / charges,
+        dispute: charges === 0 ? 0 : (row?.disputed ?? 0) / charges,
+        refund: charges === 0 ? 0 : (row?.refunded ?? 0) / charges,
       });
     }
   }

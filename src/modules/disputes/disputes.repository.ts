@@ -127,3 +127,42 @@ export async function findTopUpWallet(
     .where('payment_intents.id', '=', paymentIntentId)
     .executeTakeFirst();
 }
+
+export interface OperatorDisputeFilters {
+  status?: DisputeRow['status'] | undefined;
+  livemode?: boolean | undefined;
+  /** Evidence due strictly before this instant (disputes without a deadline are left out). */
+  dueBefore?: Date | undefined;
+}
+
+/**
+ * Disputes across merchants for operators, newest first, with their charge's card brand, after the
+ * dispute `after` of a previous page; `limit + 1` rows so the caller can tell whether more follow.
+ */
+export async function operatorDisputes(
+  db: Executor,
+  filters: OperatorDisputeFilters,
+  page: { limit: number; after?: { created_at: Date; id: string } | undefined },
+) {
+  let query = db
+    .selectFrom('disputes')
+    .innerJoin('charges', 'charges.id', 'disputes.charge_id')
+    .selectAll('disputes')
+    .select(sql<string | null>`charges.card->>'brand'`.as('card_brand'));
+  if (filters.status) query = query.where('disputes.status', '=', filters.status);
+  if (filters.livemode !== undefined) query = query.where('disputes.livemode', '=', filters.livemode);
+  if (filters.dueBefore) query = query.where('disputes.due_by', '<', filters.dueBefore);
+  if (page.after) {
+    const { created_at, id } = page.after;
+    query = query.where(sql<boolean>`(disputes.created_at, disputes.id) < (${created_at}, ${id})`);
+  }
+  return query
+    .orderBy('disputes.created_at', 'desc')
+    .orderBy('disputes.id', 'desc')
+    .limit(page.limit + 1)
+    .execute();
+}
+
+export async function findDisputeById(db: Executor, id: string): Promise<DisputeRow | undefined> {
+  return db.selectFrom('disputes').selectAll().where('id', '=', id).executeTakeFirst();
+}

@@ -88,3 +88,48 @@ export async function markReleased(
       as r(transaction_id, release_id)
     where a.transaction_id = r.transaction_id`.execute(trx);
 }
+
+/**
+ * Every posting (one row per entry, with its transaction and account) of the ledger transactions whose
+ * source is one of `sourceIds`, and of the releases of those transactions from pending to available,
+ * oldest first. For an operator's view of one payment: its charges, refunds and disputes post a few
+ * transactions each.
+ */
+export async function postingsOfSources(db: Executor, sourceIds: string[], limit: number) {
+  if (sourceIds.length === 0) return [];
+  return db
+    .selectFrom('ledger_transactions as t')
+    .innerJoin('ledger_entries as e', 'e.transaction_id', 't.id')
+    .innerJoin('ledger_accounts as a', 'a.id', 'e.account_id')
+    .select([
+      't.id as transaction_id',
+      't.kind',
+      't.source_type',
+      't.source_id',
+      't.created_at',
+      'e.id as entry_id',
+      'e.account_id',
+      'a.type as account_type',
+      'a.owner_id as account_owner',
+      'e.currency',
+      'e.amount',
+    ])
+    .where((eb) =>
+      eb.or([
+        eb('t.source_id', 'in', sourceIds),
+        eb.and([
+          eb('t.source_type', '=', 'balance_transaction'),
+          eb(
+            't.source_id',
+            'in',
+            eb.selectFrom('ledger_transactions as s').select('s.id').where('s.source_id', 'in', sourceIds),
+          ),
+        ]),
+      ]),
+    )
+    .orderBy('t.created_at')
+    .orderBy('t.id')
+    .orderBy('e.id')
+    .limit(limit)
+    .execute();
+}

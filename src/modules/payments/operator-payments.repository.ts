@@ -45,6 +45,19 @@ export function operatorIntentsQuery(db: Executor, filters: OperatorPaymentFilte
       ),
     );
   }
+  const last4 = filters.last4;
+  if (last4) {
+    // The charge holds the card's display data for stored and test payment methods alike (test ids
+    // such as pm_card_visa have no payment_methods row); a decline makes a failed charge too.
+    query = query.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('charges as c')
+          .select('c.id')
+          .whereRef('c.payment_intent_id', '=', 'pi.id')
+          .where(sql<string>`c.card->>'last4'`, '=', last4),
+      ),
+    );
+  }
   const amount = filters.amount;
   if (typeof amount === 'number') query = query.where('pi.amount', '=', amount);
   else if (amount) {
@@ -116,16 +129,84 @@ export async function eventsOfObjects(db: Executor, objectIds: string[], limit: 
     .execute();
 }
 
-/** Attempts created in [since, until), counted per provider, status and error type. */
-export async function attemptCounts(db: Executor, since: Date, until: Date) {
-  const rows = await db
+export interface AttemptCountOptions {
+  /** One mode only; both when left out. */
+  livemode?: boolean | undefined;
+  /** Also group by the bucket of this many seconds, counted from `since`, each attempt falls in. */
+  bucketSeconds?: number | undefined;
+}
+
+/**
+ * Attempts created in [since, until), counted per provider, currency, status and error type, with the
+ * sum of their amounts; `bucket` is the time bucket's index with `bucketSeconds`, else 0.
+ */
+export async function attemptCounts(
+  db: Executor,
+  since: Date,
+  until: Date,
+  options: AttemptCountOptions = {},
+) {
+  const bucketSeconds = options.bucketSeconds;
+  let query = db
     .selectFrom('payment_attempts')
-    .select(['provider', 'status'])
+    .select(['provider', 'status', 'currency'])
     .select(sql<string | null>`error->>'type'`.as('error_type'))
     .select((eb) => eb.fn.countAll<string | number>().as('count'))
+    .select((eb) => eb.fn.sum<string | number>('amount').as('amount'))
+    .select(
+      bucketSeconds === undefined
+        ? sql<number>`0`.as('bucket')
+        : sql<number>`cast(floor(extract(epoch from (created_at - cast(${since} as timestamptz))) / ${sql.lit(bucketSeconds)}) as integer)`.as(
+            'bucket',
+          ),
+    )
     .where('created_at', '>=', since)
     .where('created_at', '<', until)
-    .groupBy(['provider', 'status', sql`error->>'type'`])
-    .execute();
-  return rows.map((row) => ({ ...row, count: Number(row.count) }));
+    .groupBy(['provider', 'status', 'currency', sql`error->>'type'`]);
+  if (options.livemode !== undefined) query = query.where('livemode', '=', options.livemode);
+  // By the output column's name: the expression repeated here would carry a second parameter for
+  // `since`, which PostgreSQL would not recognise as the same expression.
+  if (bucketSeconds !== undefined) query = query.groupBy(sql`bucket`);
+  const rows = await query.execute();
+  return rows.map((row) => ({
+    ...row,
+    count: Number(row.count),
+    amount: Number(row.amount),
+    bucket: Number(row.bucket),
+  }));
+}
+
+/**
+ * The `fraction` percentile (0.99: p99) of processing time in milliseconds of one mode's attempts
+ * created in [since, until) that reached a final outcome: from the attempt's `created_at` (written
+ * before the provider is called) to its `settled_at` (written when the outcome is applied). Only the
+ * attempt's own timestamps, so it measures the provider call plus our own work, and also any wait for
+ * the shopper (3-D Secure) that came before the final outcome. A manual-capture attempt counts while
+ * authorized and not once captured: its capture rewrites `settled_at` at the merchant's capture time,
+ * which is not processing. Null when no attempt qualifies.
+ */
+export async function processingPercentile(
+  db: Executor,
+  since: Date,
+  until: Date,
+  livemode: boolean,
+  fraction: number,
+): Promise<number | null> {
+  const row = await db
+    .selectFrom('payment_attempts')
+    .select(
+      sql<
+        string | number | null
+      >`percentile_cont(${sql.lit(fraction)}) within group (order by extract(epoch from (settled_at - created_at)) * 1000)`.as(
+        'ms',
+      ),
+    )
+    .where('created_at', '>=', since)
+    .where('created_at', '<', until)
+    .where('livemode', '=', livemode)
+    .where('status', 'in', ['succeeded', 'requires_capture', 'failed'])
+    .where('settled_at', 'is not', null)
+    .where(sql<boolean>`not (capture_method = 'manual' and status = 'succeeded')`)
+    .executeTakeFirst();
+  return row?.ms === null || row?.ms === undefined ? null : Math.round(Number(row.ms));
 }

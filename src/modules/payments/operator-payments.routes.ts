@@ -12,7 +12,7 @@ export function registerOperatorPaymentRoutes(router: Router, payments: Operator
     method: 'GET',
     url: '/admin/payment_intents',
     summary:
-      'Payments across merchants, newest first: status, provider, older_than, customer, merchant, currency, amount, created',
+      "Payments across merchants, newest first: status, provider, older_than, customer, merchant, currency, amount, created, last4 (a charge's card)",
     tags,
     permission: 'payment:read',
     input: operatorListFields,

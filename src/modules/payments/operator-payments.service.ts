@@ -97,8 +97,8 @@ export class OperatorPaymentsService {
     };
   }
 
-  /** One payment with its attempts, charges, refunds and events, whichever merchant it belongs to. */
-  async show(id: string) {
+  /** One payment's rows: the intent, its attempts, charges, refunds and the events about any of them. */
+  async rowsOf(id: string) {
     const intent = await findIntentById(this.db, id);
     if (!intent) throw resourceMissing('payment_intent', id, 'id');
     const [attempts, charges, refunds] = await Promise.all([
@@ -111,6 +111,12 @@ export class OperatorPaymentsService {
       [id, ...charges.map((c) => c.id), ...refunds.map((r) => r.id)],
       MAX_EVENTS,
     );
+    return { intent, attempts, charges, refunds, events };
+  }
+
+  /** One payment with its attempts, charges, refunds and events, whichever merchant it belongs to. */
+  async show(id: string) {
+    const { intent, attempts, charges, refunds, events } = await this.rowsOf(id);
     const { client_secret: _secret, ...payment } = toPaymentIntentObject(intent);
     return {
       object: 'operator_payment_detail' as const,

@@ -67,6 +67,11 @@ export const operatorPaymentFilters = {
     ])
     .optional(),
   created: listParams.created,
+  /** The last 4 digits of the card any charge of the payment was made with (declined ones included). */
+  last4: z
+    .string()
+    .regex(/^\d{4}$/, { message: 'must be the last 4 digits of a card number' })
+    .optional(),
 };
 
 export const operatorListFields = {

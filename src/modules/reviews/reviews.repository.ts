@@ -104,3 +104,29 @@ export async function openReviewOf(
 export async function setChargeReview(trx: Transaction<Database>, chargeId: string, reviewId: string) {
   await trx.updateTable('charges').set({ review_id: reviewId }).where('id', '=', chargeId).execute();
 }
+
+/** A payment's reviews, oldest first, whichever merchant it belongs to (an operator's view). */
+export async function reviewsOfPayment(db: Executor, paymentIntentId: string): Promise<ReviewRow[]> {
+  return db
+    .selectFrom('reviews')
+    .selectAll()
+    .where('payment_intent_id', '=', paymentIntentId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+}
+
+/** Reviews across merchants (operators), narrowed by open state and mode; paginated by the caller. */
+export function operatorReviewsQuery(
+  db: Executor,
+  filters: { open?: boolean | undefined; livemode?: boolean | undefined },
+) {
+  let query = db.selectFrom('reviews').selectAll();
+  if (filters.open !== undefined) query = query.where('open', '=', filters.open);
+  if (filters.livemode !== undefined) query = query.where('livemode', '=', filters.livemode);
+  return query;
+}
+
+export async function findReviewById(db: Executor, id: string): Promise<ReviewRow | undefined> {
+  return db.selectFrom('reviews').selectAll().where('id', '=', id).executeTakeFirst();
+}

@@ -2,7 +2,7 @@
 // rollback marking for operators (`payment:configure`, the permission of payment settings).
 import { z } from 'zod';
 import { listParams } from '../../http/pagination.js';
-import { text } from '../../http/params.js';
+import { boolean, text } from '../../http/params.js';
 import { originOf, type Router } from '../../http/route.js';
 import { sinceSchema } from './reviews.js';
 import type { ReviewsService } from './reviews.service.js';
@@ -57,5 +57,25 @@ export function registerReviewRoutes(router: Router, reviews: ReviewsService): v
     input: { since: sinceSchema.pipe(z.number()) },
     handler: ({ operator, input, info }) =>
       reviews.markForRollback(input.since, { type: 'operator', id: operator.operatorId }, originOf(info)),
+  });
+  router.operator({
+    method: 'GET',
+    url: '/admin/reviews',
+    summary: 'Reviews across merchants, newest first: open=true|false, livemode=true|false',
+    tags,
+    permission: 'payment:read',
+    input: { ...listParams, open: boolean().optional(), livemode: boolean().optional() },
+    handler: ({ input }) => reviews.operatorList(input),
+  });
+  router.operator({
+    method: 'POST',
+    url: '/admin/reviews/:id/approve',
+    summary:
+      "Approve an open review on its merchant's behalf (a held payment is captured first); audited as the operator's action",
+    tags,
+    permission: 'payment:write',
+    params: byId,
+    handler: ({ params, operator, info }) =>
+      reviews.approveAsOperator(params.id, { type: 'operator', id: operator.operatorId }, originOf(info)),
   });
 }

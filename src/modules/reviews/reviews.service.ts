@@ -12,14 +12,17 @@ import { type ListParams, listObject, paginate } from '../../http/pagination.js'
 import { newId } from '../../ids.js';
 import type { AuditActor, AuditOrigin } from '../audit/audit.js';
 import type { AuditService } from '../audit/audit.service.js';
+import { auditedAction } from '../audit/audited-action.js';
 import type { EventsService } from '../events/events.service.js';
 import { type ReviewObject, type RollbackMarking, toReviewObject } from './reviews.js';
 import {
   closeReview,
   findReview,
+  findReviewById,
   insertReviews,
   lockReview,
   openReviewOf,
+  operatorReviewsQuery,
   reviewsQuery,
   rollbackCandidates,
   setChargeReview,
@@ -95,6 +98,40 @@ export class ReviewsService {
       async (id) => (await findReview(this.deps.db, scope, id))?.created_at,
     );
     return listObject('/v1/reviews', page.rows.map(toReviewObject), page.hasMore);
+  }
+
+  /** Reviews across merchants for operators (the dashboard), newest first, open or closed, in one mode or both. */
+  async operatorList(params: ListParams & { open?: boolean | undefined; livemode?: boolean | undefined }) {
+    const page = await paginate(
+      operatorReviewsQuery(this.deps.db, params),
+      params,
+      async (id) => (await findReviewById(this.deps.db, id))?.created_at,
+    );
+    return listObject(
+      '/admin/reviews',
+      page.rows.map((row) => ({ ...toReviewObject(row), merchant: row.merchant_id })),
+      page.hasMore,
+    );
+  }
+
+  /**
+   * An operator approves a review on its merchant's behalf: the merchant's own approve (a held payment
+   * is captured first), audited as the operator's action, refusals included.
+   */
+  async approveAsOperator(id: string, actor: AuditActor, origin: AuditOrigin): Promise<ReviewObject> {
+    const row = await findReviewById(this.deps.db, id);
+    if (!row) throw resourceMissing('review', id, 'id');
+    const scope = { merchantId: row.merchant_id, livemode: row.livemode };
+    return auditedAction(this.deps.audit, {
+      actor,
+      origin,
+      action: 'review.approve',
+      resourceType: 'review',
+      resourceId: id,
+      requested: { merchant: row.merchant_id, livemode: row.livemode, payment_intent: row.payment_intent_id },
+      run: () => this.approve(scope, id, { id: origin.requestId }),
+      outcome: (review) => ({ open: review.open, closed_reason: review.closed_reason }),
+    });
   }
 
   /** Closes the review of a payment whose authorization was released, in the settlement's transaction. */

@@ -330,3 +330,27 @@ export async function releaseSubjectLock(
 export async function purgeExpiredSubjectLocks(db: Executor, now: Date): Promise<void> {
   await db.deleteFrom('webhook_subject_locks').where('expires_at', '<', now).execute();
 }
+
+/** Inbound events about any of these provider objects, oldest first (an operator's view of one payment). */
+export async function inboxRowsAboutSubjects(
+  db: Executor,
+  subjects: { provider: string; subject: string }[],
+  limit: number,
+): Promise<InboxRow[]> {
+  if (subjects.length === 0) return [];
+  return db
+    .selectFrom('webhook_inbox')
+    .selectAll()
+    .where((eb) =>
+      eb.or(
+        subjects.map((s) =>
+          eb.and([eb('provider', '=', s.provider as InboxRow['provider']), eb('subject', '=', s.subject)]),
+        ),
+      ),
+    )
+    .orderBy('occurred_at')
+    .orderBy('received_at')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+}

@@ -262,3 +262,18 @@ export async function deliveryPage(
   }
   return query.orderBy('created_at').orderBy('id').limit(limit).execute();
 }
+
+/** The deliveries of these events with their endpoint's URL, oldest first (an operator's view of one payment). */
+export async function deliveriesOfEvents(db: Executor, eventIds: string[], limit: number) {
+  if (eventIds.length === 0) return [];
+  return db
+    .selectFrom('webhook_deliveries as d')
+    .innerJoin('webhook_endpoints as w', 'w.id', 'd.endpoint_id')
+    .selectAll('d')
+    .select('w.url as endpoint_url')
+    .where('d.event_id', 'in', eventIds)
+    .orderBy('d.created_at')
+    .orderBy('d.id')
+    .limit(limit)
+    .execute();
+}
