@@ -324,7 +324,10 @@ describe('operator dashboard', { timeout: 60_000 }, () => {
     await page.getByRole('link', { name: paid.body.id }).click();
     await page.getByRole('heading', { name: `Payment ${paid.body.id}` }).waitFor();
     await page.getByRole('button', { name: 'Refund', exact: true }).click();
+    const sent = page.waitForRequest((request) => request.url().endsWith('/admin/refunds'));
     await page.getByRole('button', { name: 'Confirm refund' }).click();
+    // Under an Idempotency-Key, so a resent refund acts once (test/operator-refunds.test.ts).
+    expect((await sent).headers()['idempotency-key']).toMatch(/^dash-[0-9a-f]{32}$/);
     await page
       .getByRole('status')
       .filter({ hasText: /Refund re_\w+ created: \$12\.34/ })

@@ -32,11 +32,14 @@ export function setUnauthenticatedHandler(handler: () => void): void {
   onUnauthenticated = handler;
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+async function request<T>(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
   const response = await fetch(`/admin${path}`, {
     method,
     credentials: 'same-origin',
-    headers: body === undefined ? { Accept: 'application/json' } : { 'Content-Type': 'application/json' },
+    headers: {
+      ...(body === undefined ? { Accept: 'application/json' } : { 'Content-Type': 'application/json' }),
+      ...(idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {}),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
@@ -65,7 +68,9 @@ function safeJson(text: string): unknown {
 
 export const api = {
   get: <T>(path: string, query?: Query) => request<T>('GET', `${path}${queryString(query)}`),
-  post: <T>(path: string, body: Record<string, unknown> = {}) => request<T>('POST', path, body),
+  /** `idempotencyKey`: for actions that move money, so a second click or a resent form acts once. */
+  post: <T>(path: string, body: Record<string, unknown> = {}, idempotencyKey?: string) =>
+    request<T>('POST', path, body, idempotencyKey),
   patch: <T>(path: string, body: Record<string, unknown>) => request<T>('PATCH', path, body),
 };
 
@@ -82,4 +87,10 @@ export interface Me {
   role: 'payment-admin' | 'payment-operator' | 'payment-viewer';
   permissions: string[];
   mfa_enrolment_required: boolean;
+}
+
+/** A fresh Idempotency-Key (getRandomValues, not randomUUID, which plain-HTTP pages lack). */
+export function newIdempotencyKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `dash-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 }

@@ -3,7 +3,7 @@
 // and disputes.
 import { type FormEvent, useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { api } from '../api';
+import { api, newIdempotencyKey } from '../api';
 import { ConfirmAction, useAction } from '../components/action';
 import { ErrorMessage, Loading, Notice } from '../components/feedback';
 import { RecordTable } from '../components/records';
@@ -155,16 +155,23 @@ function RefundForm(props: { payment: TimelinePayment; remaining: number; onDone
   const [open, setOpen] = useState(false);
   const [amount, setAmount] = useState('');
   const [reason, setReason] = useState('requested_by_customer');
+  // One key per amount and reason: sending the same refund again (a double click, a retry after a lost
+  // answer) refunds once; changing what is asked for makes it a new request.
+  const [idempotencyKey, setIdempotencyKey] = useState(newIdempotencyKey);
   const { busy, error, run } = useAction();
   async function submit(event: FormEvent) {
     event.preventDefault();
     let refund: { id: string; amount: number; status: string } | undefined;
     const ok = await run(async () => {
-      refund = await api.post('/refunds', {
-        payment_intent: props.payment.id,
-        reason,
-        ...(amount.trim() ? { amount: Number(amount.trim()) } : {}),
-      });
+      refund = await api.post(
+        '/refunds',
+        {
+          payment_intent: props.payment.id,
+          reason,
+          ...(amount.trim() ? { amount: Number(amount.trim()) } : {}),
+        },
+        idempotencyKey,
+      );
     });
     if (ok && refund) {
       setOpen(false);
@@ -175,7 +182,14 @@ function RefundForm(props: { payment: TimelinePayment; remaining: number; onDone
   }
   if (!open)
     return (
-      <button type="button" onClick={() => setOpen(true)}>
+      <button
+        type="button"
+        onClick={() => {
+          // A new refund, even of the same amount as the last one: a new key.
+          setIdempotencyKey(newIdempotencyKey());
+          setOpen(true);
+        }}
+      >
         Refund
       </button>
     );
@@ -185,14 +199,23 @@ function RefundForm(props: { payment: TimelinePayment; remaining: number; onDone
         Amount in minor units (empty: all of {money(props.remaining, props.payment.currency)})
         <input
           value={amount}
-          onChange={(e) => setAmount(e.target.value)}
+          onChange={(e) => {
+            setAmount(e.target.value);
+            setIdempotencyKey(newIdempotencyKey());
+          }}
           inputMode="numeric"
           pattern="[0-9]*"
         />
       </label>
       <label>
         Reason
-        <select value={reason} onChange={(e) => setReason(e.target.value)}>
+        <select
+          value={reason}
+          onChange={(e) => {
+            setReason(e.target.value);
+            setIdempotencyKey(newIdempotencyKey());
+          }}
+        >
           <option value="requested_by_customer">Requested by customer</option>
           <option value="duplicate">Duplicate</option>
           <option value="fraudulent">Fraudulent</option>
