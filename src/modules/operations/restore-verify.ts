@@ -5,6 +5,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
@@ -15,6 +17,8 @@ import { sha256OfFile } from './backup.service.js';
 import { type BackupCheck, checkRestoredDatabase } from './backup-checks.js';
 import type { BackupFormat } from './backups.table.js';
 import { BackupError, databaseUrlFor, runPgTool } from './pg-tools.js';
+
+const gunzipAsync = promisify(gunzip);
 
 export interface BackupVerification {
   object: 'backup_verification';
@@ -92,9 +96,15 @@ async function verifyOnPostgres(file: string, serverUrl: string | undefined) {
 async function verifyOnPglite(file: string) {
   const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'payctl-verify-'));
   try {
+    const dump = await fs.readFile(file);
+    // PGlite unpacks the archive on a stream whose error it does not pass back (a truncated file ended
+    // the process with zlib's stack trace): the archive is proven whole here first.
+    await gunzipAsync(dump).catch((error: Error) => {
+      throw new BackupError(`the PGlite dump does not load: ${error.message}`);
+    });
     const pglite = await PGlite.create(path.join(scratch, 'pgdata'), {
       parsers: sharedParsers,
-      loadDataDir: new Blob([await fs.readFile(file)]),
+      loadDataDir: new Blob([dump]),
     }).catch((error: Error) => {
       throw new BackupError(`the PGlite dump does not load: ${error.message}`);
     });
