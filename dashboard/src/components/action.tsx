@@ -2,7 +2,7 @@
 // ConfirmAction adds the confirmation step the dangerous ones need (kill switch, circuits, refunds):
 // the first press asks, the second does it, Cancel or Escape backs out.
 import { type ReactNode, useEffect, useRef, useState } from 'react';
-import { ErrorMessage } from './feedback';
+import { ActionOutcome } from './feedback';
 
 export function useAction() {
   const [busy, setBusy] = useState(false);
@@ -82,12 +82,7 @@ export function ConfirmAction(props: {
           {props.text ?? props.label}
         </button>
       )}
-      {done ? (
-        <span className="ok" role="status">
-          {done}
-        </span>
-      ) : null}
-      <ErrorMessage error={error} />
+      <ActionOutcome done={done} error={error} />
     </span>
   );
 }

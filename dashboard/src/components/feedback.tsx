@@ -14,6 +14,20 @@ export function ErrorMessage({ error }: { error: unknown }) {
   );
 }
 
+/** What an action just did (a status line) or why it failed (an alert), under its form or button. */
+export function ActionOutcome({ done, error }: { done: string | undefined | null; error: unknown }) {
+  return (
+    <>
+      {done ? (
+        <span className="ok" role="status">
+          {done}
+        </span>
+      ) : null}
+      <ErrorMessage error={error} />
+    </>
+  );
+}
+
 export function Loading({ loading }: { loading: boolean }) {
   return loading ? (
     <p className="muted" aria-live="polite">

@@ -3,7 +3,7 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api, type List } from '../api';
 import { useAction } from '../components/action';
-import { ErrorMessage, Loading } from '../components/feedback';
+import { ActionOutcome, ErrorMessage, Loading } from '../components/feedback';
 import { DataTable } from '../components/table';
 import { money, time } from '../format';
 import { useSession } from '../session';
@@ -121,12 +121,7 @@ function EvidenceForm(props: { id: string; onDone(): void; onClose(): void }) {
       <button type="button" onClick={props.onClose}>
         Close
       </button>
-      {done ? (
-        <span className="ok" role="status">
-          {done}
-        </span>
-      ) : null}
-      <ErrorMessage error={error} />
+      <ActionOutcome done={done} error={error} />
     </form>
   );
 }

@@ -3,7 +3,7 @@
 import { type FormEvent, useState } from 'react';
 import { api, type List } from '../api';
 import { ConfirmAction, useAction } from '../components/action';
-import { ErrorMessage, Loading } from '../components/feedback';
+import { ActionOutcome, ErrorMessage, Loading } from '../components/feedback';
 import { time } from '../format';
 import { useSession } from '../session';
 import type { FeatureFlag } from '../types';
@@ -132,12 +132,7 @@ function RolloutForm(props: { flag: string; env: string; current: boolean; value
           Cancel
         </button>
       ) : null}
-      {done ? (
-        <span className="ok" role="status">
-          {done}
-        </span>
-      ) : null}
-      <ErrorMessage error={error} />
+      <ActionOutcome done={done} error={error} />
     </form>
   );
 }

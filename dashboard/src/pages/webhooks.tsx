@@ -3,7 +3,7 @@
 import { type FormEvent, useState } from 'react';
 import { api, type List } from '../api';
 import { ConfirmAction, useAction } from '../components/action';
-import { ErrorMessage, Loading } from '../components/feedback';
+import { ActionOutcome, ErrorMessage, Loading } from '../components/feedback';
 import { DataTable } from '../components/table';
 import { secondsOfLocalInput, time } from '../format';
 import { useSession } from '../session';
@@ -168,12 +168,7 @@ function ReplayRange({ onDone }: { onDone(): void }) {
       <button type="submit" disabled={busy}>
         Replay range
       </button>
-      {done ? (
-        <span className="ok" role="status">
-          {done}
-        </span>
-      ) : null}
-      <ErrorMessage error={error} />
+      <ActionOutcome done={done} error={error} />
     </form>
   );
 }
