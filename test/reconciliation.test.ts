@@ -8,10 +8,10 @@ import { sql } from 'kysely';
 import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { postingKey } from '../src/modules/ledger/ledger.postings.js';
-import { EMBEDDED_STRIPE_KEY } from '../src/providers/registry.js';
-import { Api } from './support/http.js';
+import type { Api } from './support/http.js';
 import { inboxSettled } from './support/inbox.js';
 import { runPayctl } from './support/processes.js';
+import { embeddedStripe } from './support/provider-harness.js';
 import { startTestService, type TestService } from './support/service.js';
 import { waitFor } from './support/wait.js';
 
@@ -39,15 +39,7 @@ let emulator: Api;
 let stripe: Stripe;
 beforeAll(async () => {
   t = await startTestService({ env: { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET } });
-  const url = new URL(t.service.providers.emulators.stripe?.url as string);
-  emulator = new Api(url.origin);
-  // The provider's own API, as a second system on the same account would use it.
-  stripe = new Stripe(EMBEDDED_STRIPE_KEY, {
-    host: url.hostname,
-    port: Number(url.port),
-    protocol: 'http',
-    maxNetworkRetries: 0,
-  });
+  ({ stripe, emulator } = embeddedStripe(t));
 });
 afterAll(async () => {
   await t.close();

@@ -2,11 +2,11 @@
 // (curl or payctl, with $URL and an operator token as the runbook's conventions set them) and runs it in
 // a shell, then checks what an on-call engineer would check. The service runs as a staging replica
 // (APP_ENV=staging) so the runbook's staging rollout applies to it.
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rolloutBucket } from '../src/modules/flags/flags.js';
-import { EMBEDDED_STRIPE_KEY } from '../src/providers/registry.js';
-import { Api } from './support/http.js';
+import type { Api } from './support/http.js';
+import { embeddedStripe } from './support/provider-harness.js';
 import { commandIn, runbookRow, runShell } from './support/runbook-doc.js';
 import type { TestService } from './support/service.js';
 import { waitFor } from './support/wait.js';
@@ -20,15 +20,7 @@ let emulator: Api;
 let stripe: Stripe;
 beforeAll(async () => {
   ({ t, receiver, close } = await startWebhookHarness({ APP_ENV: 'staging' }));
-  const url = new URL(t.service.providers.emulators.stripe?.url as string);
-  emulator = new Api(url.origin);
-  // The provider's own API, as another system on the same Stripe account would use it.
-  stripe = new Stripe(EMBEDDED_STRIPE_KEY, {
-    host: url.hostname,
-    port: Number(url.port),
-    protocol: 'http',
-    maxNetworkRetries: 0,
-  });
+  ({ stripe, emulator } = embeddedStripe(t));
 });
 afterAll(() => close());
 

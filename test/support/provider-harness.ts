@@ -6,8 +6,10 @@ import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Stripe from 'stripe';
 import { AdjustableClock } from '../../src/clock.js';
 import { type StripeEmulator, startStripeEmulator } from '../../src/emulators/stripe/index.js';
+import { EMBEDDED_STRIPE_KEY } from '../../src/providers/registry.js';
 import { Api } from './http.js';
 import { metricValue as sampleOf } from './jobs.js';
 import type { TestService } from './service.js';
@@ -95,4 +97,19 @@ export async function attemptsOf(t: TestService, intentId: string) {
 /** A metric sample's value from /metrics, or undefined when absent. */
 export async function metricValue(t: TestService, name: string, labels: Record<string, string>) {
   return sampleOf((await t.api.get('/metrics')).text, name, labels);
+}
+
+/**
+ * The embedded Stripe emulator's own API through Stripe's SDK, as another system on the same Stripe
+ * account would use it (a charge made there is unknown to us), and its control API beside it.
+ */
+export function embeddedStripe(t: TestService): { stripe: Stripe; emulator: Api } {
+  const url = new URL(t.service.providers.emulators.stripe?.url as string);
+  const stripe = new Stripe(EMBEDDED_STRIPE_KEY, {
+    host: url.hostname,
+    port: Number(url.port),
+    protocol: 'http',
+    maxNetworkRetries: 0,
+  });
+  return { stripe, emulator: new Api(url.origin) };
 }
