@@ -96,15 +96,14 @@ async function verifyOnPostgres(file: string, serverUrl: string | undefined) {
 async function verifyOnPglite(file: string) {
   const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'payctl-verify-'));
   try {
-    const dump = await fs.readFile(file);
-    // PGlite unpacks the archive on a stream whose error it does not pass back (a truncated file ended
-    // the process with zlib's stack trace): the archive is proven whole here first.
-    await gunzipAsync(dump).catch((error: Error) => {
+    // Unzipped here, and PGlite given the plain tar: its own gunzip runs on a stream whose error it does
+    // not pass back (a truncated file ended the process with zlib's stack trace).
+    const tar = await gunzipAsync(await fs.readFile(file)).catch((error: Error) => {
       throw new BackupError(`the PGlite dump does not load: ${error.message}`);
     });
     const pglite = await PGlite.create(path.join(scratch, 'pgdata'), {
       parsers: sharedParsers,
-      loadDataDir: new Blob([dump]),
+      loadDataDir: new Blob([tar]),
     }).catch((error: Error) => {
       throw new BackupError(`the PGlite dump does not load: ${error.message}`);
     });
