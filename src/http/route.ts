@@ -171,10 +171,7 @@ export class Router {
           if (expand && expand.length > 0) await this.expand.apply(scope, result, expand);
           return result;
         };
-        const key = request.headers['idempotency-key'];
-        if (route.method !== 'POST' || typeof key !== 'string' || !this.idempotency)
-          return execute(undefined);
-        return this.runIdempotently(this.idempotency, route, scope, key, { params, input }, reply, execute);
+        return this.runIdempotently(route, scope, request, { params, input }, reply, execute);
       },
       true,
     );
@@ -208,12 +205,10 @@ export class Router {
             request,
             reply,
           });
-        const key = request.headers['idempotency-key'];
-        if (!route.idempotent || route.method !== 'POST' || typeof key !== 'string' || !this.idempotency)
-          return execute();
+        if (!route.idempotent) return execute();
         // Operators' keys live beside merchants' in idempotency_keys, under a scope no merchant id can take.
         const scope = { merchantId: `operator:${operator.operatorId}`, livemode: false };
-        return this.runIdempotently(this.idempotency, route, scope, key, { params, input }, reply, execute);
+        return this.runIdempotently(route, scope, request, { params, input }, reply, execute);
       },
       false,
     );
@@ -237,18 +232,23 @@ export class Router {
     );
   }
 
-  /** DESIGN section 5: replay, refuse a reused key, or execute once and store the answer. */
+  /**
+   * DESIGN section 5: replay, refuse a reused key, or execute once and store the answer. A request that
+   * is not a POST or carries no Idempotency-Key simply executes.
+   */
   private async runIdempotently(
-    idempotency: IdempotencyService,
     route: Pick<MerchantRoute<Shape, Shape>, 'method' | 'url' | 'status' | 'resumable' | 'storedAnswer'>,
     scope: { merchantId: string; livemode: boolean },
-    key: string,
-    request: { params: unknown; input: unknown },
+    request: FastifyRequest,
+    parsed: { params: unknown; input: unknown },
     reply: FastifyReply,
-    execute: (handle: IdempotencyHandle) => Promise<unknown>,
+    execute: (handle: IdempotencyHandle | undefined) => Promise<unknown>,
   ): Promise<unknown> {
-    const endpoint = `${route.method} ${route.url} ${canonicalJson(request.params)}`;
-    const begun = await idempotency.begin(scope, key, endpoint, request.input, route.resumable === true);
+    const key = request.headers['idempotency-key'];
+    const idempotency = this.idempotency;
+    if (route.method !== 'POST' || typeof key !== 'string' || !idempotency) return execute(undefined);
+    const endpoint = `${route.method} ${route.url} ${canonicalJson(parsed.params)}`;
+    const begun = await idempotency.begin(scope, key, endpoint, parsed.input, route.resumable === true);
     if (begun.outcome === 'replay') {
       reply.header('Idempotent-Replayed', 'true');
       reply.code(begun.status);
