@@ -42,6 +42,8 @@ import { registerOperatorDisputeRoutes } from './modules/disputes/operator-dispu
 import { OperatorDisputes } from './modules/disputes/operator-disputes.service.js';
 import { registerEventRoutes } from './modules/events/events.routes.js';
 import { EventsService } from './modules/events/events.service.js';
+import { registerFileRoutes } from './modules/files/files.routes.js';
+import { FilesService } from './modules/files/files.service.js';
 import { registerFlagRoutes } from './modules/flags/flags.routes.js';
 import { FlagsService } from './modules/flags/flags.service.js';
 import { FraudMetrics } from './modules/fraud/fraud.metrics.js';
@@ -548,7 +550,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
   webhooks.register(disputeEventHandler(db, disputeSettlement, paymentRecovery, providers));
   // Evidence and closing go to the provider itself, not through the payment circuits: they are rare and
   // must not be refused because card traffic tripped a breaker.
-  const disputes = new DisputesService(db, clock, providers, disputeSettlement);
+  const files = new FilesService(db, clock, config.publicUrl);
+  const disputes = new DisputesService(db, clock, providers, disputeSettlement, files);
   registerRateGauges(metrics.registry, db, clock);
   registerStuckPaymentsGauge(metrics.registry, db, clock);
   // Reports tolerate replica lag: they read from READ_REPLICA_URL when it is enabled.
@@ -730,7 +733,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
   registerAttemptRoutes(http.router, db);
   registerRefundRoutes(http.router, refunds);
   registerDisputeRoutes(http.router, disputes);
-  registerOperatorDisputeRoutes(http.router, new OperatorDisputes({ db, clock, disputes, audit }));
+  registerFileRoutes(http.router, files);
+  registerOperatorDisputeRoutes(http.router, new OperatorDisputes({ db, clock, disputes, files, audit }));
   registerReviewRoutes(http.router, reviews);
   registerReportRoutes(http.router, reports);
   registerConnectivityTestRoutes(http.router, connectivityTest);

@@ -5,6 +5,7 @@ import type { AuditChainHeadTable, AuditLogTable } from '../modules/audit/audit.
 import type { CustomersTable } from '../modules/customers/customers.table.js';
 import type { DisputesTable } from '../modules/disputes/disputes.table.js';
 import type { EventsTable } from '../modules/events/events.table.js';
+import type { FilesTable } from '../modules/files/files.table.js';
 import type { FeatureFlagRolloutsTable, FeatureFlagsTable } from '../modules/flags/flags.table.js';
 import type { FraudBlocklistTable, FraudChecksTable, FraudRulesTable } from '../modules/fraud/fraud.table.js';
 import type { AuthFailuresTable, IpBlocksTable } from '../modules/ip-blocks/ip-blocks.table.js';
@@ -86,6 +87,7 @@ export interface Database {
   charges: ChargesTable;
   refunds: RefundsTable;
   disputes: DisputesTable;
+  files: FilesTable;
   reviews: ReviewsTable;
   fraud_rules: FraudRulesTable;
   fraud_blocklist: FraudBlocklistTable;

@@ -2,6 +2,7 @@
 // ids, Stripe-shaped errors for every failure including unknown routes, metrics and tracing hooks, and
 // the OpenAPI document. Modules add their routes through the Router this returns.
 import { randomBytes } from 'node:crypto';
+import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import type { Span } from '@opentelemetry/api';
 import Fastify, {
@@ -237,6 +238,10 @@ export async function buildHttpApp(options: HttpOptions): Promise<HttpApp> {
         ).toBody(),
       );
   });
+
+  // multipart/form-data is read only by the routes that take a file (readUpload, after authentication);
+  // every other route refuses it with a 415 (Router).
+  await app.register(multipart);
 
   await app.register(swagger, {
     openapi: {

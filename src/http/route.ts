@@ -49,6 +49,8 @@ interface RouteCommon<IS extends Shape, PS extends Shape> {
   status?: number;
   /** Accept inputs not in the schema (only for JSON passthrough endpoints such as flags). */
   passthrough?: boolean;
+  /** Takes multipart/form-data, which the handler reads itself (file uploads); no other route does. */
+  multipart?: boolean;
 }
 
 type In<IS extends Shape> = z.output<z.ZodObject<IS>>;
@@ -301,6 +303,17 @@ export class Router {
         ...(inBody ? { body: openApiSchema(inputSchema) } : { querystring: openApiSchema(inputSchema) }),
       },
       handler: async (request, reply) => {
+        // A multipart body is never parsed into the input: a route that does not read it would
+        // otherwise act on an empty input instead of refusing what it was sent.
+        if (!route.multipart && request.isMultipart()) {
+          throw new AppError(
+            415,
+            'invalid_request_error',
+            'unsupported_content_type',
+            'Content-Type must be application/x-www-form-urlencoded or application/json (multipart/form-data is for file uploads only).',
+            { shouldRetry: false },
+          );
+        }
         const raw = inBody
           ? { ...(request.query as object), ...((request.body as object | null | undefined) ?? {}) }
           : (request.query as object);

@@ -138,13 +138,30 @@ export class DisputeActionError extends Error {
 }
 
 /** What providers that open disputes (Stripe, PayPal; not the wallet) let a merchant do about one. */
+/** An evidence file as a provider receives it: the field it answers and its bytes. */
+export interface EvidenceFile {
+  field: string;
+  id: string;
+  filename: string;
+  /** pdf, png or jpg. */
+  type: string;
+  contents: Uint8Array;
+}
+
 export interface DisputeOperations {
-  /** Saves evidence (text fields) and, when `submit`, submits it for a decision. */
+  /**
+   * Saves evidence and, when `submit`, submits it for a decision. A provider that keeps uploads apart
+   * (`uploadEvidenceFile`) gets its own file ids in the file fields; one that takes files with the
+   * evidence itself gets them in `files`.
+   */
   submitDisputeEvidence(
     providerDisputeId: string,
     evidence: Record<string, string>,
     submit: boolean,
+    files: readonly EvidenceFile[],
   ): Promise<ProviderDispute>;
+  /** Uploads one evidence file and answers the provider's id for it (Stripe's `file_...`). */
+  uploadEvidenceFile?(file: EvidenceFile): Promise<string>;
   /** Accepts the dispute (concedes a chargeback, closes an inquiry). */
   closeDispute(providerDisputeId: string): Promise<ProviderDispute>;
   /**

@@ -42,6 +42,35 @@ export class Api {
     return this.request<T>('POST', path, body, options);
   }
 
+  /** A multipart/form-data POST (file uploads): the text fields, then the file as the `file` part. */
+  async upload<T = Record<string, unknown>>(
+    path: string,
+    fields: Record<string, string>,
+    file: { name: string; bytes: Uint8Array; type?: string } | undefined,
+    options: RequestOptions = {},
+  ): Promise<Reply<T>> {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(fields)) form.append(name, value);
+    if (file)
+      form.append(
+        'file',
+        new Blob([file.bytes], { type: file.type ?? 'application/octet-stream' }),
+        file.name,
+      );
+    const key = options.key ?? this.key;
+    const headers: Record<string, string> = { ...(options.headers ?? {}) };
+    if (key && !headers.authorization) headers.authorization = `Bearer ${key}`;
+    const response = await fetch(`${this.baseUrl}${path}`, { method: 'POST', headers, body: form });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // Not JSON; the text is there.
+    }
+    return { status: response.status, headers: response.headers, body: parsed as T, text };
+  }
+
   delete<T = Record<string, unknown>>(path: string, options: RequestOptions = {}) {
     return this.request<T>('DELETE', path, undefined, options);
   }

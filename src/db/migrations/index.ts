@@ -30,6 +30,7 @@ import * as m0028 from './0028_backups.js';
 import * as m0029 from './0029_fraud_rules.js';
 import * as m0030 from './0030_payment_timeline.js';
 import * as m0031 from './0031_reconciliation_seen_unlogged.js';
+import * as m0032 from './0032_files.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_merchants_keys_customers': m0001,
@@ -55,6 +56,7 @@ export const migrations: Record<string, Migration> = {
   '0021_reviews': m0021,
   '0029_fraud_rules': m0029,
   '0031_reconciliation_seen_unlogged': m0031,
+  '0032_files': m0032,
   '0026_audit_chain': m0026,
   '0028_backups': m0028,
   '0030_payment_timeline': m0030,

@@ -2,13 +2,15 @@
 // format (/v1/oauth2/token, /v2/checkout/orders, /v2/payments, disputes, transaction search), the
 // shared /_emulator control API, the payer's approval page, signed webhooks and optional persistence.
 // The composition root (embedded mode) and `payctl emulator paypal` both start it here.
-import Fastify, { type FastifyError } from 'fastify';
+import Fastify, { type FastifyError, type FastifyRequest } from 'fastify';
 import type { Clock } from '../../clock.js';
+import { fileTypeOf } from '../../modules/files/formats.js';
 import type { Logger } from '../../observability/logger.js';
 import { registerControlRoutes, targetWants, type WebhookTarget } from '../shared/control-routes.js';
 import { emulatorClock } from '../shared/emulator-clock.js';
 import { FaultInjector } from '../shared/faults.js';
 import type { Journal } from '../shared/journal.js';
+import { MULTIPART_BODY_LIMIT, readMultipart } from '../shared/multipart.js';
 import { WebhookDelivery } from '../shared/webhook-delivery.js';
 import { issueToken } from './auth.js';
 import { loadSigningIdentity } from './certificate.js';
@@ -120,6 +122,34 @@ export async function startPayPalEmulator(options: PayPalEmulatorOptions): Promi
     { parseAs: 'string' },
     (_request, body, done) => {
       done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    },
+  );
+  // provide-evidence with documents: PayPal's JSON `input` part, and each `evidence_file` part as its
+  // name, size and format (the emulator keeps no bytes).
+  app.addContentTypeParser(
+    'multipart/form-data',
+    { parseAs: 'buffer', bodyLimit: MULTIPART_BODY_LIMIT },
+    async (request: FastifyRequest, body: Buffer) => {
+      const { fields, files: parts } = await readMultipart(body, String(request.headers['content-type']));
+      // PayPal's `input` is a JSON part, which a client may send as a file part (with its content type).
+      const inputPart = parts.find((part) => part.field === 'input');
+      const inputText = fields['input'] ?? (inputPart ? Buffer.from(inputPart.bytes).toString('utf8') : '');
+      const files = parts.filter((part) => part.field !== 'input');
+      let input: unknown = {};
+      try {
+        input = inputText ? JSON.parse(inputText) : {};
+      } catch {
+        const error = invalidRequest('MALFORMED_REQUEST_JSON', 'The `input` part is not well-formed JSON.');
+        throw Object.assign(new Error(error.message), { statusCode: 400, paypal: error });
+      }
+      return {
+        ...(typeof input === 'object' && input !== null ? input : {}),
+        evidence_files: files.map((file) => ({
+          name: file.filename,
+          size: file.bytes.byteLength,
+          type: fileTypeOf(file.bytes) ?? 'unsupported',
+        })),
+      };
     },
   );
   app.addHook('onRequest', async (request, reply) => {

@@ -4,6 +4,7 @@
 // still open when the clock passes `due_by` is decided on the evidence saved by then (none: lost), as
 // Stripe submits saved evidence at the deadline. Closing (accepting) loses a chargeback and closes an
 // inquiry.
+import { FILE_EVIDENCE_FIELDS } from '../../providers/stripe/dispute-evidence.js';
 import { DISPUTE_FEE, recordBalanceTransaction } from './balance.js';
 import { invalidRequest } from './errors.js';
 import { type Metadata, mergeMetadata } from './params.js';
@@ -85,8 +86,13 @@ function escalate(store: StripeStore, ctx: Ctx, dispute: DisputeRecord): Dispute
   return dispute;
 }
 
-function verdict(evidence: Record<string, string | null>): 'won' | 'lost' | null {
-  const text = Object.values(evidence).join('\n');
+/** The evidence decides by its words, and by the names of the files it attaches (winning_evidence.pdf). */
+function verdict(store: StripeStore, dispute: DisputeRecord): 'won' | 'lost' | null {
+  const text = Object.entries(dispute.evidence)
+    .map(([field, value]) =>
+      value && FILE_EVIDENCE_FIELDS.has(field) ? (store.get('file', value)?.filename ?? value) : value,
+    )
+    .join('\n');
   if (text.includes('winning_evidence')) return 'won';
   if (text.includes('losing_evidence')) return 'lost';
   return null;
@@ -124,7 +130,7 @@ export function updateDispute(
   });
   store.emit('charge.dispute.updated', dispute, ctx, previous);
   if (!metadataOnly && submit) {
-    const outcome = verdict(dispute.evidence);
+    const outcome = verdict(store, dispute);
     if (outcome) dispute = decide(store, ctx, dispute, outcome);
   }
   return dispute;
@@ -173,7 +179,7 @@ function decideInquiry(
   dispute: DisputeRecord,
   outcome: 'won' | 'lost',
 ): DisputeRecord {
-  if (outcome === 'lost' && verdict(dispute.evidence) === 'lost') return escalate(store, ctx, dispute);
+  if (outcome === 'lost' && verdict(store, dispute) === 'lost') return escalate(store, ctx, dispute);
   const previous = dispute;
   dispute = store.update(dispute, { status: 'warning_closed' });
   store.emit('charge.dispute.closed', dispute, ctx, previous);
@@ -190,6 +196,6 @@ export function decideOverdueDisputes(store: StripeStore, now: number, apiVersio
       request: { id: null, idempotency_key: null },
       apiVersion,
     };
-    decide(store, ctx, dispute, verdict(dispute.evidence) ?? 'lost');
+    decide(store, ctx, dispute, verdict(store, dispute) ?? 'lost');
   }
 }

@@ -169,6 +169,16 @@ export interface BalanceTransactionRecord extends Base {
   available_on: number;
 }
 
+/** An uploaded file: what Stripe shows of it. The bytes are not kept; their digest names the upload. */
+export interface FileRecord extends Base {
+  object: 'file';
+  purpose: string;
+  filename: string;
+  size: number;
+  type: string;
+  sha256: string;
+}
+
 export interface EventRecord extends Base {
   object: 'event';
   type: string;
@@ -185,6 +195,7 @@ export type StoredRecord =
   | RefundRecord
   | DisputeRecord
   | BalanceTransactionRecord
+  | FileRecord
   | EventRecord;
 
 export type ObjectType = StoredRecord['object'];
@@ -198,6 +209,7 @@ export const OBJECT_TYPES: readonly ObjectType[] = [
   'refund',
   'dispute',
   'balance_transaction',
+  'file',
   'event',
 ];
 
@@ -208,6 +220,7 @@ export const ID_PREFIX: Record<ObjectType, string> = {
   refund: 're',
   dispute: 'dp',
   balance_transaction: 'txn',
+  file: 'file',
   event: 'evt',
 };
 

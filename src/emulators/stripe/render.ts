@@ -1,7 +1,7 @@
 // Owns turning records into Stripe's JSON: one renderer per type and `expand[]`, which replaces an id
 // at a dotted path (`latest_charge.balance_transaction`, `data.payment_method` on lists) with the
 // object, within the caller's account only.
-import type { StoredRecord } from './records.js';
+import type { FileRecord, StoredRecord } from './records.js';
 import { typeOfId } from './records.js';
 import { renderBalanceTransaction, renderDispute, renderEvent, renderRefund } from './render-money.js';
 import { renderCharge, renderPaymentIntent, renderPaymentMethod } from './render-payments.js';
@@ -31,9 +31,27 @@ export function renderRecord(record: StoredRecord, context: RenderContext): Wire
       return renderDispute(record, context);
     case 'balance_transaction':
       return renderBalanceTransaction(record, context);
+    case 'file':
+      return renderFile(record);
     case 'event':
       return renderEvent(record, context);
   }
+}
+
+function renderFile(file: FileRecord): Wire {
+  return {
+    id: file.id,
+    object: 'file',
+    created: file.created,
+    expires_at: null,
+    filename: file.filename,
+    links: { object: 'list', data: [], has_more: false, url: `/v1/file_links?file=${file.id}` },
+    purpose: file.purpose,
+    size: file.size,
+    title: null,
+    type: file.type,
+    url: null,
+  };
 }
 
 /** Applies each `expand[]` path to a rendered object (for lists, paths start with `data.`). */

@@ -1,14 +1,17 @@
 // Owns assembling and starting the Stripe emulator: a small fastify app with the /v1 API, the shared
 // /_emulator control API, the 3-D Secure page, webhooks and optional persistence. The composition
 // root (embedded mode) and `payctl emulator stripe` both start it through startStripeEmulator.
-import Fastify, { type FastifyError } from 'fastify';
+import { createHash } from 'node:crypto';
+import Fastify, { type FastifyError, type FastifyRequest } from 'fastify';
 import qs from 'qs';
 import type { Clock } from '../../clock.js';
+import { fileTypeOf } from '../../modules/files/formats.js';
 import type { Logger } from '../../observability/logger.js';
 import { registerControlRoutes, targetWants, type WebhookTarget } from '../shared/control-routes.js';
 import { emulatorClock, nowSeconds } from '../shared/emulator-clock.js';
 import { FaultInjector, installFaultHook } from '../shared/faults.js';
 import type { Journal } from '../shared/journal.js';
+import { MULTIPART_BODY_LIMIT, readMultipart } from '../shared/multipart.js';
 import { randomToken } from '../shared/random-id.js';
 import { WebhookDelivery } from '../shared/webhook-delivery.js';
 import { decideOverdueDisputes } from './disputes.js';
@@ -21,6 +24,7 @@ import { renderEvent } from './render-money.js';
 import { balanceRoutes } from './routes/balance.js';
 import { chargeRoutes } from './routes/charges.js';
 import { disputeRoutes } from './routes/disputes.js';
+import { fileRoutes, type UploadedFile } from './routes/files.js';
 import { paymentIntentRoutes } from './routes/payment-intents.js';
 import { paymentMethodRoutes } from './routes/payment-methods.js';
 import { registerRedirectRoutes } from './routes/redirect.js';
@@ -118,6 +122,25 @@ export async function startStripeEmulator(options: StripeEmulatorOptions): Promi
       }
     },
   );
+  // File uploads (the SDK's files.create): the `file` part becomes an UploadedFile beside the fields.
+  app.addContentTypeParser(
+    'multipart/form-data',
+    { parseAs: 'buffer', bodyLimit: MULTIPART_BODY_LIMIT },
+    async (request: FastifyRequest, body: Buffer) => {
+      const { fields, files } = await readMultipart(body, String(request.headers['content-type']));
+      const params: Record<string, unknown> = { ...fields };
+      for (const file of files) {
+        params[file.field] = {
+          kind: 'uploaded_file',
+          filename: file.filename,
+          size: file.bytes.byteLength,
+          type: fileTypeOf(file.bytes),
+          sha256: createHash('sha256').update(file.bytes).digest('hex'),
+        } satisfies UploadedFile;
+      }
+      return params;
+    },
+  );
   app.addHook('onRequest', async (_request, reply) => {
     reply.header('Request-Id', `req_${randomToken(14)}`);
   });
@@ -160,6 +183,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions): Promi
     ...chargeRoutes(store),
     ...refundRoutes(store),
     ...disputeRoutes(store),
+    ...fileRoutes(store),
     ...balanceRoutes(store),
   ];
   for (const route of routes) registerApiRoute(app, deps, route);

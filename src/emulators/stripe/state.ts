@@ -14,6 +14,7 @@ const COLLECTIONS: Record<string, ObjectType> = {
   refunds: 'refund',
   disputes: 'dispute',
   balance_transactions: 'balance_transaction',
+  files: 'file',
   events: 'event',
 };
 

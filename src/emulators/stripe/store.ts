@@ -52,6 +52,7 @@ const LABEL: Record<ObjectType, string> = {
   refund: 'refund',
   dispute: 'dispute',
   balance_transaction: 'balance transaction',
+  file: 'file upload',
   event: 'event',
 };
 

@@ -12,10 +12,15 @@ import { MetadataLimitError, type MetadataUpdate, mergeMetadata } from '../../ht
 import {
   DisputeActionError,
   type DisputeOperations,
+  type EvidenceFile,
   handlesDisputes,
   type ProviderDispute,
 } from '../../providers/provider.js';
 import type { ProviderRegistry } from '../../providers/registry.js';
+import { FILE_EVIDENCE_FIELDS } from '../../providers/stripe/dispute-evidence.js';
+import { DISPUTE_FILES_MAX_BYTES } from '../files/files.js';
+import type { FilesService } from '../files/files.service.js';
+import type { FileInfo } from '../files/files.table.js';
 import { type DisputeObject, isClosed, renderDispute } from './dispute-object.js';
 import type { DisputeSettlement, MerchantDisputeChange } from './dispute-settlement.js';
 import { disputesQuery, findDispute } from './disputes.repository.js';
@@ -40,6 +45,7 @@ export class DisputesService {
     private readonly clock: Clock,
     private readonly providers: ProviderRegistry,
     private readonly settlement: DisputeSettlement,
+    private readonly files: FilesService,
   ) {}
 
   private async load(scope: Scope, id: string): Promise<Listed> {
@@ -94,9 +100,25 @@ export class DisputesService {
     }
     const submit = input.submit ?? true;
     const all = { ...row.evidence, ...(evidence ?? {}) };
-    const answer = await this.act(row, (provider) =>
-      provider.submitDisputeEvidence(row.provider_dispute_id, all, submit),
-    );
+    const attached = await this.evidenceFiles(scope, all);
+    const answer = await this.act(row, async (provider) => {
+      const sent = { ...all };
+      const files: EvidenceFile[] = [];
+      for (const [field, file] of attached) {
+        if (provider.uploadEvidenceFile) {
+          // Each file goes to the provider once; evidence saved or submitted again names the same copy.
+          let copy = file.provider_files[row.provider];
+          if (!copy) {
+            copy = await provider.uploadEvidenceFile(await this.fileFor(scope, field, file));
+            await this.files.recordProviderCopy(file.id, row.provider, copy);
+          }
+          sent[field] = copy;
+        } else if (submit) {
+          files.push(await this.fileFor(scope, field, file));
+        }
+      }
+      return provider.submitDisputeEvidence(row.provider_dispute_id, sent, submit, files);
+    });
     await this.apply(row, answer, { evidence, metadata, submitted: submit });
     return this.retrieve(scope, id);
   }
@@ -109,6 +131,47 @@ export class DisputesService {
     const answer = await this.act(row, (provider) => provider.closeDispute(row.provider_dispute_id));
     await this.apply(row, answer, {});
     return this.retrieve(scope, id);
+  }
+
+  /**
+   * The files the evidence's file fields name: each must be this merchant's upload for dispute evidence
+   * (a 400 naming the field otherwise), and together no larger than a provider takes for one dispute.
+   */
+  private async evidenceFiles(
+    scope: Scope,
+    evidence: Record<string, string>,
+  ): Promise<Map<string, FileInfo>> {
+    const named = Object.entries(evidence).filter(
+      ([field, id]) => FILE_EVIDENCE_FIELDS.has(field) && id !== '',
+    );
+    const found = new Map(
+      (await this.files.found(scope, [...new Set(named.map(([, id]) => id))])).map((file) => [file.id, file]),
+    );
+    const attached = new Map<string, FileInfo>();
+    for (const [field, id] of named) {
+      const file = found.get(id);
+      if (!file || file.purpose !== 'dispute_evidence') {
+        throw invalidParam(
+          `evidence[${field}]`,
+          `No such file upload: '${id}'. ${field} takes the id of a file uploaded with POST /v1/files and purpose dispute_evidence.`,
+          'resource_missing',
+        );
+      }
+      attached.set(field, file);
+    }
+    const total = [...new Set(attached.values())].reduce((sum, file) => sum + file.size, 0);
+    if (total > DISPUTE_FILES_MAX_BYTES) {
+      throw invalidParam(
+        'evidence',
+        `The evidence files come to ${total} bytes; a dispute takes at most ${DISPUTE_FILES_MAX_BYTES} bytes of files in all.`,
+        'evidence_files_too_large',
+      );
+    }
+    return attached;
+  }
+
+  private async fileFor(scope: Scope, field: string, file: FileInfo): Promise<EvidenceFile> {
+    return { field, ...(await this.files.forProvider(scope, file)) };
   }
 
   private mergedMetadata(row: DisputeRow, update: MetadataUpdate | undefined) {

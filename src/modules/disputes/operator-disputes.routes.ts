@@ -2,6 +2,7 @@
 // behalf (`payment:write`, audited).
 import { text } from '../../http/params.js';
 import { originOf, type Router } from '../../http/route.js';
+import { readUpload } from '../files/upload.js';
 import {
   type OperatorDisputes,
   operatorDisputeListFields,
@@ -36,5 +37,24 @@ export function registerOperatorDisputeRoutes(router: Router, disputes: Operator
         { type: 'operator', id: operator.operatorId },
         originOf(info),
       ),
+  });
+  router.operator({
+    method: 'POST',
+    url: '/admin/disputes/:id/files',
+    summary:
+      "Upload an evidence file (multipart/form-data `file`: PDF, PNG or JPEG up to 5 MB) under the dispute's merchant, to name in its file evidence fields; audited",
+    tags,
+    permission: 'payment:write',
+    params: { id: text(255) },
+    multipart: true,
+    handler: async ({ params, request, operator, info }) => {
+      const upload = await readUpload(request, []);
+      return disputes.uploadEvidenceFile(
+        params.id,
+        { purpose: 'dispute_evidence', filename: upload.filename, bytes: upload.bytes },
+        { type: 'operator', id: operator.operatorId },
+        originOf(info),
+      );
+    },
   });
 }

@@ -11,6 +11,7 @@ import { boolean, integer } from '../../http/params.js';
 import type { AuditActor, AuditOrigin } from '../audit/audit.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { auditedAction } from '../audit/audited-action.js';
+import type { FilesService, Upload } from '../files/files.service.js';
 import { evidenceSchema, renderDispute } from './dispute-object.js';
 import { findDisputeById, operatorDisputes } from './disputes.repository.js';
 import type { DisputesService } from './disputes.service.js';
@@ -48,6 +49,7 @@ export class OperatorDisputes {
       db: Kysely<Database>;
       clock: Clock;
       disputes: DisputesService;
+      files: FilesService;
       audit: AuditService;
     },
   ) {}
@@ -110,6 +112,23 @@ export class OperatorDisputes {
         status: dispute.status,
         submission_count: dispute.evidence_details.submission_count,
       }),
+    });
+  }
+
+  /** An evidence file kept under the dispute's merchant and mode, for its file fields; audited. */
+  async uploadEvidenceFile(id: string, upload: Upload, actor: AuditActor, origin: AuditOrigin) {
+    const row = await findDisputeById(this.deps.db, id);
+    if (!row) throw resourceMissing('dispute', id, 'id');
+    return auditedAction(this.deps.audit, {
+      actor,
+      origin,
+      action: 'dispute.evidence_file',
+      resourceType: 'dispute',
+      resourceId: id,
+      // The file's name can carry a customer's name: the audit log keeps its size and type only.
+      requested: { merchant: row.merchant_id, livemode: row.livemode, size: upload.bytes.byteLength },
+      run: () => this.deps.files.create({ merchantId: row.merchant_id, livemode: row.livemode }, upload),
+      outcome: (file) => ({ file: file.id, type: file.type }),
     });
   }
 }

@@ -13,6 +13,7 @@ export const SCOPE_RESOURCES = [
   'charges',
   'refunds',
   'disputes',
+  'files',
   'reviews',
   'balance',
   'events',

@@ -90,6 +90,7 @@ async function readBody(response: Response): Promise<unknown> {
 export interface PayPalRequest {
   method: 'GET' | 'POST';
   path: string;
+  /** JSON, or FormData for PayPal's multipart calls (evidence with files). */
   body?: unknown;
   /** PayPal-Request-Id: PayPal replays the first answer for a repeated id instead of acting twice. */
   requestId?: string;
@@ -159,8 +160,10 @@ export class PayPalClient {
       authorization: `Bearer ${token}`,
       accept: 'application/json',
     };
+    // A FormData body (dispute evidence with files) is sent as multipart; fetch writes its boundary.
+    const form = request.body instanceof FormData ? request.body : undefined;
     if (request.method === 'POST') {
-      headers['content-type'] = 'application/json';
+      if (!form) headers['content-type'] = 'application/json';
       headers.prefer = 'return=representation';
       if (request.requestId) headers['paypal-request-id'] = request.requestId;
     }
@@ -170,7 +173,7 @@ export class PayPalClient {
       response = await fetch(`${this.base}${request.path}`, {
         method: request.method,
         headers,
-        ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
+        ...(request.body === undefined ? {} : { body: form ?? JSON.stringify(request.body) }),
         signal,
       });
     } catch (error) {

@@ -5,12 +5,14 @@
 // replays instead of charging again. Errors become outcomes in paypal.errors.ts, objects in
 // paypal.transformers.ts; webhooks are verified in paypal.webhook.ts.
 import type { Clock } from '../../clock.js';
+import { mimeOf } from '../../modules/files/formats.js';
 import { providerSupports } from '../../money/currencies.js';
 import {
   type AttemptContext,
   type CreatePaymentRequest,
   DisputeActionError,
   type DisputeOperations,
+  type EvidenceFile,
   type PaymentOutcome,
   type PaymentProvider,
   type PaymentSource,
@@ -287,22 +289,37 @@ export class PayPalProvider implements PaymentProvider, DisputeOperations, Recon
 
   /**
    * PayPal has no staged evidence: with `submit` false nothing is sent (the evidence stays with us);
-   * otherwise the fields go as one OTHER evidence with notes, and the dispute is read back.
+   * otherwise the text fields go as one OTHER evidence with notes, and the files with it as PayPal's
+   * multipart `evidence_file` parts (its `input` part names each document), and the dispute is read back.
    */
   async submitDisputeEvidence(
     providerDisputeId: string,
     evidence: Record<string, string>,
     submit: boolean,
+    files: readonly EvidenceFile[],
   ): Promise<ProviderDispute> {
     const path = `/v1/customer/disputes/${encodeURIComponent(providerDisputeId)}`;
     if (submit) {
+      const attached = new Set(files.map((file) => file.field));
       const notes = Object.entries(evidence)
+        .filter(([field]) => !attached.has(field))
         .map(([field, value]) => `${field}: ${value}`)
         .join('\n');
+      const input = {
+        evidences: [
+          {
+            evidence_type: 'OTHER',
+            notes,
+            ...(files.length > 0
+              ? { documents: files.map((file) => ({ name: `${file.field}-${file.filename}` })) }
+              : {}),
+          },
+        ],
+      };
       await this.disputeCall({
         method: 'POST',
         path: `${path}/provide-evidence`,
-        body: { evidences: [{ evidence_type: 'OTHER', notes }] },
+        body: files.length > 0 ? evidenceForm(input, files) : input,
         operation: 'provide dispute evidence',
       });
     }
@@ -479,4 +496,18 @@ export class PayPalProvider implements PaymentProvider, DisputeOperations, Recon
     if (failure.status !== 'read_back') return failure;
     return (await this.order(orderId, this.getOrder(orderId))).outcome;
   }
+}
+
+/** PayPal's provide-evidence as multipart: the JSON `input` part, then one `evidence_file` per document. */
+function evidenceForm(input: unknown, files: readonly EvidenceFile[]): FormData {
+  const form = new FormData();
+  form.append('input', new Blob([JSON.stringify(input)], { type: 'application/json' }));
+  for (const file of files) {
+    form.append(
+      'evidence_file',
+      new Blob([Buffer.from(file.contents)], { type: mimeOf(file.type) }),
+      `${file.field}-${file.filename}`,
+    );
+  }
+  return form;
 }

@@ -30,3 +30,16 @@ export const EVIDENCE_FIELDS = [
   'uncategorized_file',
   'uncategorized_text',
 ] as const;
+
+/** The fields that take a file id (an upload with purpose dispute_evidence), not text. */
+export const FILE_EVIDENCE_FIELDS: ReadonlySet<string> = new Set([
+  'cancellation_policy',
+  'customer_communication',
+  'customer_signature',
+  'duplicate_charge_documentation',
+  'receipt',
+  'refund_policy',
+  'service_documentation',
+  'shipping_documentation',
+  'uncategorized_file',
+]);

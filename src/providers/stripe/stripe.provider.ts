@@ -11,6 +11,7 @@ import {
   type CreatePaymentRequest,
   DisputeActionError,
   type DisputeOperations,
+  type EvidenceFile,
   type PaymentOutcome,
   type PaymentProvider,
   type PaymentSource,
@@ -170,6 +171,7 @@ export class StripeProvider implements PaymentProvider, DisputeOperations, Recon
     }
   }
 
+  /** The file fields already hold Stripe's own file ids (uploadEvidenceFile), so `files` is not needed. */
   submitDisputeEvidence(
     providerDisputeId: string,
     evidence: Record<string, string>,
@@ -178,6 +180,24 @@ export class StripeProvider implements PaymentProvider, DisputeOperations, Recon
     return this.dispute('submit dispute evidence', () =>
       this.stripe.disputes.update(providerDisputeId, { evidence, submit }),
     );
+  }
+
+  /**
+   * Stripe's file upload (multipart, to files.stripe.com or to STRIPE_API_BASE's host). An upload
+   * repeated after a lost answer makes a second, unused copy at Stripe: harmless, and nothing else.
+   */
+  async uploadEvidenceFile(file: EvidenceFile): Promise<string> {
+    try {
+      const uploaded = await this.call('upload dispute evidence file', () =>
+        this.stripe.files.create({
+          purpose: 'dispute_evidence',
+          file: { data: Buffer.from(file.contents), name: file.filename, type: 'application/octet-stream' },
+        }),
+      );
+      return uploaded.id;
+    } catch (error) {
+      throw disputeActionError(error, 'upload dispute evidence file');
+    }
   }
 
   closeDispute(providerDisputeId: string): Promise<ProviderDispute> {
@@ -205,12 +225,7 @@ export class StripeProvider implements PaymentProvider, DisputeOperations, Recon
     try {
       answer = await this.call(operation, run);
     } catch (error) {
-      // A 4xx is Stripe refusing the action (closed, past due); anything else leaves it undone or unknown,
-      // and both calls are safe to repeat.
-      if (error instanceof Stripe.errors.StripeInvalidRequestError) {
-        throw new DisputeActionError('refused', error.message);
-      }
-      throw new DisputeActionError('unavailable', `Stripe ${operation}: ${(error as Error).message}`);
+      throw disputeActionError(error, operation);
     }
     const mapped = stripeDispute(answer);
     if (!mapped)
@@ -255,4 +270,15 @@ export class StripeProvider implements PaymentProvider, DisputeOperations, Recon
       return paymentFailure(error, providerPaymentId, this.now());
     }
   }
+}
+
+/**
+ * A 4xx is Stripe refusing the action (closed, past due, a file it will not take); anything else leaves
+ * it undone or unknown, and every dispute call is safe to repeat.
+ */
+function disputeActionError(error: unknown, operation: string): DisputeActionError {
+  if (error instanceof Stripe.errors.StripeInvalidRequestError) {
+    return new DisputeActionError('refused', error.message);
+  }
+  return new DisputeActionError('unavailable', `Stripe ${operation}: ${(error as Error).message}`);
 }

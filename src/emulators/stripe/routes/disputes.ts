@@ -1,6 +1,6 @@
 // Owns /v1/disputes: retrieve, update with evidence (submitted unless submit=false), close, list.
 
-import { EVIDENCE_FIELDS } from '../../../providers/stripe/dispute-evidence.js';
+import { EVIDENCE_FIELDS, FILE_EVIDENCE_FIELDS } from '../../../providers/stripe/dispute-evidence.js';
 import { closeDispute, updateDispute } from '../disputes.js';
 import type { ApiRoute, RouteInput } from '../http.js';
 import { LIST_PARAMS, listPage } from '../listing.js';
@@ -31,6 +31,10 @@ export function disputeRoutes(store: StripeStore): ApiRoute[] {
           for (const field of EVIDENCE_FIELDS) {
             const value = evidenceParams.clearable(field, 150_000);
             if (value !== undefined) evidence[field] = value;
+            // A file field names an upload of this account (POST /v1/files), as at Stripe.
+            if (value && FILE_EVIDENCE_FIELDS.has(field)) {
+              store.owned('file', input.ctx.account, value, `evidence[${field}]`);
+            }
           }
         }
         const dispute = load(input);
