@@ -365,7 +365,7 @@ describe('operator dashboard', { timeout: 60_000 }, () => {
     await page.close();
   });
 
-  it('lists a dispute with its due date and adds evidence', async () => {
+  it('lists a dispute with its due date and adds evidence with a file', async () => {
     const disputed = await pay('pm_card_createDispute', 1500);
     expect(disputed.status, disputed.text).toBe(200);
     const dispute = await waitFor(
@@ -383,12 +383,24 @@ describe('operator dashboard', { timeout: 60_000 }, () => {
     await expect(row.textContent()).resolves.toMatch(/days left/);
     await row.getByRole('button', { name: `Add evidence to ${dispute.id}` }).click();
     await page.getByLabel('Explanation').fill('The customer signed for the parcel.');
+    // The signed delivery note as a file: uploaded under the dispute's merchant, named in its evidence.
+    await page.getByLabel('Document type').selectOption('shipping_documentation');
+    const note = Buffer.concat([Buffer.from('%PDF-1.7\n% signed delivery note\n'), Buffer.alloc(1000, 0x20)]);
+    await page
+      .getByLabel(/Evidence file/)
+      .setInputFiles({ name: 'delivery-note.pdf', mimeType: 'application/pdf', buffer: note });
     await page.getByRole('button', { name: 'Save evidence' }).click();
     await page.getByRole('status').filter({ hasText: 'Evidence saved.' }).waitFor();
-    const saved = await t.merchant.get<{ evidence: { uncategorized_text: string | null } }>(
+    const saved = await t.merchant.get<{ evidence: Record<string, string | null> }>(
       `/v1/disputes/${dispute.id}`,
     );
     expect(saved.body.evidence.uncategorized_text).toBe('The customer signed for the parcel.');
+    const fileId = saved.body.evidence.shipping_documentation as string;
+    expect(fileId).toMatch(/^file_/);
+    const file = await t.merchant.get<{ filename: string; size: number; type: string }>(
+      `/v1/files/${fileId}`,
+    );
+    expect(file.body).toMatchObject({ filename: 'delivery-note.pdf', size: note.byteLength, type: 'pdf' });
     await screenshot(page, 'dispute-evidence');
     await page.close();
   });

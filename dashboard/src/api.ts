@@ -33,14 +33,18 @@ export function setUnauthenticatedHandler(handler: () => void): void {
 }
 
 async function request<T>(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
+  // A FormData body (a file upload) goes as multipart: the browser writes its Content-Type and boundary.
+  const form = body instanceof FormData ? body : undefined;
   const response = await fetch(`/admin${path}`, {
     method,
     credentials: 'same-origin',
     headers: {
-      ...(body === undefined ? { Accept: 'application/json' } : { 'Content-Type': 'application/json' }),
+      ...(body === undefined || form
+        ? { Accept: 'application/json' }
+        : { 'Content-Type': 'application/json' }),
       ...(idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {}),
     },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined ? undefined : (form ?? JSON.stringify(body)),
   });
   const text = await response.text();
   const json: unknown = text ? safeJson(text) : undefined;
@@ -72,6 +76,12 @@ export const api = {
   post: <T>(path: string, body: Record<string, unknown> = {}, idempotencyKey?: string) =>
     request<T>('POST', path, body, idempotencyKey),
   patch: <T>(path: string, body: Record<string, unknown>) => request<T>('PATCH', path, body),
+  /** A file as multipart/form-data's `file` part. */
+  upload: <T>(path: string, file: File) => {
+    const form = new FormData();
+    form.append('file', file, file.name);
+    return request<T>('POST', path, form);
+  },
 };
 
 export interface List<T> {

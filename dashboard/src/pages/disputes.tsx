@@ -77,9 +77,29 @@ export function DisputesPage() {
   );
 }
 
+/** The evidence fields that take a file, as the card networks name the documents. */
+const FILE_FIELDS = [
+  ['receipt', 'Receipt'],
+  ['customer_communication', 'Customer communication'],
+  ['customer_signature', 'Customer signature'],
+  ['shipping_documentation', 'Shipping documentation'],
+  ['service_documentation', 'Service documentation'],
+  ['refund_policy', 'Refund policy'],
+  ['cancellation_policy', 'Cancellation policy'],
+  ['duplicate_charge_documentation', 'Duplicate charge documentation'],
+  ['uncategorized_file', 'Other document'],
+] as const;
+
+interface UploadedFile {
+  id: string;
+  filename: string;
+  size: number;
+}
+
 function EvidenceForm(props: { id: string; onDone(): void; onClose(): void }) {
   const [text, setText] = useState('');
-  const [receipt, setReceipt] = useState('');
+  const [field, setField] = useState<string>('receipt');
+  const [file, setFile] = useState<File>();
   const [submit, setSubmit] = useState(false);
   const { busy, error, done, run } = useAction();
   // Keyboard users land in the form they opened.
@@ -88,14 +108,19 @@ function EvidenceForm(props: { id: string; onDone(): void; onClose(): void }) {
   async function send(event: FormEvent) {
     event.preventDefault();
     const ok = await run(
-      () =>
-        api.post(`/disputes/${props.id}/evidence`, {
+      async () => {
+        // The file is uploaded first (kept under the dispute's merchant), then named in its evidence field.
+        const uploaded = file
+          ? await api.upload<UploadedFile>(`/disputes/${props.id}/files`, file)
+          : undefined;
+        return api.post(`/disputes/${props.id}/evidence`, {
           evidence: {
             ...(text ? { uncategorized_text: text } : {}),
-            ...(receipt ? { receipt } : {}),
+            ...(uploaded ? { [field]: uploaded.id } : {}),
           },
           submit,
-        }),
+        });
+      },
       submit ? 'Evidence submitted.' : 'Evidence saved.',
     );
     if (ok) props.onDone();
@@ -108,8 +133,22 @@ function EvidenceForm(props: { id: string; onDone(): void; onClose(): void }) {
         <textarea ref={first} value={text} onChange={(e) => setText(e.target.value)} rows={4} />
       </label>
       <label>
-        Receipt (file id or URL)
-        <input value={receipt} onChange={(e) => setReceipt(e.target.value)} />
+        Document type
+        <select value={field} onChange={(e) => setField(e.target.value)}>
+          {FILE_FIELDS.map(([value, label]) => (
+            <option key={value} value={value}>
+              {label}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Evidence file (PDF, PNG or JPEG, up to 5 MB)
+        <input
+          type="file"
+          accept=".pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg"
+          onChange={(e) => setFile(e.target.files?.[0])}
+        />
       </label>
       <label className="check">
         <input type="checkbox" checked={submit} onChange={(e) => setSubmit(e.target.checked)} />
