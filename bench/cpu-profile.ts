@@ -10,6 +10,7 @@ interface ProfileNode {
 }
 
 interface Profile {
+  startTime: number;
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -29,7 +30,8 @@ function packageOf(url: string, name: string): string {
   if (name.startsWith('(')) return name; // (garbage collector), (program)
   const modules = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (modules?.[1]) return modules[1];
-  if (url.startsWith('node:') || url === '') return 'node (internals and native)';
+  if (url === '') return 'native (system calls, V8 builtins)';
+  if (url.startsWith('node:')) return 'node: internals';
   const own = /\/(src\/[^/]+(?:\/[^/]+)?)\//.exec(url);
   return own?.[1] ? `service ${own[1]}` : url;
 }
@@ -41,8 +43,12 @@ function label(frame: ProfileNode['callFrame']): string {
   return `${name} ${short.split('/').slice(-2).join('/')}:${frame.lineNumber + 1}`;
 }
 
-/** Sums every *.cpuprofile in `dir`. */
-export function summariseProfiles(dir: string): ProfileSummary {
+/**
+ * Sums every *.cpuprofile in `dir`, counting only samples taken inside `window` (microseconds of the
+ * monotonic clock, as `process.hrtime.bigint() / 1000n` and V8's profile timestamps both read it), so
+ * start-up (module loading, migrations) and shutdown are left out.
+ */
+export function summariseProfiles(dir: string, window?: { fromUs: number; toUs: number }): ProfileSummary {
   const byFunction = new Map<string, number>();
   const byPackage = new Map<string, number>();
   let busy = 0;
@@ -50,11 +56,15 @@ export function summariseProfiles(dir: string): ProfileSummary {
   for (const file of files) {
     const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as Profile;
     const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+    let at = profile.startTime;
     // timeDeltas[i] is the time before sample i; charge it to the sample (V8's own convention).
     for (let i = 0; i < profile.samples.length; i++) {
+      const delta = profile.timeDeltas[i] ?? 0;
+      at += delta;
+      if (window && (at < window.fromUs || at > window.toUs)) continue;
       const node = nodes.get(profile.samples[i] as number);
       if (!node || IDLE.has(node.callFrame.functionName)) continue;
-      const ms = (profile.timeDeltas[i] ?? 0) / 1000;
+      const ms = delta / 1000;
       busy += ms;
       const fn = label(node.callFrame);
       byFunction.set(fn, (byFunction.get(fn) ?? 0) + ms);

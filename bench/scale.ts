@@ -11,6 +11,7 @@
 // BENCH_PROFILE_PROCESSES (1 or 3) tune it. DB_POOL_SIZE and JOBS_* pass through to the service.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { Secret, TOTP } from 'otpauth';
 import { type Balancer, startBalancer } from '../test/support/balancer.js';
 import { fmt, numberEnv, revision } from './bench-env.js';
 import { summariseProfiles } from './cpu-profile.js';
@@ -148,11 +149,22 @@ async function startCluster(
   };
 }
 
-/** As bench/payments.ts: every bench payment uses one test card, so the card-velocity rule is off. */
+/**
+ * As bench/payments.ts: every bench payment uses one test card, so the card-velocity rule is off. The
+ * admin's role requires a second factor: the fresh bootstrap admin enrols a TOTP secret first.
+ */
 async function turnOffCardVelocity(port: number): Promise<void> {
   const login = await httpRequest(port, 'POST', '/admin/login', ADMIN);
   if (login.status !== 200) throw new Error(`bench admin login: ${login.status} ${login.body}`);
   const { token } = JSON.parse(login.body) as { token: string };
+  const auth = { authorization: `Bearer ${token}` };
+  const enrol = await httpRequest(port, 'POST', '/admin/mfa/totp', {}, 5_000, auth);
+  if (enrol.status !== 200) throw new Error(`bench admin TOTP: ${enrol.status} ${enrol.body}`);
+  const uri = (JSON.parse(enrol.body) as { otpauth_uri: string }).otpauth_uri;
+  const code = TOTP.generate({ secret: Secret.fromBase32(new URL(uri).searchParams.get('secret') ?? '') });
+  const confirmed = await httpRequest(port, 'POST', '/admin/mfa/totp/confirm', { code }, 5_000, auth);
+  if (confirmed.status !== 200)
+    throw new Error(`bench admin TOTP confirm: ${confirmed.status} ${confirmed.body}`);
   const changed = await httpRequest(
     port,
     'POST',
@@ -199,6 +211,8 @@ interface RunFigures {
   errors: number;
   cpu: Record<string, number>;
   perPaymentMs: Record<string, number>;
+  /** The load's span on the monotonic clock (µs), to cut a profile to it. */
+  window: { fromUs: number; toUs: number };
 }
 const results: RunFigures[] = [];
 
@@ -222,8 +236,10 @@ async function measure(
   const sanity = await payOnce(target);
   if (!sanity.ok) throw new Error(`sanity payment failed: ${sanity.kind} ${sanity.body.slice(0, 400)}`);
   const before = await snapshot(cluster, emulator);
+  const fromUs = Number(process.hrtime.bigint() / 1000n);
   const activity = await sampleActivity(ADMIN_URL, cluster.database);
   const result = await closedLoop(target, CONNECTIONS, seconds, WARMUP);
+  const toUs = Number(process.hrtime.bigint() / 1000n);
   const seen = await activity.stop();
   const after = await snapshot(cluster, emulator);
   const wall = (after.at - before.at) / 1000;
@@ -257,6 +273,7 @@ async function measure(
     errors: result.errors + result.errorsOutsideWindow,
     cpu,
     perPaymentMs,
+    window: { fromUs, toUs },
   };
   out(
     `  ${fmt(result.perSecond)} payments/s (${fmt(result.succeeded)} in ${seconds} s), p50 ${fmt(figures.p50, 1)} ms, ` +
@@ -285,16 +302,17 @@ async function measure(
 async function profileRun(emulator: Child, emulatorPort: number): Promise<void> {
   const dir = tempDir('bench-scale-prof-');
   const cluster = await startCluster('prof', PROFILE_PROCESSES, true, emulatorPort, dir);
-  await measure(
+  const { window } = await measure(
     `profile: nginx + ${PROFILE_PROCESSES} process(es) under --cpu-prof`,
     cluster,
     emulator,
     PROFILE_SECONDS,
   );
   await cluster.stop(); // the profiles are written at exit
-  const summary = summariseProfiles(dir);
+  const summary = summariseProfiles(dir, window);
+  if (summary.busyMs === 0) throw new Error('the profiles hold no sample inside the load window');
   out(
-    `\n  --cpu-prof over ${summary.files} replica(s): ${fmt(summary.busyMs / 1000, 1)} s of busy CPU (idle left out), self time:`,
+    `\n  --cpu-prof over ${summary.files} replica(s): ${fmt(summary.busyMs / 1000, 1)} s of busy CPU during the load (warm-up included; idle, start-up and shutdown left out), self time:`,
   );
   out('  by package or area:');
   for (const [pkg, ms] of summary.packages.slice(0, 12))
