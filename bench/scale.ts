@@ -8,7 +8,8 @@
 // replicas under `--cpu-prof`, summed over the replicas: where the service's time goes at the limit.
 // BENCH_ONLY=direct1,lb1,lb3,profile picks runs (direct1: one process without the balancer, for the
 // balancer's cost); BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_CONNECTIONS, BENCH_PROFILE_SECONDS,
-// BENCH_PROFILE_PROCESSES (1 or 3) tune it. DB_POOL_SIZE and JOBS_* pass through to the service.
+// BENCH_PROFILE_PROCESSES (1 or 3), BENCH_IDLE_SECONDS (the replicas' idle cost, measured before each
+// load) tune it. DB_POOL_SIZE and JOBS_* pass through to the service.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Secret, TOTP } from 'otpauth';
@@ -38,6 +39,7 @@ const SECONDS = numberEnv('BENCH_SECONDS', 15);
 const WARMUP = numberEnv('BENCH_WARMUP_SECONDS', 3);
 const CONNECTIONS = numberEnv('BENCH_CONNECTIONS', 32);
 const PROFILE_SECONDS = numberEnv('BENCH_PROFILE_SECONDS', 10);
+const IDLE_SECONDS = numberEnv('BENCH_IDLE_SECONDS', 5);
 const PROFILE_PROCESSES = numberEnv('BENCH_PROFILE_PROCESSES', 3);
 const ONLY = process.env.BENCH_ONLY?.split(',');
 const runs = (part: string) => !ONLY || ONLY.includes(part);
@@ -235,6 +237,19 @@ async function measure(
   const target: Target = { port: cluster.port, secretKey: cluster.secretKey };
   const sanity = await payOnce(target);
   if (!sanity.ok) throw new Error(`sanity payment failed: ${sanity.kind} ${sanity.body.slice(0, 400)}`);
+  // What the replicas cost with no load at all (job polls, schedules, cache refreshes), per replica:
+  // a fixed price each replica pays, which more replicas pay more of.
+  const idleFrom = await snapshot(cluster, emulator);
+  await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
+  const idleTo = await snapshot(cluster, emulator);
+  const idleWall = (idleTo.at - idleFrom.at) / 1000;
+  let idlePg = 0;
+  for (const [pid, s] of idleTo.postgres) idlePg += s - (idleFrom.postgres.get(pid) ?? 0);
+  const idleReplica = idleTo.replicas.map((s, i) => (s - (idleFrom.replicas[i] ?? 0)) / idleWall);
+  out(
+    `  idle for ${IDLE_SECONDS} s before the load: each replica ${idleReplica.map((c) => fmt(c, 3)).join(' / ')} cores, ` +
+      `postgres backends ${fmt(idlePg / idleWall, 3)} cores`,
+  );
   const before = await snapshot(cluster, emulator);
   const fromUs = Number(process.hrtime.bigint() / 1000n);
   const activity = await sampleActivity(ADMIN_URL, cluster.database);
@@ -257,6 +272,10 @@ async function measure(
     'load generator': (after.bench - before.bench) / wall,
     'whole machine': machine,
   };
+  const ours = ['service', 'nginx', 'postgres', 'emulator', 'load generator'].reduce(
+    (a, k) => a + (cpu[k] ?? 0),
+    0,
+  );
   // The snapshots cover warm-up and window: charge their CPU to every payment answered in that time.
   const payments = Math.max(1, result.succeededTotal);
   const perPaymentMs: Record<string, number> = {
@@ -285,6 +304,10 @@ async function measure(
     `  CPU cores (of 2): ${Object.entries(cpu)
       .map(([k, v]) => `${k} ${fmt(v, 2)}`)
       .join(', ')}; per replica ${replicas.map((s) => fmt(s / wall, 2)).join(' / ')}`,
+  );
+  out(
+    `  this benchmark's processes used ${fmt(ours, 2)} of the ${fmt(machine, 2)} cores busy on the machine; ` +
+      'the rest was other work on it',
   );
   out(
     `  CPU ms per payment: ${Object.entries(perPaymentMs)
