@@ -24,6 +24,7 @@ import {
   counterByLabel,
   cpuSeconds,
   createDatabase,
+  databaseStats,
   freePort,
   httpRequest,
   loadAverage,
@@ -146,7 +147,18 @@ async function startCluster(
       }
       await stopBalancer();
       await Promise.all(replicas.map((r) => r.child.stop()));
+      // PostgreSQL 15 publishes a backend's statistics when its session ends: read them now.
+      const stats = await databaseStats(db.url);
       await db.drop();
+      const payments = stats.tables.get('payment_intents')?.inserted ?? 0;
+      if (payments > 0) {
+        const per = (n: number) => fmt(n / payments, 1);
+        out(
+          `  database work per payment (${fmt(payments)} payment intents, webhooks and jobs included): ` +
+            `${per(stats.transactions)} transactions, rows inserted ${per(stats.rows.inserted)}, ` +
+            `updated ${per(stats.rows.updated)}, deleted ${per(stats.rows.deleted)}`,
+        );
+      }
     },
   };
 }
