@@ -18,7 +18,10 @@ interface Profile {
 
 export interface ProfileSummary {
   files: number;
-  /** Milliseconds sampled while not idle, over every file. */
+  /**
+   * Milliseconds sampled while not idle, over every file. V8 samples on wall time: a thread waiting for
+   * a core is charged to whatever it was running, so this exceeds its CPU time on a busy machine.
+   */
   busyMs: number;
   functions: [string, number][];
   packages: [string, number][];

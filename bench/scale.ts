@@ -347,7 +347,7 @@ async function profileRun(emulator: Child, emulatorPort: number): Promise<void> 
   const summary = summariseProfiles(dir, window);
   if (summary.busyMs === 0) throw new Error('the profiles hold no sample inside the load window');
   out(
-    `\n  --cpu-prof over ${summary.files} replica(s): ${fmt(summary.busyMs / 1000, 1)} s of busy CPU during the load (warm-up included; idle, start-up and shutdown left out), self time:`,
+    `\n  --cpu-prof over ${summary.files} replica(s): ${fmt(summary.busyMs / 1000, 1)} s of non-idle samples during the load (warm-up included; idle, start-up and shutdown left out; wall time, so on a busy machine it includes waiting for a core), self time:`,
   );
   out('  by package or area:');
   for (const [pkg, ms] of summary.packages.slice(0, 12))
