@@ -190,6 +190,11 @@ export interface ServiceOptions {
   logger?: Logger;
   /** Tests pass an in-memory PGlite by leaving DATA_DIR unset here. */
   inMemoryPglite?: boolean;
+  /**
+   * A PGlite data directory dump the in-memory database starts from (the test run's migrated template),
+   * instead of PGlite's own initdb and every migration: seconds per test file on two cores.
+   */
+  pgliteTemplate?: Blob;
   /** Ensure the default merchant and admin (default true); payctl's one-shot commands skip it. */
   bootstrap?: boolean;
 }
@@ -197,7 +202,7 @@ export interface ServiceOptions {
 export async function openDatabase(
   config: Config,
   logger: Logger,
-  inMemory = false,
+  inMemory: { template?: Blob | undefined } | false = false,
   onQuery?: QueryObserver,
 ): Promise<DatabaseHandle> {
   if (config.databaseKind === 'postgres') {
@@ -210,7 +215,9 @@ export async function openDatabase(
       onQuery,
     });
   }
-  return connectPglite(inMemory ? undefined : config.DATA_DIR, onQuery);
+  return inMemory
+    ? connectPglite(undefined, onQuery, inMemory.template)
+    : connectPglite(config.DATA_DIR, onQuery);
 }
 
 export function buildClock(config: Config): Clock {
@@ -323,7 +330,12 @@ export async function createService(config: Config, options: ServiceOptions = {}
     ? (sqlText: string, durationMs: number, error?: unknown) =>
         tracing.recordQuery(sqlText, durationMs, error)
     : undefined;
-  const database = await openDatabase(config, logger, options.inMemoryPglite, onQuery);
+  const database = await openDatabase(
+    config,
+    logger,
+    options.inMemoryPglite ? { template: options.pgliteTemplate } : false,
+    onQuery,
+  );
   try {
     const migrated = await migrateToLatest(database.db);
     if (migrated.applied.length > 0) logger.info({ applied: migrated.applied }, 'migrations applied');

@@ -160,10 +160,14 @@ function initialDataDir(pgDir: string): { loadDataDir?: Blob } {
   return { loadDataDir: new Blob([fs.readFileSync(TEMPLATE)]) };
 }
 
-/** Opens PGlite. `dataDir` undefined means in memory (tests); otherwise the folder is locked. */
+/**
+ * Opens PGlite. `dataDir` undefined means in memory (tests), started from `memoryTemplate` when given;
+ * otherwise the folder is locked.
+ */
 export async function connectPglite(
   dataDir: string | undefined,
   onQuery?: QueryObserver,
+  memoryTemplate?: Blob,
 ): Promise<DatabaseHandle> {
   let unlock: (() => Promise<void>) | undefined;
   let pgDir: string | undefined;
@@ -188,7 +192,7 @@ export async function connectPglite(
   }
   const pglite = await PGlite.create(pgDir ?? 'memory://', {
     parsers: sharedParsers,
-    ...(pgDir ? initialDataDir(pgDir) : {}),
+    ...(pgDir ? initialDataDir(pgDir) : memoryTemplate ? { loadDataDir: memoryTemplate } : {}),
   });
   const db = new Kysely<Database>({ dialect: new PgliteDialect(pglite), log: kyselyLog(onQuery) });
   return {

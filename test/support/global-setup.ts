@@ -36,6 +36,8 @@ export default async function setup(project: TestProject): Promise<() => void> {
   }
   // Node resolves the built CLI's packages by walking up from the file: give the folder the project's.
   symlinkSync(path.resolve('node_modules'), path.join(distDir, 'node_modules'), 'dir');
+  // In-process services on PGlite start from this migrated copy (test/support/service.ts).
+  execFileSync(process.execPath, ['scripts/pglite-migrated-template.mjs', distDir], { stdio: 'inherit' });
   project.provide('distDir', distDir);
   const client = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
   try {

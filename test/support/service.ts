@@ -1,7 +1,10 @@
 // Starts the whole service in this process, listening on a free loopback port, on the database the
 // project under test names (TEST_DB=pglite: in-memory PGlite; TEST_DB=postgres: a fresh database).
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Writable } from 'node:stream';
+import { inject } from 'vitest';
 import { AdjustableClock } from '../../src/clock.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { createService, type Role, type Service } from '../../src/main.js';
@@ -48,6 +51,16 @@ export interface StartOptions {
   databaseUrl?: string;
 }
 
+let template: Blob | undefined;
+/** The run's migrated PGlite template (test/support/global-setup.ts), read once per worker. */
+function migratedTemplate(): Blob | undefined {
+  if (template) return template;
+  const file = path.join(inject('distDir'), 'pglite-migrated.tar.gz');
+  if (!existsSync(file)) return undefined;
+  template = new Blob([readFileSync(file)]);
+  return template;
+}
+
 export async function startTestService(options: StartOptions = {}): Promise<TestService> {
   const kind = testDatabaseKind();
   const database = kind === 'postgres' && !options.databaseUrl ? await createTestDatabase() : undefined;
@@ -80,6 +93,7 @@ export async function startTestService(options: StartOptions = {}): Promise<Test
     role: options.role ?? 'all',
     logger: serviceLogger,
     inMemoryPglite: true,
+    pgliteTemplate: migratedTemplate(),
   });
   const { url } = await service.start();
   const api = new Api(url);
