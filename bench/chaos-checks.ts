@@ -7,9 +7,10 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import type { EmulatorProcess, ServiceProcess } from './chaos-procs.js';
 import { createAgent, type KeyRecord, kindOf, pay, runPool } from './chaos-client.js';
+import type { EmulatorProcess, ServiceProcess } from './chaos-procs.js';
 import { baseEnv } from './chaos-procs.js';
+import { httpRequest } from './payments-procs.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -84,7 +85,12 @@ const FINAL = new Set(['succeeded', 'requires_payment_method', 'canceled']);
  * the last answer (a retry after recovery) is final and agrees with the database; a key that got a
  * succeeded answer at any time is a succeeded payment.
  */
-export async function checkKeys(verdict: Verdict, dbUrl: string, keys: KeyRecord[]): Promise<void> {
+export async function checkKeys(
+  verdict: Verdict,
+  dbUrl: string,
+  keys: KeyRecord[],
+  service: ServiceProcess,
+): Promise<void> {
   const rows = await query<{ id: string; status: string; key: string }>(
     dbUrl,
     `select id, status, metadata->>'chaos_key' as key from payment_intents where metadata ? 'chaos_key'`,
@@ -93,6 +99,7 @@ export async function checkKeys(verdict: Verdict, dbUrl: string, keys: KeyRecord
   for (const row of rows) byKey.set(row.key, [...(byKey.get(row.key) ?? []), row]);
   const problems: string[] = [];
   const finals = new Map<string, number>();
+  let replayedStale = 0;
   for (const record of keys) {
     const intents = byKey.get(record.key) ?? [];
     const intent = intents[0];
@@ -105,21 +112,51 @@ export async function checkKeys(verdict: Verdict, dbUrl: string, keys: KeyRecord
     finals.set(kindOf(last), (finals.get(kindOf(last)) ?? 0) + 1);
     for (const answer of record.answers) {
       if (answer.status !== 200) continue;
-      if (answer.body?.id !== intent?.id) problems.push(`${record.key}: answered ${answer.body?.id}, stored ${intent?.id}`);
+      if (answer.body?.id !== intent?.id)
+        problems.push(`${record.key}: answered ${answer.body?.id}, stored ${intent?.id}`);
       if (answer.body?.status === 'succeeded' && intent?.status !== 'succeeded')
         problems.push(`${record.key}: answered succeeded, the payment is ${intent?.status}`);
     }
     if (last.status === 200) {
-      if (!FINAL.has(String(last.body?.status)) || last.body?.status !== intent?.status)
+      const stored = record.answers.find((a) => a.status === 200 && !a.replayed);
+      if (FINAL.has(String(last.body?.status)) && last.body?.status === intent?.status) {
+        // The final state.
+      } else if (last.replayed && stored && stored.body?.status === last.body?.status && intent) {
+        // Stripe's semantics: a replay is the stored answer (here an unknown outcome, `processing`),
+        // whatever happened since. The payment itself must show its final state.
+        replayedStale++;
+        const got = await httpRequest(
+          service.port,
+          'GET',
+          `/v1/payment_intents/${intent.id}`,
+          undefined,
+          10_000,
+          {
+            authorization: `Bearer ${service.secretKey}`,
+          },
+        );
+        const now =
+          got.status === 200 ? (JSON.parse(got.body) as { status?: string }).status : `HTTP ${got.status}`;
+        if (now !== intent.status || !FINAL.has(String(now)))
+          problems.push(
+            `${record.key}: replays ${last.body?.status}, GET shows ${now}, stored ${intent.status}`,
+          );
+      } else {
         problems.push(`${record.key}: final answer ${last.body?.status}, payment ${intent?.status}`);
+      }
     } else if (last.status === 500 && last.body?.error?.code === 'request_interrupted') {
       // Died before the payment was created: the completer stores this answer; nothing may exist.
-      if (intent) problems.push(`${record.key}: answered interrupted, yet payment ${intent.id} is ${intent.status}`);
+      if (intent)
+        problems.push(`${record.key}: answered interrupted, yet payment ${intent.id} is ${intent.status}`);
     } else {
       problems.push(`${record.key}: final answer ${kindOf(last)}`);
     }
   }
   note(`final answers to the same keys: ${[...finals.entries()].map(([k, n]) => `${k}: ${n}`).join(', ')}`);
+  if (replayedStale > 0)
+    note(
+      `${replayedStale} keys replay their stored non-final answer (Stripe's semantics); GET of each payment checked`,
+    );
   // Diagnostics for the first problems: every answer the key got, and its idempotency row.
   for (const problem of problems.slice(0, 3)) {
     const key = problem.slice(0, problem.indexOf(':'));
@@ -133,7 +170,7 @@ export async function checkKeys(verdict: Verdict, dbUrl: string, keys: KeyRecord
   }
   verdict.check(
     problems.length === 0,
-    `${keys.length} keys: one payment per key, every 200 names it, final answers agree with the database`,
+    `${keys.length} keys: one payment per key, every 200 names it, final answers (or GET after a replayed processing) agree with the database`,
     problems.length ? `${problems.length} problems, first: ${problems.slice(0, 5).join('; ')}` : '',
   );
 }
@@ -150,7 +187,10 @@ interface AttemptRow {
 
 /** Our payments against the providers' own records, attempt by attempt. */
 export async function checkMoney(verdict: Verdict, dbUrl: string, providers: EmulatorProcess[]) {
-  const intents = await query<{ id: string; status: string }>(dbUrl, 'select id, status from payment_intents');
+  const intents = await query<{ id: string; status: string }>(
+    dbUrl,
+    'select id, status from payment_intents',
+  );
   const attempts = await query<AttemptRow>(
     dbUrl,
     'select id, payment_intent_id, provider, provider_payment_id, status, phase, pending_operation from payment_attempts',
@@ -163,8 +203,12 @@ export async function checkMoney(verdict: Verdict, dbUrl: string, providers: Emu
   const statuses = new Map<string, number>();
   for (const i of intents) statuses.set(i.status, (statuses.get(i.status) ?? 0) + 1);
   const byProvider = new Map<string, number>();
-  for (const a of attempts) if (a.status === 'succeeded') byProvider.set(a.provider, (byProvider.get(a.provider) ?? 0) + 1);
-  const providerTotal = [...charged.values()].reduce((sum, m) => sum + [...m.values()].reduce((s, n) => s + n, 0), 0);
+  for (const a of attempts)
+    if (a.status === 'succeeded') byProvider.set(a.provider, (byProvider.get(a.provider) ?? 0) + 1);
+  const providerTotal = [...charged.values()].reduce(
+    (sum, m) => sum + [...m.values()].reduce((s, n) => s + n, 0),
+    0,
+  );
   note(
     `payments ${intents.length} (${[...statuses].map(([s, n]) => `${s} ${n}`).join(', ')}); attempts ${attempts.length}, ` +
       `succeeded by provider ${JSON.stringify(Object.fromEntries(byProvider))}; provider charges ${providerTotal} ` +
@@ -172,13 +216,34 @@ export async function checkMoney(verdict: Verdict, dbUrl: string, providers: Emu
   );
 
   const processing = intents.filter((i) => i.status === 'processing');
-  verdict.check(processing.length === 0, 'no payment left processing', processing.slice(0, 3).map((i) => i.id).join(', '));
+  verdict.check(
+    processing.length === 0,
+    'no payment left processing',
+    processing
+      .slice(0, 3)
+      .map((i) => i.id)
+      .join(', '),
+  );
   const open = attempts.filter((a) => a.phase !== 'settled' || a.pending_operation !== null);
-  verdict.check(open.length === 0, 'no attempt left unsettled', open.slice(0, 3).map((a) => `${a.id} ${a.phase}`).join(', '));
+  verdict.check(
+    open.length === 0,
+    'no attempt left unsettled',
+    open
+      .slice(0, 3)
+      .map((a) => `${a.id} ${a.phase}`)
+      .join(', '),
+  );
 
   const doubled = attempts.filter((a) => chargesOf(a) > 1);
-  verdict.check(doubled.length === 0, 'no provider object charged twice', doubled.slice(0, 3).map((a) => a.id).join(', '));
-  const disagree = attempts.filter((a) => (chargesOf(a) > 0) !== (a.status === 'succeeded'));
+  verdict.check(
+    doubled.length === 0,
+    'no provider object charged twice',
+    doubled
+      .slice(0, 3)
+      .map((a) => a.id)
+      .join(', '),
+  );
+  const disagree = attempts.filter((a) => chargesOf(a) > 0 !== (a.status === 'succeeded'));
   verdict.check(
     disagree.length === 0,
     'each attempt is succeeded exactly when its provider holds a charge for it',
@@ -188,19 +253,31 @@ export async function checkMoney(verdict: Verdict, dbUrl: string, providers: Emu
       .join(', '),
   );
   const perIntent = new Map<string, number>();
-  for (const a of attempts) perIntent.set(a.payment_intent_id, (perIntent.get(a.payment_intent_id) ?? 0) + chargesOf(a));
+  for (const a of attempts)
+    perIntent.set(a.payment_intent_id, (perIntent.get(a.payment_intent_id) ?? 0) + chargesOf(a));
   const wrong = intents.filter((i) => (perIntent.get(i.id) ?? 0) !== (i.status === 'succeeded' ? 1 : 0));
   verdict.check(
     wrong.length === 0,
     'every succeeded payment has exactly one provider charge, every other none',
-    wrong.slice(0, 3).map((i) => `${i.id} ${i.status} charges ${perIntent.get(i.id) ?? 0}`).join(', '),
+    wrong
+      .slice(0, 3)
+      .map((i) => `${i.id} ${i.status} charges ${perIntent.get(i.id) ?? 0}`)
+      .join(', '),
   );
   const ours = new Set(attempts.map((a) => `${a.provider}:${a.provider_payment_id}`));
   const strangers: string[] = [];
-  for (const [kind, map] of charged) for (const id of map.keys()) if (!ours.has(`${kind}:${id}`)) strangers.push(`${kind}:${id}`);
-  verdict.check(strangers.length === 0, 'no provider charge without a payment of ours (none lost)', strangers.slice(0, 3).join(', '));
+  for (const [kind, map] of charged)
+    for (const id of map.keys()) if (!ours.has(`${kind}:${id}`)) strangers.push(`${kind}:${id}`);
+  verdict.check(
+    strangers.length === 0,
+    'no provider charge without a payment of ours (none lost)',
+    strangers.slice(0, 3).join(', '),
+  );
   const succeeded = statuses.get('succeeded') ?? 0;
-  verdict.check(providerTotal === succeeded, `provider charges (${providerTotal}) = succeeded payments (${succeeded})`);
+  verdict.check(
+    providerTotal === succeeded,
+    `provider charges (${providerTotal}) = succeeded payments (${succeeded})`,
+  );
 }
 
 /** `payctl ledger verify` in process against the database: exit 0 when every invariant holds. */
@@ -222,7 +299,11 @@ export async function ledgerVerify(verdict: Verdict, dbUrl: string, dataDir: str
     child.on('exit', (exitCode) => resolve({ code: exitCode, output: text }));
   });
   const summary = output.trim().split('\n').slice(-3).join(' | ');
-  verdict.check(code === 0, '`payctl ledger verify` clean (exit 0)', `exit ${code}: ${summary.slice(0, 300)}`);
+  verdict.check(
+    code === 0,
+    '`payctl ledger verify` clean (exit 0)',
+    `exit ${code}: ${summary.slice(0, 300)}`,
+  );
 }
 
 /** What a fault left behind, read straight from the database before anything recovers. */
@@ -253,7 +334,7 @@ export async function afterFault(
   const open = await recoverAll(service, dbUrl);
   verdict.check(open.attempts === 0 && open.keys === 0, 'recovery finished every attempt and key');
   await retryAll(service, keys);
-  await checkKeys(verdict, dbUrl, keys);
+  await checkKeys(verdict, dbUrl, keys, service);
   await checkMoney(verdict, dbUrl, providers);
   await ledgerVerify(verdict, dbUrl, String(service.env.DATA_DIR));
 }

@@ -10,6 +10,8 @@ export interface Reply {
   body: { id?: string; status?: string; error?: { type?: string; code?: string; message?: string } } | null;
   error?: string;
   at: number;
+  /** Idempotent-Replayed: true (the stored answer of an earlier execution). */
+  replayed?: boolean;
 }
 
 export interface KeyRecord {
@@ -68,7 +70,12 @@ export function post(
           } catch {
             body = null;
           }
-          resolve({ status: response.statusCode ?? 0, body, at: Date.now() });
+          resolve({
+            status: response.statusCode ?? 0,
+            body,
+            at: Date.now(),
+            replayed: response.headers['idempotent-replayed'] === 'true',
+          });
         });
       },
     );
@@ -150,7 +157,11 @@ export function steadyLoad(
   let running = true;
   const workers = Array.from({ length: concurrency }, async () => {
     while (running) {
-      const record: KeyRecord = { key: `${prefix}-${records.length}`, amount: 1000 + records.length, answers: [] };
+      const record: KeyRecord = {
+        key: `${prefix}-${records.length}`,
+        amount: 1000 + records.length,
+        answers: [],
+      };
       records.push(record);
       sentAt.set(record.key, Date.now());
       const reply = await pay(target.port, target.secretKey, record, agent, currency);
@@ -179,7 +190,9 @@ export function windows(
       const at = load.sentAt.get(r.key) ?? 0;
       return at >= from && at < to && r.answers[0];
     });
-    const ok = inWindow.filter((r) => r.answers[0]?.status === 200 && r.answers[0]?.body?.status === 'succeeded');
+    const ok = inWindow.filter(
+      (r) => r.answers[0]?.status === 200 && r.answers[0]?.body?.status === 'succeeded',
+    );
     const seconds = Math.max(0.001, (to - from) / 1000);
     return `${name} (${seconds.toFixed(1)} s): ${inWindow.length} sent, ${ok.length} succeeded (${(ok.length / seconds).toFixed(0)}/s); ${tally(inWindow.map((r) => r.answers[0] as Reply))}`;
   });

@@ -71,11 +71,24 @@ export async function postgresRestart(verdict: Verdict): Promise<void> {
   ]))
     note(line);
 
-  verdict.check(service.pid === pid && service.child?.process.exitCode === null, 'the service process was never restarted (same pid, still running)');
-  verdict.check(Number.isFinite(readyMs), '/health/ready answers 200 again by itself', `${readyMs} ms after PostgreSQL started`);
-  verdict.check(Number.isFinite(firstOkMs), 'payments succeed again without a service restart', `first success ${firstOkMs} ms after PostgreSQL started`);
+  verdict.check(
+    service.pid === pid && service.child?.process.exitCode === null,
+    'the service process was never restarted (same pid, still running)',
+  );
+  verdict.check(
+    Number.isFinite(readyMs),
+    '/health/ready answers 200 again by itself',
+    `${readyMs} ms after PostgreSQL started`,
+  );
+  verdict.check(
+    Number.isFinite(firstOkMs),
+    'payments succeed again without a service restart',
+    `first success ${firstOkMs} ms after PostgreSQL started`,
+  );
   const fiveHundreds = load.records.filter((r) => (r.answers[0]?.status ?? 0) === 500);
-  note(`500 answers during the load: ${fiveHundreds.length}${fiveHundreds[0] ? `, first: ${JSON.stringify(fiveHundreds[0].answers[0]?.body)}` : ''}`);
+  note(
+    `500 answers during the load: ${fiveHundreds.length}${fiveHundreds[0] ? `, first: ${JSON.stringify(fiveHundreds[0].answers[0]?.body)}` : ''}`,
+  );
   await afterFault(verdict, service, dbUrl, load.records, [stripe, paypal]);
   await service.stop();
 }

@@ -68,7 +68,8 @@ export class EmulatorProcess {
 
   async control(method: string, pathname: string, body?: unknown): Promise<unknown> {
     const answer = await httpRequest(this.port, method, pathname, body, 60_000);
-    if (answer.status !== 200) throw new Error(`${this.kind} emulator ${pathname}: ${answer.status} ${answer.body}`);
+    if (answer.status !== 200)
+      throw new Error(`${this.kind} emulator ${pathname}: ${answer.status} ${answer.body}`);
     return JSON.parse(answer.body) as unknown;
   }
 
@@ -243,16 +244,12 @@ export class ServiceProcess {
     if (changed.status !== 200) throw new Error(`card_velocity rule: ${changed.status} ${changed.body}`);
   }
 
-  /** Each provider's circuit as /admin/providers shows it. */
+  /** Each provider's circuit state as /admin/providers shows it (closed, open, half-open). */
   async circuits(): Promise<Record<string, string>> {
     const answer = await this.admin('GET', '/admin/providers');
-    const { data } = JSON.parse(answer.body) as { data: { provider: string; circuit: unknown }[] };
-    return Object.fromEntries(
-      data.map((p) => [
-        p.provider,
-        typeof p.circuit === 'object' && p.circuit ? String((p.circuit as { state?: unknown }).state) : String(p.circuit),
-      ]),
-    );
+    if (answer.status !== 200) throw new Error(`/admin/providers: ${answer.status} ${answer.body}`);
+    const { data } = JSON.parse(answer.body) as { data: { provider: string; state?: string }[] };
+    return Object.fromEntries(data.map((p) => [p.provider, String(p.state)]));
   }
 
   async healthy(): Promise<boolean> {
@@ -316,7 +313,10 @@ export class RedisProcess {
 
   private cli(...args: string[]): string {
     try {
-      return execFileSync('redis-cli', ['-p', String(this.port), ...args], { encoding: 'utf8', timeout: 5_000 }).trim();
+      return execFileSync('redis-cli', ['-p', String(this.port), ...args], {
+        encoding: 'utf8',
+        timeout: 5_000,
+      }).trim();
     } catch (error) {
       return (error as Error).message;
     }

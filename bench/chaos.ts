@@ -37,7 +37,11 @@ const SCENARIOS: { name: string; title: string; run: (verdict: Verdict) => Promi
     title: 'PostgreSQL (private cluster) stopped immediately and started again under load',
     run: (v) => postgresRestart(v),
   },
-  { name: 'redis', title: 'Redis (private) flushed, stopped and started under load', run: (v) => redisFaults(v, ADMIN_URL) },
+  {
+    name: 'redis',
+    title: 'Redis (private) flushed, stopped and started under load',
+    run: (v) => redisFaults(v, ADMIN_URL),
+  },
   {
     name: 'provider',
     title: 'provider outage and latency: circuit, fallback to PayPal, timeouts, recovery',
@@ -81,7 +85,9 @@ for (const scenario of SCENARIOS) {
     await cleanupAll();
   }
   const seconds = (performance.now() - at) / 1000;
-  note(`${scenario.name}: ${seconds.toFixed(0)} s, ${verdict.violations.length} violations, load ${loadAverage()}`);
+  note(
+    `${scenario.name}: ${seconds.toFixed(0)} s, ${verdict.violations.length} violations, load ${loadAverage()}`,
+  );
   results.push({ name: scenario.name, seconds, violations: verdict.violations, load: loadAverage() });
 }
 

@@ -104,7 +104,13 @@ export async function claimAbandoned(db: Executor, scope: Scope, key: string, no
 }
 
 /** Gives a claimed key back (the completer could not finish it yet) with its expired lease, if still ours. */
-export async function releaseClaim(db: Executor, scope: Scope, key: string, lease: Date, previous: Date | null) {
+export async function releaseClaim(
+  db: Executor,
+  scope: Scope,
+  key: string,
+  lease: Date,
+  previous: Date | null,
+) {
   await db
     .updateTable('idempotency_keys')
     .set({ locked_until: previous })
