@@ -116,7 +116,9 @@ export async function providerFaults(verdict: Verdict, adminUrl: string): Promis
   const stripeTried = [...downOutcomes.values()].filter((o) =>
     o.attempts.some((a) => a.startsWith('stripe')),
   ).length;
-  note(`  payments with a Stripe attempt (refused before the circuit opened): ${stripeTried} of 150`);
+  note(
+    `  payments whose failed Stripe attempt (refused, or circuit open) preceded PayPal: ${stripeTried} of 150`,
+  );
 
   // Recovery: the emulator back on its port; after the half-open delay a probe closes the circuit.
   await stripe.start();
