@@ -320,19 +320,29 @@ export async function leftBehind(dbUrl: string): Promise<string> {
   return rows.map((r) => `${r.what} ${r.n}`).join(', ');
 }
 
-/** The whole aftermath of a fault: recovery, retries of every key, then the checks. */
+/**
+ * The whole aftermath of a fault: recovery, retries of every key, then the checks. `retries-first`:
+ * clients retry as soon as the lease has passed (their retries resume the work); `jobs-first`: nobody
+ * retries until the settlement job and the completer alone have finished everything, then every key is
+ * retried (and must replay what the completer stored).
+ */
 export async function afterFault(
   verdict: Verdict,
   service: ServiceProcess,
   dbUrl: string,
   keys: KeyRecord[],
   providers: EmulatorProcess[],
+  order: 'retries-first' | 'jobs-first' = 'retries-first',
 ): Promise<void> {
   await service.advanceClock(400);
-  // A first round of retries while recovery may still be going: they resume or replay.
-  await retryAll(service, keys);
+  if (order === 'retries-first') await retryAll(service, keys);
   const open = await recoverAll(service, dbUrl);
-  verdict.check(open.attempts === 0 && open.keys === 0, 'recovery finished every attempt and key');
+  verdict.check(
+    open.attempts === 0 && open.keys === 0,
+    order === 'retries-first'
+      ? 'recovery (client retries, settlement job, completer) finished every attempt and key'
+      : 'the settlement job and the completer alone finished every attempt and key (no retry yet)',
+  );
   await retryAll(service, keys);
   await checkKeys(verdict, dbUrl, keys, service);
   await checkMoney(verdict, dbUrl, providers);

@@ -49,7 +49,10 @@ export async function processKills(verdict: Verdict, adminUrl: string, rounds: n
         `${answeredAtKill} answered; answers: ${tally(keys.map((k) => k.answers[0]!))}\n`,
     );
     note(`left by the kill (whole database): ${left}`);
-    await afterFault(verdict, service, db.url, keys, [stripe, paypal]);
+    // Odd rounds: clients retry at once; even rounds: the jobs alone recover, then clients retry.
+    const order = round % 2 === 1 ? 'retries-first' : 'jobs-first';
+    note(`recovery order: ${order}`);
+    await afterFault(verdict, service, db.url, keys, [stripe, paypal], order);
   }
   note(
     `${rounds} kills; ${rounds * payments} payments sent, ${killedAnswered} answered before their kill; ` +
