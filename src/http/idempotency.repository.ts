@@ -68,8 +68,10 @@ export async function finishKey(
   scope: Scope,
   key: string,
   response: { status: number; body: unknown; at: Date },
+  /** Only while this lease is still the key's (the completer's claim): a retry's answer is never overwritten. */
+  lease?: Date,
 ) {
-  await db
+  let query = db
     .updateTable('idempotency_keys')
     .set({
       locked_until: null,
@@ -79,7 +81,43 @@ export async function finishKey(
       finished_at: response.at,
     })
     .where(inScope(scope))
+    .where('key', '=', key);
+  if (lease) query = query.where('finished_at', 'is', null).where('locked_until', '=', lease);
+  await query.execute();
+}
+
+/**
+ * The completer's claim on an abandoned key: a new lease, taken only if the key is still unfinished
+ * with an expired lease (one UPDATE, so a retry taking the key over at the same moment wins or loses
+ * whole). Returns the row as it is now, or undefined when a retry finished or took it first.
+ */
+export async function claimAbandoned(db: Executor, scope: Scope, key: string, now: Date, lease: Date) {
+  return db
+    .updateTable('idempotency_keys')
+    .set({ locked_until: lease })
+    .where(inScope(scope))
     .where('key', '=', key)
+    .where('finished_at', 'is', null)
+    .where('locked_until', '<', now)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Gives a claimed key back (the completer could not finish it yet) with its expired lease, if still ours. */
+export async function releaseClaim(
+  db: Executor,
+  scope: Scope,
+  key: string,
+  lease: Date,
+  previous: Date | null,
+) {
+  await db
+    .updateTable('idempotency_keys')
+    .set({ locked_until: previous })
+    .where(inScope(scope))
+    .where('key', '=', key)
+    .where('finished_at', 'is', null)
+    .where('locked_until', '=', lease)
     .execute();
 }
 

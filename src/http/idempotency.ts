@@ -11,12 +11,14 @@ import type { Database } from '../db/schema.js';
 import { AppError } from './errors.js';
 import type { Scope } from './expand.js';
 import {
+  claimAbandoned,
   deleteUnfinishedKey,
   findAbandoned,
   finishKey,
   insertKey,
   lockKey,
   purgeKeys,
+  releaseClaim,
   saveRecoveryPoint,
   takeOver,
 } from './idempotency.repository.js';
@@ -198,8 +200,14 @@ export class IdempotencyService {
     const now = this.clock.now();
     const abandoned = await findAbandoned(this.db, now, limit);
     let completed = 0;
-    for (const row of abandoned) {
-      const scope = { merchantId: row.merchant_id, livemode: row.livemode };
+    for (const listed of abandoned) {
+      const scope = { merchantId: listed.merchant_id, livemode: listed.livemode };
+      // The list is a snapshot and finishing a key can take a provider read: a client's retry may have
+      // taken a listed key over (or finished it) since. Claim each with a lease of our own first, and
+      // work from the row as it is now.
+      const lease = new Date(this.clock.now().getTime() + IDEMPOTENCY_LEASE_MS);
+      const row = await claimAbandoned(this.db, scope, listed.key, this.clock.now(), lease);
+      if (!row) continue;
       const completer = completers.get(row.endpoint.split(' ').slice(0, 2).join(' '));
       const handle = this.handle(scope, row.key, row.recovery_point, row.recovery_data, true);
       let outcome: { status: number; body: unknown };
@@ -207,9 +215,10 @@ export class IdempotencyService {
         outcome = completer ? await completer(handle, row.endpoint) : { status: 500, body: INTERRUPTED_BODY };
       } catch {
         // The completer could not finish yet (the provider's outcome is still unknown): the next run retries.
+        await releaseClaim(this.db, scope, row.key, lease, listed.locked_until);
         continue;
       }
-      await finishKey(this.db, scope, row.key, { ...outcome, at: this.clock.now() });
+      await finishKey(this.db, scope, row.key, { ...outcome, at: this.clock.now() }, lease);
       completed++;
     }
     return completed;
