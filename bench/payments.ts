@@ -65,6 +65,15 @@ const PGBENCH_CLIENTS = numberEnv('BENCH_PGBENCH_CLIENTS', 8);
 const WEBHOOK_EVENTS = (process.env.BENCH_WEBHOOK_EVENTS ?? 'payment_intent.succeeded').split(',');
 const ONLY = process.env.BENCH_ONLY?.split(',');
 const CPU_PROF = process.env.BENCH_CPU_PROF;
+// A directory holding PostgreSQL's Unix socket (e.g. /var/run/postgresql): pgbench and the service
+// connect through it instead of TCP to 127.0.0.1 (both, so that the ratio compares like with like).
+const DB_SOCKET = process.env.BENCH_DB_SOCKET;
+/** The service's DATABASE_URL for `url`: through the Unix socket when BENCH_DB_SOCKET is set. */
+function serviceDatabaseUrl(url: string): string {
+  if (!DB_SOCKET) return url;
+  const parsed = new URL(url);
+  return `postgres://${parsed.username || 'postgres'}@localhost${parsed.pathname}?host=${encodeURIComponent(DB_SOCKET)}`;
+}
 const START_TIMEOUT_MS = 60_000;
 const WEBHOOK_DRAIN_TIMEOUT_MS = 60_000;
 
@@ -129,7 +138,11 @@ function statementCounts(file: string): Map<string, number> {
 }
 
 /** Statements per payment over a run, in total and the most frequent ones. */
-function statementReport(before: Map<string, number>, after: Map<string, number>, payments: number): string[] {
+function statementReport(
+  before: Map<string, number>,
+  after: Map<string, number>,
+  payments: number,
+): string[] {
   if (after.size === 0 || payments === 0) return [];
   const deltas: [string, number][] = [];
   let total = 0;
@@ -175,7 +188,7 @@ async function pgbench(): Promise<number> {
   );
   const args = [
     '-h',
-    admin.hostname,
+    DB_SOCKET ?? admin.hostname,
     '-p',
     admin.port || '5432',
     '-U',
@@ -386,7 +399,7 @@ async function postgresScenarios(pgbenchTps: number | null): Promise<void> {
   const secretKey = `sk_test_bench${randomBytes(12).toString('hex')}`;
   const statementFile = path.join(tempDir('bench-payments-statements-'), 'statements.json');
   const env = serviceEnv({
-    DATABASE_URL: db.url,
+    DATABASE_URL: serviceDatabaseUrl(db.url),
     DATA_DIR: tempDir('bench-payments-pg-'),
     STRIPE_API_BASE: `http://127.0.0.1:${emulatorPort}`,
     STRIPE_SECRET_KEY: `sk_test_benchstripe${randomBytes(8).toString('hex')}`,
@@ -469,7 +482,11 @@ async function postgresScenarios(pgbenchTps: number | null): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const settled = await cpuSnapshot(service, emulator, db.name);
     note(cpuReport(before, settled, true, true, result.succeededTotal).split('\n')[1] ?? '');
-    for (const line of statementReport(statementsBefore, statementCounts(statementFile), result.succeededTotal))
+    for (const line of statementReport(
+      statementsBefore,
+      statementCounts(statementFile),
+      result.succeededTotal,
+    ))
       note(line);
     note(`load average now: ${loadAverage()}`);
     return result;
@@ -627,8 +644,16 @@ async function turnOffCardVelocity(port: number): Promise<void> {
     if (started.status !== 200) throw new Error(`bench admin TOTP: ${started.status} ${started.body}`);
     const uri = new URL((JSON.parse(started.body) as { otpauth_uri: string }).otpauth_uri);
     const code = TOTP.generate({ secret: Secret.fromBase32(uri.searchParams.get('secret') ?? '') });
-    const confirmed = await httpRequest(port, 'POST', '/admin/mfa/totp/confirm', { code }, 5_000, authorization);
-    if (confirmed.status !== 200) throw new Error(`bench admin TOTP confirm: ${confirmed.status} ${confirmed.body}`);
+    const confirmed = await httpRequest(
+      port,
+      'POST',
+      '/admin/mfa/totp/confirm',
+      { code },
+      5_000,
+      authorization,
+    );
+    if (confirmed.status !== 200)
+      throw new Error(`bench admin TOTP confirm: ${confirmed.status} ${confirmed.body}`);
   }
   const changed = await httpRequest(
     port,
