@@ -67,7 +67,7 @@ const ONLY = process.env.BENCH_ONLY?.split(',');
 const CPU_PROF = process.env.BENCH_CPU_PROF;
 // A directory holding PostgreSQL's Unix socket (e.g. /var/run/postgresql): pgbench and the service
 // connect through it instead of TCP to 127.0.0.1 (both, so that the ratio compares like with like).
-const DB_SOCKET = process.env.BENCH_DB_SOCKET;
+const DB_SOCKET = process.env.BENCH_DB_SOCKET || undefined;
 /** The service's DATABASE_URL for `url`: through the Unix socket when BENCH_DB_SOCKET is set. */
 function serviceDatabaseUrl(url: string): string {
   if (!DB_SOCKET) return url;
