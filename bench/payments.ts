@@ -17,8 +17,10 @@
 // JOBS_* pass through to the service. DATABASE_ADMIN_URL defaults to postgres://postgres@127.0.0.1:5432/postgres.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Secret, TOTP } from 'otpauth';
 import { fmt, numberEnv, revision } from './bench-env.js';
 import {
   closedLoop,
@@ -63,6 +65,15 @@ const PGBENCH_CLIENTS = numberEnv('BENCH_PGBENCH_CLIENTS', 8);
 const WEBHOOK_EVENTS = (process.env.BENCH_WEBHOOK_EVENTS ?? 'payment_intent.succeeded').split(',');
 const ONLY = process.env.BENCH_ONLY?.split(',');
 const CPU_PROF = process.env.BENCH_CPU_PROF;
+// A directory holding PostgreSQL's Unix socket (e.g. /var/run/postgresql): pgbench and the service
+// connect through it instead of TCP to 127.0.0.1 (both, so that the ratio compares like with like).
+const DB_SOCKET = process.env.BENCH_DB_SOCKET || undefined;
+/** The service's DATABASE_URL for `url`: through the Unix socket when BENCH_DB_SOCKET is set. */
+function serviceDatabaseUrl(url: string): string {
+  if (!DB_SOCKET) return url;
+  const parsed = new URL(url);
+  return `postgres://${parsed.username || 'postgres'}@localhost${parsed.pathname}?host=${encodeURIComponent(DB_SOCKET)}`;
+}
 const START_TIMEOUT_MS = 60_000;
 const WEBHOOK_DRAIN_TIMEOUT_MS = 60_000;
 
@@ -109,8 +120,44 @@ function serviceEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   };
 }
 
-const nodeArgs = (label: string) =>
-  CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`, `--cpu-prof-name=${label}.cpuprofile`] : [];
+// The service counts the statements it sends (bench/statement-counter.ts) unless BENCH_COUNT_STATEMENTS=0.
+const COUNT_STATEMENTS = process.env.BENCH_COUNT_STATEMENTS !== '0';
+const STATEMENT_COUNTER = fileURLToPath(new URL('./statement-counter.js', import.meta.url));
+const nodeArgs = (label: string) => [
+  ...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`, `--cpu-prof-name=${label}.cpuprofile`] : []),
+  ...(COUNT_STATEMENTS ? ['--import', STATEMENT_COUNTER] : []),
+];
+
+/** The service's statement counts so far, by SQL text (empty when not counted). */
+function statementCounts(file: string): Map<string, number> {
+  try {
+    return new Map(Object.entries(JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>));
+  } catch {
+    return new Map();
+  }
+}
+
+/** Statements per payment over a run, in total and the most frequent ones. */
+function statementReport(
+  before: Map<string, number>,
+  after: Map<string, number>,
+  payments: number,
+): string[] {
+  if (after.size === 0 || payments === 0) return [];
+  const deltas: [string, number][] = [];
+  let total = 0;
+  for (const [sql, count] of after) {
+    const delta = count - (before.get(sql) ?? 0);
+    if (delta <= 0) continue;
+    deltas.push([sql, delta]);
+    total += delta;
+  }
+  deltas.sort((a, b) => b[1] - a[1]);
+  return [
+    `statements sent by the service per payment (webhook and jobs included): ${fmt(total / payments, 1)}`,
+    ...deltas.slice(0, 30).map(([sql, count]) => `  ${fmt(count / payments, 2)}  ${sql}`),
+  ];
+}
 
 // ---------------------------------------------------------------------------------------------------
 // 1. pgbench
@@ -141,7 +188,7 @@ async function pgbench(): Promise<number> {
   );
   const args = [
     '-h',
-    admin.hostname,
+    DB_SOCKET ?? admin.hostname,
     '-p',
     admin.port || '5432',
     '-U',
@@ -213,15 +260,28 @@ async function cpuSnapshot(service: Child, emulator: Child | null, database: str
   } satisfies CpuSnapshot;
 }
 
-function cpuReport(before: CpuSnapshot, after: CpuSnapshot, emulator: boolean, postgres: boolean): string {
+function cpuReport(
+  before: CpuSnapshot,
+  after: CpuSnapshot,
+  emulator: boolean,
+  postgres: boolean,
+  payments = 0,
+): string {
   const wall = (after.at - before.at) / 1000;
   let pgCpu = 0;
   for (const [pid, seconds] of after.postgres) pgCpu += seconds - (before.postgres.get(pid) ?? 0);
-  const parts = [`service ${fmt((after.service - before.service) / wall, 2)}`];
+  const serviceCpu = after.service - before.service;
+  const parts = [`service ${fmt(serviceCpu / wall, 2)}`];
   if (emulator) parts.push(`emulator ${fmt((after.emulator - before.emulator) / wall, 2)}`);
   if (postgres) parts.push(`postgres backends of this database ${fmt(pgCpu / wall, 2)}`);
   parts.push(`load generator ${fmt((after.bench - before.bench) / wall, 2)}`);
-  return `CPU cores used (warm-up and window): ${parts.join(', ')} of 2`;
+  const line = `CPU cores used (warm-up and window): ${parts.join(', ')} of 2`;
+  if (payments === 0) return line;
+  // Per payment over warm-up, window and tail (every payment answered between the two snapshots).
+  const perPayment = [`service ${fmt((serviceCpu * 1000) / payments, 2)}`];
+  if (postgres) perPayment.push(`postgres ${fmt((pgCpu * 1000) / payments, 2)}`);
+  if (emulator) perPayment.push(`emulator ${fmt(((after.emulator - before.emulator) * 1000) / payments, 2)}`);
+  return `${line}\nCPU ms per payment (webhook and jobs included): ${perPayment.join(', ')}`;
 }
 
 function reportErrors(result: LoadResult): void {
@@ -337,13 +397,15 @@ async function postgresScenarios(pgbenchTps: number | null): Promise<void> {
 
   const webhookSecret = `whsec_${randomBytes(24).toString('hex')}`;
   const secretKey = `sk_test_bench${randomBytes(12).toString('hex')}`;
+  const statementFile = path.join(tempDir('bench-payments-statements-'), 'statements.json');
   const env = serviceEnv({
-    DATABASE_URL: db.url,
+    DATABASE_URL: serviceDatabaseUrl(db.url),
     DATA_DIR: tempDir('bench-payments-pg-'),
     STRIPE_API_BASE: `http://127.0.0.1:${emulatorPort}`,
     STRIPE_SECRET_KEY: `sk_test_benchstripe${randomBytes(8).toString('hex')}`,
     STRIPE_WEBHOOK_SECRET: webhookSecret,
     BOOTSTRAP_SECRET_KEY: secretKey,
+    STATEMENT_COUNT_FILE: statementFile,
     ...benchAdminEnv,
   });
 
@@ -388,6 +450,7 @@ async function postgresScenarios(pgbenchTps: number | null): Promise<void> {
     const rss = sampleRss(service.pid);
     const emulatorRss = sampleRss(emulator.pid);
     const activity = await sampleActivity(ADMIN_URL, db.name);
+    const statementsBefore = statementCounts(statementFile);
     const result = await run();
     const serviceRss = rss.stop();
     const seen = await activity.stop();
@@ -414,6 +477,18 @@ async function postgresScenarios(pgbenchTps: number | null): Promise<void> {
       `webhook backlog at the end drained in ${fmt(drained.ms)} ms; emulator deliveries so far ${JSON.stringify(drained.stats)}`,
     );
     note(`RSS max: service ${fmt(serviceRss)} MB, emulator ${fmt(emulatorRss.stop())} MB`);
+    // Per payment from the start of the run until its webhooks were processed (the inbox job runs
+    // after the emulator's delivery was accepted: a second for it, and for the counts to be written).
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const settled = await cpuSnapshot(service, emulator, db.name);
+    note(cpuReport(before, settled, true, true, result.succeededTotal).split('\n')[1] ?? '');
+    for (const line of statementReport(
+      statementsBefore,
+      statementCounts(statementFile),
+      result.succeededTotal,
+    ))
+      note(line);
+    note(`load average now: ${loadAverage()}`);
     return result;
   };
 
@@ -558,7 +633,28 @@ const benchAdminEnv = {
 async function turnOffCardVelocity(port: number): Promise<void> {
   const login = await httpRequest(port, 'POST', '/admin/login', BENCH_ADMIN);
   if (login.status !== 200) throw new Error(`bench admin login: ${login.status} ${login.body}`);
-  const { token } = JSON.parse(login.body) as { token: string };
+  const { token, mfa_enrolment_required: enrol } = JSON.parse(login.body) as {
+    token: string;
+    mfa_enrolment_required?: boolean;
+  };
+  const authorization = { authorization: `Bearer ${token}` };
+  if (enrol) {
+    // Admins need a second factor: the bench admin enrols an authenticator, which confirms the session.
+    const started = await httpRequest(port, 'POST', '/admin/mfa/totp', {}, 5_000, authorization);
+    if (started.status !== 200) throw new Error(`bench admin TOTP: ${started.status} ${started.body}`);
+    const uri = new URL((JSON.parse(started.body) as { otpauth_uri: string }).otpauth_uri);
+    const code = TOTP.generate({ secret: Secret.fromBase32(uri.searchParams.get('secret') ?? '') });
+    const confirmed = await httpRequest(
+      port,
+      'POST',
+      '/admin/mfa/totp/confirm',
+      { code },
+      5_000,
+      authorization,
+    );
+    if (confirmed.status !== 200)
+      throw new Error(`bench admin TOTP confirm: ${confirmed.status} ${confirmed.body}`);
+  }
   const changed = await httpRequest(
     port,
     'POST',

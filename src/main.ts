@@ -607,7 +607,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     timeoutMs: config.WEBHOOK_TIMEOUT_MS,
     allowPrivateUrls: config.ALLOW_PRIVATE_WEBHOOK_URLS,
   });
-  events.onEvent(webhookDeliveries.onEvent);
+  events.onEvent(webhookDeliveries.onEvent, webhookDeliveries.onEventAlongside);
   runner.register(deliverWebhookJob(webhookDeliveries, config.WEBHOOK_TIMEOUT_MS));
   const webhooksAdmin = new WebhooksAdminService({
     db,

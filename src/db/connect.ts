@@ -1,5 +1,6 @@
 // Owns database connections: a node-postgres pool when DATABASE_URL is set, otherwise PGlite in
 // DATA_DIR (locked so that a second process fails with a clear message). Both return identical types.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -75,6 +76,32 @@ function createPool(url: string, options: PostgresOptions): pg.Pool {
   return pool;
 }
 
+/**
+ * Statements with parameters run as named prepared statements: PostgreSQL parses and plans each text
+ * once per connection instead of on every execution (pgbench's `-M prepared`), and the client sends
+ * Bind/Execute without the statement text. A payment's twenty statements are a handful of texts;
+ * texts that vary (IN lists of a batch's length) are bounded by the batch size, and past
+ * MAX_PREPARED distinct texts in this process the rest run unnamed, so a server backend never keeps
+ * an unbounded set.
+ */
+const MAX_PREPARED = 2000;
+const preparedNames = new Map<string, string>();
+function preparedName(text: string): string | undefined {
+  let name = preparedNames.get(text);
+  if (name === undefined && preparedNames.size < MAX_PREPARED) {
+    name = `s${createHash('sha1').update(text).digest('base64url').slice(0, 20)}`;
+    preparedNames.set(text, name);
+  }
+  return name;
+}
+
+/**
+ * "cached plan must not change result type": a migration changed a table that a prepared `select *`
+ * or `returning *` reads (a rolling deploy). The statement fails once; its connection is closed on
+ * release, so the next one prepares against the new schema.
+ */
+const CACHED_PLAN_CHANGED = '0A000';
+
 export const ABORTED_COMMIT_MESSAGE =
   'the transaction was rolled back by the database (an earlier statement failed)';
 
@@ -86,17 +113,28 @@ export const ABORTED_COMMIT_MESSAGE =
 function strictCommitPool(pool: pg.Pool): PostgresPool {
   // One wrapper per pg client: Kysely keys its per-connection state on the client object.
   const wrappers = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  // Connections whose prepared statements a schema change invalidated: closed when released.
+  const stale = new WeakSet<pg.PoolClient>();
   const wrap = (client: pg.PoolClient): PostgresPoolClient => ({
     query: ((statement: unknown, parameters?: unknown[]) => {
       if (typeof statement !== 'string') return client.query(statement as pg.Submittable);
-      const result = client.query(statement, parameters);
+      const name = parameters?.length ? preparedName(statement) : undefined;
+      const sent = name
+        ? client.query({ name, text: statement, values: parameters })
+        : client.query(statement, parameters);
+      const result = name
+        ? sent.catch((error: unknown) => {
+            if ((error as { code?: unknown }).code === CACHED_PLAN_CHANGED) stale.add(client);
+            throw error;
+          })
+        : sent;
       if (statement !== 'commit') return result;
       return result.then((outcome) => {
         if (outcome.command === 'ROLLBACK') throw new Error(ABORTED_COMMIT_MESSAGE);
         return outcome;
       });
     }) as PostgresPoolClient['query'],
-    release: () => client.release(),
+    release: () => client.release(stale.has(client)),
   });
   return {
     async connect() {

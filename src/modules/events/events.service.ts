@@ -1,7 +1,7 @@
 // Records events inside the caller's transaction, so an event exists exactly when its change committed
 // (DESIGN invariant 4), and serves them to merchants. Listeners (webhook delivery) are told in the same
 // transaction so their jobs commit with the event.
-import type { Kysely, Transaction } from 'kysely';
+import type { AliasableExpression, ExpressionBuilder, Kysely, Transaction } from 'kysely';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../db/schema.js';
 import { invalidParam, resourceMissing } from '../../http/errors.js';
@@ -9,12 +9,37 @@ import type { Scope } from '../../http/expand.js';
 import { type ListParams, listObject, paginate } from '../../http/pagination.js';
 import { newId } from '../../ids.js';
 import { type EventObject, type NewEvent, toEventObject } from './events.js';
-import { eventsQuery, findEvent, insertEvent, insertEvents } from './events.repository.js';
+import {
+  eventsQuery,
+  findEvent,
+  type InsertedEvent,
+  insertEvent,
+  insertEvents,
+} from './events.repository.js';
 
-export type EventListener = (trx: Transaction<Database>, event: EventObject, scope: Scope) => Promise<void>;
+/**
+ * `alongside` is what the listener's `alongside` query (if it has one) read in the statement that
+ * inserted the event: the same snapshot a separate read in the transaction would see, without its
+ * round trip.
+ */
+export type EventListener = (
+  trx: Transaction<Database>,
+  event: EventObject,
+  scope: Scope,
+  alongside?: unknown,
+) => Promise<void>;
+
+/**
+ * A scalar subquery a listener wants read with the events it is told of (webhook delivery: the scope's
+ * enabled endpoints), selected in the event insert's RETURNING clause.
+ */
+export type EventAlongside = (
+  eb: ExpressionBuilder<Database, 'events'>,
+  scope: Scope,
+) => AliasableExpression<unknown>;
 
 export class EventsService {
-  private readonly listeners: EventListener[] = [];
+  private readonly listeners: { listener: EventListener; alongside?: EventAlongside | undefined }[] = [];
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -22,12 +47,33 @@ export class EventsService {
   ) {}
 
   /** Webhook delivery subscribes here; listeners run inside the recording transaction. */
-  onEvent(listener: EventListener): void {
-    this.listeners.push(listener);
+  onEvent(listener: EventListener, alongside?: EventAlongside): void {
+    this.listeners.push({ listener, alongside });
+  }
+
+  /** The listeners' `alongside` subqueries, for the insert's RETURNING clause. */
+  private alongside(scope: Scope) {
+    const wanted = this.listeners.flatMap(({ alongside }, index) =>
+      alongside ? [{ alongside, index }] : [],
+    );
+    if (wanted.length === 0) return undefined;
+    return (eb: ExpressionBuilder<Database, 'events'>) =>
+      wanted.map(({ alongside, index }) => alongside(eb, scope).as(`alongside_${index}`));
+  }
+
+  private async tell(trx: Transaction<Database>, scope: Scope, inserted: InsertedEvent[]) {
+    const objects: EventObject[] = [];
+    for (const { row, alongside } of inserted) {
+      const object = toEventObject(row);
+      objects.push(object);
+      for (const [index, { listener }] of this.listeners.entries())
+        await listener(trx, object, scope, alongside[`alongside_${index}`]);
+    }
+    return objects;
   }
 
   async record(trx: Transaction<Database>, scope: Scope, event: NewEvent): Promise<EventObject> {
-    const row = await insertEvent(trx, {
+    const inserted = await insertEvent(trx, this.alongside(scope), {
       id: newId('evt'),
       merchant_id: scope.merchantId,
       livemode: scope.livemode,
@@ -41,9 +87,7 @@ export class EventsService {
       request_id: event.request?.id ?? null,
       idempotency_key: event.request?.idempotencyKey ?? null,
     });
-    const object = toEventObject(row);
-    for (const listener of this.listeners) await listener(trx, object, scope);
-    return object;
+    return (await this.tell(trx, scope, [inserted]))[0] as EventObject;
   }
 
   /** Several events in one statement (a settlement writes two or three at once), in the given order. */
@@ -51,8 +95,9 @@ export class EventsService {
     if (events.length === 0) return [];
     if (events.length === 1) return [await this.record(trx, scope, events[0] as NewEvent)];
     const now = this.clock.now();
-    const rows = await insertEvents(
+    const inserted = await insertEvents(
       trx,
+      this.alongside(scope),
       events.map((event) => ({
         id: newId('evt'),
         merchant_id: scope.merchantId,
@@ -68,9 +113,7 @@ export class EventsService {
         idempotency_key: event.request?.idempotencyKey ?? null,
       })),
     );
-    const objects = rows.map(toEventObject);
-    for (const object of objects) for (const listener of this.listeners) await listener(trx, object, scope);
-    return objects;
+    return this.tell(trx, scope, inserted);
   }
 
   async retrieve(scope: Scope, id: string): Promise<EventObject> {

@@ -1,19 +1,22 @@
 // What the payments module hands the fraud rules for one confirmation, and what it takes back: the
 // signals of the payment (card fingerprint, email, shopper IP, customer, amount), and the decision's
 // effect on the attempt (ask for 3-D Secure, hold the authorization for review) and on its answer.
-import type { Transaction } from 'kysely';
+import type { Insertable, Transaction } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { Scope } from '../../http/expand.js';
 import type { ResolvedPaymentMethod } from '../payment-methods/resolved.js';
 import type { PaymentIntentRow } from '../payments/payments.table.js';
 import type { FraudSignals } from './fraud.evaluate.js';
 import type { FraudDecision } from './fraud.service.js';
+import type { FraudChecksTable } from './fraud.table.js';
 import { shopperIpOf } from './shopper-ip.js';
 
 /** The part of the fraud module the payment flows call (FraudService). */
 export interface FraudScreening {
   screen(signals: Omit<FraudSignals, 'location'>): Promise<FraudDecision | undefined>;
   record(trx: Transaction<Database>, decision: FraudDecision, attemptId: string | null): Promise<void>;
+  /** The row `record` would insert, for a caller inserting it within its own statement. */
+  checkRow?(decision: FraudDecision, attemptId: string | null): Insertable<FraudChecksTable> | undefined;
 }
 
 export function fraudSignalsOf(

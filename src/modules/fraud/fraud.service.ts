@@ -3,7 +3,7 @@
 // call. Rules are few and read through a cache of RULES_CACHE_TTL_MS, so every replica obeys a change
 // within seconds; the history a confirmation is judged on is one indexed read, and what it adds to the
 // history is one insert inside the attempt's own first transaction (fraud-screen.ts).
-import type { Kysely, Transaction } from 'kysely';
+import type { Insertable, Kysely, Transaction } from 'kysely';
 import type { Clock } from '../../clock.js';
 import { unixSeconds } from '../../clock.js';
 import type { Database } from '../../db/schema.js';
@@ -37,7 +37,7 @@ import {
   readHistory,
   updateRule,
 } from './fraud.repository.js';
-import type { BlocklistKind, FraudAction, FraudRuleRow } from './fraud.table.js';
+import type { BlocklistKind, FraudAction, FraudChecksTable, FraudRuleRow } from './fraud.table.js';
 import { locate } from './geo.js';
 
 export const RULES_CACHE_TTL_MS = 2_000;
@@ -185,9 +185,18 @@ export class FraudService {
    * started, or (`attemptId` null, declined) with its refusal, which the card-testing rule counts too.
    */
   async record(trx: Transaction<Database>, decision: FraudDecision, attemptId: string | null): Promise<void> {
-    if (!decision.recorded) return;
+    const row = this.checkRow(decision, attemptId);
+    if (row) await insertCheck(trx, row);
+  }
+
+  /**
+   * The history row `record` inserts (undefined: none), for a caller that inserts it within its own
+   * statement in the same transaction (the payment attempt's insert), saving a round trip.
+   */
+  checkRow(decision: FraudDecision, attemptId: string | null): Insertable<FraudChecksTable> | undefined {
+    if (!decision.recorded) return undefined;
     const { signals } = decision;
-    await insertCheck(trx, {
+    return {
       id: newId('frc'),
       attempt_id: attemptId,
       payment_intent_id: signals.paymentIntentId,
@@ -201,7 +210,7 @@ export class FraudService {
       longitude: signals.location?.longitude ?? null,
       action: decision.verdict,
       declined: decision.verdict === 'block',
-    });
+    };
   }
 
   /** The provider declined an attempt: its check counts for the card-testing rule (settlement calls this). */

@@ -655,27 +655,33 @@ export class PaymentFlows {
     } else {
       confirmed = await updateForConfirm(trx, scope, intent.id, confirming);
     }
-    const attempt = await insertAttempt(trx, {
-      id: attemptId,
-      payment_intent_id: intent.id,
-      merchant_id: scope.merchantId,
-      livemode: scope.livemode,
-      provider: options.provider,
-      payment_method_id: method.id,
-      amount: intent.amount,
-      currency: intent.currency,
-      capture_method: holdForReview ? 'manual' : captureMethod,
-      request_three_d_secure: requestThreeDSecure,
-      hold_for_review: holdForReview,
-      created_at: now,
-      phase: made.providerPaymentId ? 'confirming' : 'started',
-      ...(made.providerPaymentId ? { provider_payment_id: made.providerPaymentId } : {}),
-      status: 'pending',
-      return_url: returnUrl ?? null,
-      error: json(null),
-      next_check_at: recheckAt(now),
-    });
-    if (fraud) await this.deps.fraud?.record(trx, fraud, attemptId);
+    // The fraud history row goes in with the attempt (one statement) when the fraud module offers it.
+    const fraudCheck = fraud ? this.deps.fraud?.checkRow?.(fraud, attemptId) : undefined;
+    const attempt = await insertAttempt(
+      trx,
+      {
+        id: attemptId,
+        payment_intent_id: intent.id,
+        merchant_id: scope.merchantId,
+        livemode: scope.livemode,
+        provider: options.provider,
+        payment_method_id: method.id,
+        amount: intent.amount,
+        currency: intent.currency,
+        capture_method: holdForReview ? 'manual' : captureMethod,
+        request_three_d_secure: requestThreeDSecure,
+        hold_for_review: holdForReview,
+        created_at: now,
+        phase: made.providerPaymentId ? 'confirming' : 'started',
+        ...(made.providerPaymentId ? { provider_payment_id: made.providerPaymentId } : {}),
+        status: 'pending',
+        return_url: returnUrl ?? null,
+        error: json(null),
+        next_check_at: recheckAt(now),
+      },
+      fraudCheck,
+    );
+    if (fraud && !this.deps.fraud?.checkRow) await this.deps.fraud?.record(trx, fraud, attemptId);
     await flow.idempotency?.checkpoint(trx, 'attempt_started', {
       paymentIntentId: intent.id,
       attemptId,

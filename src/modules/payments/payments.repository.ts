@@ -4,6 +4,7 @@
 import type { ExpressionBuilder, Insertable, Kysely, Transaction, Updateable } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { Scope } from '../../http/expand.js';
+import type { FraudChecksTable } from '../fraud/fraud.table.js';
 import type {
   ChargeRow,
   ChargesTable,
@@ -71,11 +72,24 @@ export function intentsQuery(db: Executor, scope: Scope, filters: { customer?: s
   return query;
 }
 
+/**
+ * Inserts an attempt; `fraudCheck`, the fraud history row screened for it, goes in the same statement
+ * (a data-modifying CTE: one round trip, and both rows or neither).
+ */
 export async function insertAttempt(
   db: Executor,
   row: Insertable<PaymentAttemptsTable>,
+  fraudCheck?: Insertable<FraudChecksTable>,
 ): Promise<PaymentAttemptRow> {
-  return db.insertInto('payment_attempts').values(row).returningAll().executeTakeFirstOrThrow();
+  if (!fraudCheck) {
+    return db.insertInto('payment_attempts').values(row).returningAll().executeTakeFirstOrThrow();
+  }
+  return db
+    .with('fraud_check', (cte) => cte.insertInto('fraud_checks').values(fraudCheck).returning('id'))
+    .insertInto('payment_attempts')
+    .values(row)
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 export async function findAttempt(db: Executor, id: string): Promise<PaymentAttemptRow | undefined> {

@@ -30,7 +30,12 @@ import { nextDelayMs, parseRetryAfter } from './retry-ladder.js';
 import { signDelivery } from './signing.js';
 import { sendWebhook, WebhookTransportError } from './transport.js';
 import { matchesEnabledEvents, toEndpointObject } from './webhook-endpoints.js';
-import { enabledEndpoints, updateEndpoint } from './webhook-endpoints.repository.js';
+import {
+  type EnabledEndpoint,
+  enabledEndpoints,
+  enabledEndpointsAlongside,
+  updateEndpoint,
+} from './webhook-endpoints.repository.js';
 import type { WebhookMetrics } from './webhooks-out.metrics.js';
 import type { AttemptErrorKind } from './webhooks-out.table.js';
 
@@ -149,13 +154,33 @@ export class WebhookDeliveries {
     return endpoints;
   }
 
+  private seedEndpoints(trx: Transaction<Database>, scope: Scope, endpoints: EnabledEndpoint[]) {
+    const key = `${scope.merchantId}:${scope.livemode}`;
+    let byScope = this.endpointsByTransaction.get(trx);
+    if (!byScope) {
+      byScope = new Map();
+      this.endpointsByTransaction.set(trx, byScope);
+    }
+    if (!byScope.has(key)) byScope.set(key, Promise.resolve(endpoints));
+  }
+
+  /** What onEvent wants read with each event's insert: the scope's enabled endpoints. */
+  readonly onEventAlongside = enabledEndpointsAlongside;
+
   private readonly endpointsByTransaction = new WeakMap<
     Transaction<Database>,
     Map<string, ReturnType<typeof enabledEndpoints>>
   >();
 
   /** The EventsService listener: runs inside the event's transaction. */
-  readonly onEvent = async (trx: Transaction<Database>, event: EventObject, scope: Scope) => {
+  readonly onEvent = async (
+    trx: Transaction<Database>,
+    event: EventObject,
+    scope: Scope,
+    alongside?: unknown,
+  ) => {
+    // The endpoints read with the event's insert (onEventAlongside), when the events service did.
+    if (Array.isArray(alongside)) this.seedEndpoints(trx, scope, alongside as EnabledEndpoint[]);
     const excluded = concernedEndpoint(event);
     const target = this.targets.get(trx);
     const endpoints = (await this.endpointsIn(trx, scope)).filter(

@@ -1,4 +1,11 @@
-import type { Insertable, Kysely, Transaction, Updateable } from 'kysely';
+import {
+  type ExpressionBuilder,
+  type Insertable,
+  type Kysely,
+  sql,
+  type Transaction,
+  type Updateable,
+} from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { inScope } from '../../db/scope.js';
 import type { Scope } from '../../http/expand.js';
@@ -50,6 +57,28 @@ export function allEndpointsQuery(
   if (filters.status) query = query.where('status', '=', filters.status as 'enabled' | 'disabled');
   return query;
 }
+
+/**
+ * enabledEndpoints as a scalar subquery (a JSON array of { id, enabled_events }), read in the statement
+ * that inserts an event instead of in a round trip of its own.
+ */
+export function enabledEndpointsAlongside(eb: ExpressionBuilder<Database, 'events'>, scope: Scope) {
+  return eb
+    .selectFrom('webhook_endpoints')
+    .select(
+      sql<
+        EnabledEndpoint[]
+      >`coalesce(jsonb_agg(jsonb_build_object('id', webhook_endpoints.id, 'enabled_events', webhook_endpoints.enabled_events)), '[]'::jsonb)`.as(
+        'endpoints',
+      ),
+    )
+    .where('webhook_endpoints.merchant_id', '=', scope.merchantId)
+    .where('webhook_endpoints.livemode', '=', scope.livemode)
+    .where('webhook_endpoints.status', '=', 'enabled')
+    .where('webhook_endpoints.deleted_at', 'is', null);
+}
+
+export type EnabledEndpoint = Awaited<ReturnType<typeof enabledEndpoints>>[number];
 
 /** The enabled endpoints an event of this merchant and mode may go to (filters matched in code). */
 export async function enabledEndpoints(db: Executor, scope: Scope) {
