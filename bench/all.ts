@@ -217,6 +217,9 @@ interface Row {
   detail?: string;
 }
 
+/** Three decimals, or two significant digits below 0.01 (a ratio of 0.0004 is not 0.000). */
+const ratio = (r: number) => (r >= 0.01 || r === 0 ? fmt(r, 3) : r.toPrecision(2));
+
 function table(outcomes: Map<string, StepOutcome>): { rows: Row[]; notes: string[] } {
   const found = (step: string, key: string): BenchResult | undefined =>
     outcomes.get(step)?.file?.results.find((result) => result.key === key);
@@ -235,8 +238,8 @@ function table(outcomes: Map<string, StepOutcome>): { rows: Row[]; notes: string
   const hello = value('hello', 'hello_per_s');
   const ratios = (perSecond: number, withPgbench = true) => {
     const parts: string[] = [];
-    if (withPgbench && pgbench) parts.push(`${fmt(perSecond / pgbench, 3)} of pgbench`);
-    if (hello) parts.push(`${fmt(perSecond / hello, 3)} of hello-world`);
+    if (withPgbench && pgbench) parts.push(`${ratio(perSecond / pgbench)} of pgbench`);
+    if (hello) parts.push(`${ratio(perSecond / hello)} of hello-world`);
     return parts.join(', ') || '-';
   };
   const rows: Row[] = [];

@@ -430,9 +430,15 @@ async function steadyLag(
     `outbound_lag_${name}_p99_ms`,
     p99,
     `${shape}; p50 ${fmt(percentile(lags, 50), 1)} ms over ${fmt(lags.length)} events at ${OUTBOUND_RATE}/s for ${SECONDS} s; ` +
-      `${fmt(total - steady.ok)} creates not answered 200; CPU per event ${cpu}`,
+      `${fmt(total - steady.ok)} creates not answered 200${
+        steady.errors.size > 0
+          ? ` (${[...steady.errors].map(([kind, { count }]) => `${count} x ${kind}`).join(', ')})`
+          : ''
+      }; CPU per event ${cpu}`,
   );
   record(`outbound_lag_${name}_failed`, total - steady.ok);
+  for (const [kind, { count, sample }] of steady.errors)
+    process.stdout.write(`    ${count} creates answered ${kind}: ${sample}\n`);
   figure(
     `outbound lag at ${OUTBOUND_RATE} events/s for ${SECONDS} s (create answered -> delivered), ${shape}, p50 / p99`,
     `${fmt(percentile(lags, 50), 1)} ms / ${fmt(p99, 1)} ms over ${fmt(lags.length)} events` +
