@@ -330,7 +330,7 @@ function table(outcomes: Map<string, StepOutcome>): { rows: Row[]; notes: string
     item: 'card payments/s ÷ pgbench TPS (same run)',
     measured:
       card !== undefined && pgbench
-        ? fmt(card / pgbench, 3)
+        ? ratio(card / pgbench)
         : card === undefined
           ? absent('payments')
           : absent('pgbench'),
