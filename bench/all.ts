@@ -605,6 +605,12 @@ const header = [
   `Run ${startedAt.toISOString()} at ${commit}, ${fmt(minutes, 1)} minutes${QUICK ? '; QUICK smoke run (BENCH_QUICK=1): short windows and small counts, figures not comparable with the targets' : ''}.`,
   `Command: \`${knobs ? `${knobs} ` : ''}npm run bench\`. Load average (1, 5, 15 min) at start ${loadAtStart}, at end ${loadAtEnd}.`,
   `Machine: ${machineLine}.`,
+  ...(interrupted
+    ? ['INTERRUPTED: the part running then was stopped part-way; its figures are not to be used.']
+    : []),
+  ...(failed.length > 0
+    ? [`Parts that failed: ${failed.join(', ')} (their output is in bench-results/latest.log).`]
+    : []),
   `Parts: ${[...outcomes]
     .filter(([, o]) => o.ran)
     .map(([name, o]) => `${name} ${fmt(o.seconds)} s${o.exitCode === 0 ? '' : ` (exit ${o.exitCode})`}`)
