@@ -15,6 +15,7 @@ import { createService, type Service } from '../src/main.js';
 import { chargeSucceeded } from '../src/modules/ledger/ledger.postings.js';
 import { verifyLedger } from '../src/modules/ledger/ledger.verify.js';
 import { createLogger } from '../src/observability/logger.js';
+import { result as record, writeResults } from './bench-env.js';
 import { type Bank, fundWallets, runTransfers } from './ledger-workload.js';
 
 const ADMIN_URL = process.env.DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -164,6 +165,7 @@ for (const [index, [name, run]] of scenarios.entries()) {
   if (only && !only.includes(String(index + 1))) continue;
   const perSecond = await run();
   rows.push([name, perSecond]);
+  record(`ledger_${index + 1}_per_s`, perSecond, name);
   process.stdout.write(`${name}: ${Math.round(perSecond)} transfers/s\n`);
 }
 process.stdout.write(
@@ -171,3 +173,4 @@ process.stdout.write(
     .map((l) => l.toFixed(1))
     .join(' ')}\ncommand: npm run bench:ledger\n`,
 );
+writeResults();

@@ -132,9 +132,21 @@ export function spawnPayctl(
   env: NodeJS.ProcessEnv,
   nodeArgs: string[] = [],
 ): Child {
-  const child = spawn(process.execPath, [...nodeArgs, PAYCTL, ...args], {
+  return spawnNode(name, PAYCTL, args, { ...BENCH_LIMITS, ...env }, nodeArgs);
+}
+
+/** `node <script> <args>` as a child of the run, stopped at cleanup; its output is kept. */
+export function spawnNode(
+  name: string,
+  script: string,
+  args: string[],
+  /** The child's whole environment (nothing is inherited beyond it). */
+  env: NodeJS.ProcessEnv,
+  nodeArgs: string[] = [],
+): Child {
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
     cwd: ROOT,
-    env: { ...BENCH_LIMITS, ...env },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -165,6 +177,25 @@ export function spawnPayctl(
     stop: stopNow,
     exited,
   };
+}
+
+/**
+ * On SIGINT or SIGTERM (Ctrl-C, or `npm run bench` stopping a part): stop the children, drop the
+ * databases, remove the folders, run `beforeExit` (a benchmark's partial results), exit 130.
+ */
+export function cleanupOnSignals(beforeExit: () => void = () => {}): void {
+  let interrupted = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (interrupted) return;
+      interrupted = true;
+      process.stderr.write(`\n${signal}: stopping children, dropping databases, removing temp folders\n`);
+      void cleanupAll().finally(() => {
+        beforeExit();
+        process.exit(130);
+      });
+    });
+  }
 }
 
 export interface HttpAnswer {

@@ -21,7 +21,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Secret, TOTP } from 'otpauth';
-import { fmt, numberEnv, revision } from './bench-env.js';
+import { fmt, numberEnv, result as record, revision, writeResults } from './bench-env.js';
 import {
   closedLoop,
   type LoadResult,
@@ -35,6 +35,7 @@ import {
   backendPids,
   type Child,
   cleanupAll,
+  cleanupOnSignals,
   counterByLabel,
   cpuSeconds,
   createDatabase,
@@ -228,6 +229,7 @@ async function pgbench(): Promise<number> {
   if (!match) throw new Error(`pgbench: no tps in its output:\n${output}`);
   const failed = /number of failed transactions: (\d+)/.exec(output)?.[1] ?? '0';
   const tps = Number(match[1]);
+  record('pgbench_tps', tps, `${PGBENCH_CLIENTS} clients, ${PGBENCH_SECONDS} s, ${failed} failed`);
   figure(
     `pgbench two-INSERT transaction, ${PGBENCH_CLIENTS} clients, ${PGBENCH_SECONDS} s`,
     `${fmt(tps)} TPS (${failed} failed)`,
@@ -282,6 +284,16 @@ function cpuReport(
   if (postgres) perPayment.push(`postgres ${fmt((pgCpu * 1000) / payments, 2)}`);
   if (emulator) perPayment.push(`emulator ${fmt(((after.emulator - before.emulator) * 1000) / payments, 2)}`);
   return `${line}\nCPU ms per payment (webhook and jobs included): ${perPayment.join(', ')}`;
+}
+
+/** Milliseconds of CPU per succeeded payment, warm-up and window: what moves least with the load. */
+function cpuPerPayment(before: CpuSnapshot, after: CpuSnapshot, payments: number, postgres: boolean): string {
+  let pgCpu = 0;
+  for (const [pid, seconds] of after.postgres) pgCpu += seconds - (before.postgres.get(pid) ?? 0);
+  const ms = (seconds: number) => fmt((seconds * 1000) / Math.max(1, payments), 2);
+  return `CPU per payment: service ${ms(after.service - before.service)} ms${
+    postgres ? `, PostgreSQL ${ms(pgCpu)} ms` : ''
+  }`;
 }
 
 function reportErrors(result: LoadResult): void {
@@ -414,6 +426,8 @@ async function postgresScenarios(pgbenchTps: number | null): Promise<void> {
   await first.child.stop();
   const statsBefore = await databaseStats(db.url);
   const { child: service, port, readyMs } = await startService('service-pg', env);
+  record('ready_restart_ms', readyMs, `first start with migrations ${fmt(first.readyMs)} ms`);
+  record('ready_first_ms', first.readyMs);
   figure(
     'start to ready on PostgreSQL (restart, migrated database)',
     `${fmt(readyMs)} ms`,
@@ -461,6 +475,8 @@ async function postgresScenarios(pgbenchTps: number | null): Promise<void> {
     note(loadLine(result));
     reportErrors(result);
     note(cpuReport(before, after, true, true));
+    const cpu = cpuPerPayment(before, after, result.succeededTotal, true);
+    note(cpu);
     note(`database backends, average count by state | wait event | statement (${seen.samples} samples):`);
     for (const [key, count] of seen.seen.slice(0, 8))
       note(`  ${fmt(count / Math.max(1, seen.samples), 2)}  ${key}`);
@@ -489,13 +505,23 @@ async function postgresScenarios(pgbenchTps: number | null): Promise<void> {
     ))
       note(line);
     note(`load average now: ${loadAverage()}`);
-    return result;
+    return { result, cpu, serviceRss };
   };
+  const errorsOf = (result: LoadResult) =>
+    `errors ${result.errors} / ${result.errorsOutsideWindow} (window / warm-up and tail)`;
+  const latencyOf = (result: LoadResult) =>
+    `p50 ${fmt(percentile(result.latencies, 50), 1)} ms, p99 ${fmt(percentile(result.latencies, 99), 1)} ms`;
 
   if (runs('card')) {
-    const result = await measure(
+    const { result, cpu, serviceRss } = await measure(
       `card payments, PostgreSQL, emulator at 0 ms, ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${SECONDS} s`,
       () => closedLoop(target, CONNECTIONS, SECONDS, WARMUP),
+    );
+    record('card_errors', result.errors + result.errorsOutsideWindow);
+    record(
+      'card_per_s',
+      result.perSecond,
+      `${CONNECTIONS} connections, ${SECONDS} s; ${latencyOf(result)}; ${errorsOf(result)}; ${cpu}; RSS ${fmt(serviceRss)} MB`,
     );
     figure(
       'card payments/s (PostgreSQL, emulator 0 ms)',
@@ -516,7 +542,7 @@ async function postgresScenarios(pgbenchTps: number | null): Promise<void> {
   }
 
   if (runs('latency')) {
-    const result = await measure(
+    const { result, cpu, serviceRss } = await measure(
       `latency at ${RATE} payments/s (open loop), ${Math.min(WARMUP, 2)} s warm-up + ${SECONDS} s`,
       () => openLoop(target, RATE, SECONDS, Math.min(WARMUP, 2)),
     );
@@ -525,6 +551,10 @@ async function postgresScenarios(pgbenchTps: number | null): Promise<void> {
     );
     const p50 = percentile(result.latencies, 50);
     const p99 = percentile(result.latencies, 99);
+    const detail = `open loop at ${RATE}/s for ${SECONDS} s, achieved ${fmt(result.perSecond)}/s; ${errorsOf(result)}; ${cpu}; RSS ${fmt(serviceRss)} MB`;
+    record('latency_p50_ms', p50, detail);
+    record('latency_errors', result.errors + result.errorsOutsideWindow);
+    record('latency_p99_ms', p99, detail);
     figure(`latency p50 at ${RATE}/s`, `${fmt(p50, 2)} ms`, '<= 3 ms', p50 <= 3);
     figure(`latency p99 at ${RATE}/s`, `${fmt(p99, 2)} ms`, '<= 10 ms', p99 <= 10);
     figure(
@@ -540,9 +570,15 @@ async function postgresScenarios(pgbenchTps: number | null): Promise<void> {
       latency_ms: PROVIDER_LATENCY_MS,
     });
     if (set.status !== 200) throw new Error(`emulator faults: ${set.status} ${set.body}`);
-    const result = await measure(
+    const { result, cpu, serviceRss } = await measure(
       `card payments, emulator at ${PROVIDER_LATENCY_MS} ms, ${SLOW_CONNECTIONS} connections, ${WARMUP} s warm-up + ${SECONDS} s`,
       () => closedLoop(target, SLOW_CONNECTIONS, SECONDS, WARMUP),
+    );
+    record('slow_errors', result.errors + result.errorsOutsideWindow);
+    record(
+      'slow_per_s',
+      result.perSecond,
+      `provider at ${PROVIDER_LATENCY_MS} ms, ${SLOW_CONNECTIONS} connections, ${SECONDS} s; ${latencyOf(result)}; ${errorsOf(result)}; ${cpu}; RSS ${fmt(serviceRss)} MB`,
     );
     await httpRequest(emulatorPort, 'DELETE', '/_emulator/faults');
     figure(
@@ -560,6 +596,7 @@ async function postgresScenarios(pgbenchTps: number | null): Promise<void> {
   }
 
   if (payments > 1) {
+    record('payments_rss_mb', maxRss, 'max over the PostgreSQL payment runs');
     figure('service RSS under load (max, PostgreSQL)', `${fmt(maxRss)} MB`, '<= 300 MB', maxRss <= 300);
     await drainWebhooks(emulatorPort);
     const hooks = await webhooksProcessed(port);
@@ -567,6 +604,12 @@ async function postgresScenarios(pgbenchTps: number | null): Promise<void> {
     const created = state.counts.payment_intents;
     const expected = WEBHOOK_EVENTS.length === 1 && WEBHOOK_EVENTS[0] === 'payment_intent.succeeded';
     const w = state.webhooks;
+    record(
+      'webhooks_back_stored',
+      hooks.accepted ?? 0,
+      `of ${fmt(created)} payment intents at the emulator; delivered ${fmt(w.delivered)}, retried ${w.retried}, failed ${w.failed}, dropped ${w.dropped}`,
+    );
+    record('webhooks_back_expected', created);
     figure(
       'webhooks back: stored by the service / payment intents at the emulator',
       `${fmt(hooks.accepted ?? 0)} / ${fmt(created)} (the client saw ${fmt(payments)} succeed); emulator ` +
@@ -624,6 +667,20 @@ const benchAdminEnv = {
   BOOTSTRAP_ADMIN_PASSWORD: BENCH_ADMIN.password,
 };
 
+async function enrolTotp(port: number, token: string): Promise<void> {
+  const auth = { authorization: `Bearer ${token}` };
+  const started = await httpRequest(port, 'POST', '/admin/mfa/totp', {}, 5_000, auth);
+  if (started.status !== 200)
+    throw new Error(`bench admin TOTP enrolment: ${started.status} ${started.body}`);
+  const uri = (JSON.parse(started.body) as { otpauth_uri: string }).otpauth_uri;
+  const secret = new URL(uri).searchParams.get('secret');
+  if (!secret) throw new Error(`bench admin TOTP enrolment: no secret in ${uri}`);
+  const code = TOTP.generate({ secret: Secret.fromBase32(secret) });
+  const confirmed = await httpRequest(port, 'POST', '/admin/mfa/totp/confirm', { code }, 5_000, auth);
+  if (confirmed.status !== 200)
+    throw new Error(`bench admin TOTP confirmation: ${confirmed.status} ${confirmed.body}`);
+}
+
 /**
  * Every bench payment uses one test card: a card-velocity pattern (more than 100 an hour is held for
  * review, runbook 003), which would measure the review path instead of an ordinary payment. That one
@@ -633,28 +690,13 @@ const benchAdminEnv = {
 async function turnOffCardVelocity(port: number): Promise<void> {
   const login = await httpRequest(port, 'POST', '/admin/login', BENCH_ADMIN);
   if (login.status !== 200) throw new Error(`bench admin login: ${login.status} ${login.body}`);
-  const { token, mfa_enrolment_required: enrol } = JSON.parse(login.body) as {
+  const { token, mfa_enrolment_required } = JSON.parse(login.body) as {
     token: string;
     mfa_enrolment_required?: boolean;
   };
-  const authorization = { authorization: `Bearer ${token}` };
-  if (enrol) {
-    // Admins need a second factor: the bench admin enrols an authenticator, which confirms the session.
-    const started = await httpRequest(port, 'POST', '/admin/mfa/totp', {}, 5_000, authorization);
-    if (started.status !== 200) throw new Error(`bench admin TOTP: ${started.status} ${started.body}`);
-    const uri = new URL((JSON.parse(started.body) as { otpauth_uri: string }).otpauth_uri);
-    const code = TOTP.generate({ secret: Secret.fromBase32(uri.searchParams.get('secret') ?? '') });
-    const confirmed = await httpRequest(
-      port,
-      'POST',
-      '/admin/mfa/totp/confirm',
-      { code },
-      5_000,
-      authorization,
-    );
-    if (confirmed.status !== 200)
-      throw new Error(`bench admin TOTP confirm: ${confirmed.status} ${confirmed.body}`);
-  }
+  // An admin must have a second factor before it may change anything: the bench's admin enrols a TOTP
+  // authenticator (its secret only ever in this process) and confirms it with its first code.
+  if (mfa_enrolment_required) await enrolTotp(port, token);
   const changed = await httpRequest(
     port,
     'POST',
@@ -697,6 +739,18 @@ async function embedded(): Promise<void> {
   note(loadLine(result));
   reportErrors(result);
   note(cpuReport(before, after, false, false));
+  const cpu = cpuPerPayment(before, after, result.succeededTotal, false);
+  note(cpu);
+  record('embedded_errors', result.errors + result.errorsOutsideWindow);
+  record('embedded_rss_mb', maxRss, 'PGlite runs inside the service process');
+  record(
+    'embedded_per_s',
+    result.perSecond,
+    `${EMBEDDED_CONNECTIONS} connections, ${SECONDS} s; p50 ${fmt(percentile(result.latencies, 50), 1)} ms, p99 ${fmt(
+      percentile(result.latencies, 99),
+      1,
+    )} ms; errors ${result.errors} / ${result.errorsOutsideWindow}; ${cpu}; RSS ${fmt(maxRss)} MB`,
+  );
   note(
     `webhooks from the embedded emulator processed during the run (every event type): ${fmt(
       (hooksAfter.processed ?? 0) - (hooksBefore.processed ?? 0),
@@ -715,15 +769,7 @@ async function embedded(): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------------
 
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (interrupted) return;
-    interrupted = true;
-    process.stderr.write(`\n${signal}: stopping children, dropping databases, removing temp folders\n`);
-    void cleanupAll().finally(() => process.exit(130));
-  });
-}
+cleanupOnSignals(writeResults);
 
 const loadAtStart = loadAverage();
 const startedAt = new Date();
@@ -753,4 +799,5 @@ process.stdout.write(
   `command: npm run bench:payments (BENCH_SECONDS=${SECONDS} BENCH_CONNECTIONS=${CONNECTIONS} ` +
     `BENCH_SLOW_CONNECTIONS=${SLOW_CONNECTIONS} BENCH_EMBEDDED_CONNECTIONS=${EMBEDDED_CONNECTIONS})\n`,
 );
+writeResults();
 process.exit(failed ? 1 : 0);

@@ -20,6 +20,7 @@ import { emptyCounts, Reconciler } from '../src/modules/reconciliation/reconcile
 import { insertRun } from '../src/modules/reconciliation/reconciliation.repository.js';
 import { createLogger } from '../src/observability/logger.js';
 import type { ProviderRecord, ReconciliationSource } from '../src/providers/provider.js';
+import { result as record, writeResults } from './bench-env.js';
 
 const ADMIN_URL = process.env.DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 1_000_000);
@@ -32,6 +33,19 @@ const name = `bench_${randomBytes(5).toString('hex')}`;
 const admin = new pg.Client({ connectionString: ADMIN_URL });
 await admin.connect();
 await admin.query(`create database ${name}`);
+// Stopped part-way (Ctrl-C, or `npm run bench` giving up on it): the database goes, what was measured stays.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`\n${signal}: dropping ${name}\n`);
+    void admin
+      .query(`drop database if exists ${name} with (force)`)
+      .catch(() => {})
+      .finally(() => {
+        writeResults();
+        process.exit(130);
+      });
+  });
+}
 const url = new URL(ADMIN_URL);
 url.pathname = `/${name}`;
 const config = loadConfig({
@@ -136,6 +150,12 @@ try {
   clearInterval(sampler);
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
   const mb = peakRss / 1024 / 1024;
+  const detail =
+    `${Math.round(counts.provider_records / seconds)} records/s; RSS ${(startRss / 1024 / 1024).toFixed(0)} MB before the run; ` +
+    `matched ${counts.matched}, unknown ${counts.unknown_at_our_side}, missing ${counts.missing_at_provider}`;
+  record('reconcile_records', counts.provider_records);
+  record('reconcile_seconds', seconds, detail);
+  record('reconcile_rss_mb', mb, detail);
   process.stdout.write(
     [
       `reconciled ${counts.provider_records} provider records in ${seconds.toFixed(1)} s (${Math.round(counts.provider_records / seconds)} records/s), target <= 60 s: ${seconds <= 60 ? 'met' : 'MISSED'}`,
@@ -152,4 +172,5 @@ try {
   await service.close();
   await admin.query(`drop database if exists ${name} with (force)`);
   await admin.end();
+  writeResults();
 }

@@ -10,10 +10,11 @@
 // BENCH_CPU_PROF=<dir> runs the service with --cpu-prof. DB_POOL_SIZE passes through to the service.
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { fmt, numberEnv, revision } from './bench-env.js';
+import { fmt, numberEnv, result as record, revision, writeResults } from './bench-env.js';
 import { closedLoop, percentile } from './payments-load.js';
 import {
   cleanupAll,
+  cleanupOnSignals,
   cpuSeconds,
   createDatabase,
   databaseStats,
@@ -127,6 +128,19 @@ async function run(): Promise<boolean> {
   const verifyCode = await verify.exited;
 
   const sorted = [...result.latencies].sort((a, b) => a - b);
+  record(
+    'wallets_per_s',
+    result.perSecond,
+    `${CONNECTIONS} connections, ${WALLETS} wallets, ${SECONDS} s; p50 ${fmt(percentile(sorted, 50), 1)} ms, ` +
+      `p99 ${fmt(percentile(sorted, 99), 1)} ms; errors ${result.errors} / ${result.errorsOutsideWindow}; ` +
+      `service CPU ${fmt((cpu * 1000) / Math.max(1, result.succeededTotal), 2)} ms per payment; ` +
+      `${fmt(transactions, 2)} transactions per payment; money ${spent === expected ? 'exact' : 'MISMATCH'}; ` +
+      `ledger verify ${verifyCode === 0 ? 'clean' : `exit ${verifyCode}`}; RSS ${fmt(maxRss)} MB`,
+  );
+  record('wallets_rss_mb', maxRss);
+  record('wallets_errors', result.errors + result.errorsOutsideWindow);
+  record('wallets_money_exact', spent === expected ? 1 : 0);
+  record('wallets_verify_clean', verifyCode === 0 ? 1 : 0);
   process.stdout.write(
     `\nwallet payments/s, PostgreSQL, ${CONNECTIONS} connections, ${WALLETS} wallets: ${fmt(result.perSecond)}/s ` +
       `(target >= 2,000/s)  ${result.perSecond >= 2000 ? 'met' : 'MISS'}\n` +
@@ -145,6 +159,7 @@ async function run(): Promise<boolean> {
   return spent === expected && verifyCode === 0;
 }
 
+cleanupOnSignals(writeResults);
 const loadAtStart = loadAverage();
 process.stdout.write(
   `wallet benchmark ${new Date().toISOString()} at ${revision()}; load average at start ${loadAtStart}\n`,
@@ -161,4 +176,5 @@ process.stdout.write(
   `load average at end ${loadAverage()}\ncommand: npm run bench:wallets (BENCH_SECONDS=${SECONDS} ` +
     `BENCH_CONNECTIONS=${CONNECTIONS} BENCH_WALLETS=${WALLETS})\n`,
 );
+writeResults();
 process.exit(ok ? 0 : 1);

@@ -14,11 +14,12 @@
 // profiles each service process (--cpu-prof).
 import { createHmac, randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { fmt, numberEnv } from './bench-env.js';
+import { fmt, numberEnv, result as record, writeResults } from './bench-env.js';
 import {
   backendPids,
   type Child,
   cleanupAll,
+  cleanupOnSignals,
   cpuSeconds,
   createDatabase,
   freePort,
@@ -214,6 +215,12 @@ async function inbound(): Promise<void> {
     accepted,
   );
   const perSecond = burst.ok / burst.seconds;
+  record(
+    'inbound_per_s',
+    perSecond,
+    `${fmt(INBOUND_EVENTS)} requests (10% duplicates), ${CONNECTIONS} connections; ${fmt(INBOUND_EVENTS - burst.ok)} not answered 200; answer p99 ${fmt(percentile(burst.latencies, 99), 1)} ms`,
+  );
+  record('inbound_failed', INBOUND_EVENTS - burst.ok);
   figure(
     `inbound verified, deduplicated, stored (${fmt(INBOUND_EVENTS)} requests, 10% duplicates, ${CONNECTIONS} connections)`,
     `${fmt(perSecond)}/s, ${fmt(burst.ok)} answered 200, ${fmt(INBOUND_EVENTS - burst.ok)} not` +
@@ -244,6 +251,13 @@ async function inbound(): Promise<void> {
   const lags = await inboxLag(database.url, lagPrefix, total);
   const cpuAfter = await cpuSnapshot(child, database.name);
   const p99 = percentile(lags, 99);
+  record(
+    'inbound_lag_p99_ms',
+    p99,
+    `p50 ${fmt(percentile(lags, 50), 1)} ms over ${fmt(lags.length)} events at ${INBOUND_RATE}/s for ${SECONDS} s; ` +
+      `${fmt(total - steady.ok)} not answered 200; CPU per request (both runs) ${cpuPerEvent(cpuBefore, cpuAfter, INBOUND_EVENTS + total)}`,
+  );
+  record('inbound_lag_failed', total - steady.ok);
   figure(
     `inbound processing lag at ${INBOUND_RATE}/s for ${SECONDS} s (received -> processed), p50 / p99`,
     `${fmt(percentile(lags, 50), 1)} ms / ${fmt(p99, 1)} ms over ${fmt(lags.length)} events` +
@@ -255,6 +269,7 @@ async function inbound(): Promise<void> {
     'CPU per inbound request, both runs, accepting and processing',
     cpuPerEvent(cpuBefore, cpuAfter, INBOUND_EVENTS + total),
   );
+  record('inbound_rss_mb', rssMegabytes(child.pid));
   figure('service RSS after the inbound runs', `${fmt(rssMegabytes(child.pid))} MB`, '<= 300 MB');
   await child.stop();
   await database.drop();
@@ -323,6 +338,11 @@ async function outbound(): Promise<void> {
   const arrivals = [...receiver.firstSeen.values()].sort((a, b) => a - b);
   const drainSeconds = ((arrivals.at(-1) as number) - (arrivals[0] as number)) / 1000;
   const drained = (arrivals.length - 1) / drainSeconds;
+  record(
+    'outbound_per_s',
+    drained,
+    `a backlog of ${fmt(OUTBOUND_EVENTS)} drained by one worker process; ${fmt(receiver.deliveries)} deliveries; CPU per delivery ${cpuPerEvent(cpuBefore, cpuAfter, OUTBOUND_EVENTS)}`,
+  );
   figure(
     `outbound deliveries draining a backlog of ${fmt(OUTBOUND_EVENTS)} (one worker process)`,
     `${fmt(drained)}/s (${fmt(receiver.deliveries)} deliveries for ${fmt(receiver.firstSeen.size)} events)`,
@@ -337,6 +357,7 @@ async function outbound(): Promise<void> {
   let next = OUTBOUND_EVENTS;
   const both = await startService('service-all', database.url, 'all', common);
   next = await steadyLag(
+    'all',
     'one process, both roles',
     both.port,
     [both.child],
@@ -345,12 +366,22 @@ async function outbound(): Promise<void> {
     database.name,
     receiver,
   );
+  record('outbound_rss_mb', rssMegabytes(both.child.pid));
   figure('service RSS after the outbound runs', `${fmt(rssMegabytes(both.child.pid))} MB`, '<= 300 MB');
   await both.child.stop();
   const apiOnly = await startService('service-api', database.url, 'api', common);
   const workerOnly = await startService('service-worker', database.url, 'worker', common);
   const processes = [apiOnly.child, workerOnly.child];
-  await steadyLag('api and worker processes', apiOnly.port, processes, key, next, database.name, receiver);
+  await steadyLag(
+    'split',
+    'api and worker processes',
+    apiOnly.port,
+    processes,
+    key,
+    next,
+    database.name,
+    receiver,
+  );
   await workerOnly.child.stop();
   await apiOnly.child.stop();
   await receiver.close();
@@ -362,6 +393,8 @@ async function outbound(): Promise<void> {
  * answer to its delivery's arrival. Returns the next unused customer number.
  */
 async function steadyLag(
+  /** Where its figures are recorded: outbound_lag_<name>_*. */
+  name: string,
   shape: string,
   port: number,
   processes: Child[],
@@ -388,6 +421,24 @@ async function steadyLag(
   const after = await Promise.all(processes.map((child) => cpuSnapshot(child, database)));
   const lags = [...answeredAt].map(([id, at]) => Math.max(0, (receiver.objectSeen.get(id) as number) - at));
   const p99 = percentile(lags, 99);
+  const cpu = processes
+    .map(
+      (child, i) => `${child.name}: ${cpuPerEvent(before[i] as CpuSnapshot, after[i] as CpuSnapshot, total)}`,
+    )
+    .join('; ');
+  record(
+    `outbound_lag_${name}_p99_ms`,
+    p99,
+    `${shape}; p50 ${fmt(percentile(lags, 50), 1)} ms over ${fmt(lags.length)} events at ${OUTBOUND_RATE}/s for ${SECONDS} s; ` +
+      `${fmt(total - steady.ok)} creates not answered 200${
+        steady.errors.size > 0
+          ? ` (${[...steady.errors].map(([kind, { count }]) => `${count} x ${kind}`).join(', ')})`
+          : ''
+      }; CPU per event ${cpu}`,
+  );
+  record(`outbound_lag_${name}_failed`, total - steady.ok);
+  for (const [kind, { count, sample }] of steady.errors)
+    process.stdout.write(`    ${count} creates answered ${kind}: ${sample}\n`);
   figure(
     `outbound lag at ${OUTBOUND_RATE} events/s for ${SECONDS} s (create answered -> delivered), ${shape}, p50 / p99`,
     `${fmt(percentile(lags, 50), 1)} ms / ${fmt(p99, 1)} ms over ${fmt(lags.length)} events` +
@@ -395,15 +446,7 @@ async function steadyLag(
     'p99 < 1,000 ms',
     p99 < 1000 && steady.ok === total,
   );
-  figure(
-    `CPU per event at that rate, the customer create and its delivery, ${shape}`,
-    processes
-      .map(
-        (child, i) =>
-          `${child.name}: ${cpuPerEvent(before[i] as CpuSnapshot, after[i] as CpuSnapshot, total)}`,
-      )
-      .join('; '),
-  );
+  figure(`CPU per event at that rate, the customer create and its delivery, ${shape}`, cpu);
   return first + total;
 }
 
@@ -419,9 +462,13 @@ async function main(): Promise<void> {
   process.stdout.write(`\nload average at the end ${loadAverage()}\n`);
 }
 
+cleanupOnSignals(writeResults);
 main()
   .catch((error) => {
     process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exitCode = 1;
   })
-  .finally(() => cleanupAll());
+  .finally(async () => {
+    await cleanupAll();
+    writeResults();
+  });
