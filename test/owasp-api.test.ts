@@ -84,6 +84,13 @@ describe('OWASP API1: broken object level authorization', { timeout: 120_000 }, 
     ids.wallets = ok(
       await t.merchant.post<Obj>('/v1/wallets', { customer: customer.id, currency: 'usd' }),
     ).id;
+    ids.files = ok(
+      await t.merchant.upload<Obj>(
+        '/v1/files',
+        { purpose: 'dispute_evidence' },
+        { name: 'bola.pdf', bytes: Buffer.from('%PDF-1.7\n% evidence\n') },
+      ),
+    ).id;
     ids.disputes = await waitFor('the dispute', async () => {
       const list = await t.merchant.get<{ data: Obj[] }>('/v1/disputes');
       return list.body.data[0]?.id;
