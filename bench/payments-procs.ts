@@ -10,6 +10,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Secret, TOTP } from 'otpauth';
 import pg from 'pg';
 
 // dist-bench/bench/ -> the repository root, where bin/payctl.js runs the built service from dist/.
@@ -408,4 +409,47 @@ export async function databaseStats(url: string): Promise<DatabaseStats> {
   } finally {
     await client.end();
   }
+}
+
+/** The bench admin enrols a TOTP authenticator (its secret only ever in this process) and confirms it. */
+async function enrolTotp(port: number, token: string): Promise<void> {
+  const auth = { authorization: `Bearer ${token}` };
+  const started = await httpRequest(port, 'POST', '/admin/mfa/totp', {}, 5_000, auth);
+  if (started.status !== 200)
+    throw new Error(`bench admin TOTP enrolment: ${started.status} ${started.body}`);
+  const uri = (JSON.parse(started.body) as { otpauth_uri: string }).otpauth_uri;
+  const secret = new URL(uri).searchParams.get('secret');
+  if (!secret) throw new Error(`bench admin TOTP enrolment: no secret in ${uri}`);
+  const code = TOTP.generate({ secret: Secret.fromBase32(secret) });
+  const confirmed = await httpRequest(port, 'POST', '/admin/mfa/totp/confirm', { code }, 5_000, auth);
+  if (confirmed.status !== 200)
+    throw new Error(`bench admin TOTP confirmation: ${confirmed.status} ${confirmed.body}`);
+}
+
+/**
+ * Every bench payment uses one test card: a card-velocity pattern (more than 100 an hour is held for
+ * review, runbook 003), which would measure the review path instead of an ordinary payment. That one
+ * rule is turned off through the admin API (an admin needs a second factor first); the other fraud
+ * rules stay on, so each payment's screening is in the figures.
+ */
+export async function turnOffCardVelocityRule(
+  port: number,
+  admin: { email: string; password: string },
+): Promise<void> {
+  const login = await httpRequest(port, 'POST', '/admin/login', admin);
+  if (login.status !== 200) throw new Error(`bench admin login: ${login.status} ${login.body}`);
+  const { token, mfa_enrolment_required } = JSON.parse(login.body) as {
+    token: string;
+    mfa_enrolment_required?: boolean;
+  };
+  if (mfa_enrolment_required) await enrolTotp(port, token);
+  const changed = await httpRequest(
+    port,
+    'POST',
+    '/admin/fraud/rules/card_velocity',
+    { enabled: false },
+    5_000,
+    { authorization: `Bearer ${token}` },
+  );
+  if (changed.status !== 200) throw new Error(`card_velocity rule: ${changed.status} ${changed.body}`);
 }

@@ -20,7 +20,6 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Secret, TOTP } from 'otpauth';
 import { fmt, numberEnv, result as record, revision, writeResults } from './bench-env.js';
 import {
   closedLoop,
@@ -49,6 +48,7 @@ import {
   sampleRss,
   spawnPayctl,
   tempDir,
+  turnOffCardVelocityRule,
   waitReady,
 } from './payments-procs.js';
 
@@ -667,47 +667,8 @@ const benchAdminEnv = {
   BOOTSTRAP_ADMIN_PASSWORD: BENCH_ADMIN.password,
 };
 
-async function enrolTotp(port: number, token: string): Promise<void> {
-  const auth = { authorization: `Bearer ${token}` };
-  const started = await httpRequest(port, 'POST', '/admin/mfa/totp', {}, 5_000, auth);
-  if (started.status !== 200)
-    throw new Error(`bench admin TOTP enrolment: ${started.status} ${started.body}`);
-  const uri = (JSON.parse(started.body) as { otpauth_uri: string }).otpauth_uri;
-  const secret = new URL(uri).searchParams.get('secret');
-  if (!secret) throw new Error(`bench admin TOTP enrolment: no secret in ${uri}`);
-  const code = TOTP.generate({ secret: Secret.fromBase32(secret) });
-  const confirmed = await httpRequest(port, 'POST', '/admin/mfa/totp/confirm', { code }, 5_000, auth);
-  if (confirmed.status !== 200)
-    throw new Error(`bench admin TOTP confirmation: ${confirmed.status} ${confirmed.body}`);
-}
-
-/**
- * Every bench payment uses one test card: a card-velocity pattern (more than 100 an hour is held for
- * review, runbook 003), which would measure the review path instead of an ordinary payment. That one
- * rule is turned off through the admin API; the other fraud rules stay on, so each payment's screening
- * (the history read and the check row) is in the figures.
- */
 async function turnOffCardVelocity(port: number): Promise<void> {
-  const login = await httpRequest(port, 'POST', '/admin/login', BENCH_ADMIN);
-  if (login.status !== 200) throw new Error(`bench admin login: ${login.status} ${login.body}`);
-  const { token, mfa_enrolment_required } = JSON.parse(login.body) as {
-    token: string;
-    mfa_enrolment_required?: boolean;
-  };
-  // An admin must have a second factor before it may change anything: the bench's admin enrols a TOTP
-  // authenticator (its secret only ever in this process) and confirms it with its first code.
-  if (mfa_enrolment_required) await enrolTotp(port, token);
-  const changed = await httpRequest(
-    port,
-    'POST',
-    '/admin/fraud/rules/card_velocity',
-    { enabled: false },
-    5_000,
-    {
-      authorization: `Bearer ${token}`,
-    },
-  );
-  if (changed.status !== 200) throw new Error(`card_velocity rule: ${changed.status} ${changed.body}`);
+  await turnOffCardVelocityRule(port, BENCH_ADMIN);
   note('fraud rules on, except card_velocity (every bench payment uses one test card)');
 }
 

@@ -12,7 +12,6 @@
 // load) tune it. DB_POOL_SIZE and JOBS_* pass through to the service.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Secret, TOTP } from 'otpauth';
 import { type Balancer, startBalancer } from '../test/support/balancer.js';
 import { fmt, numberEnv, revision } from './bench-env.js';
 import { summariseProfiles } from './cpu-profile.js';
@@ -32,6 +31,7 @@ import {
   sampleActivity,
   spawnPayctl,
   tempDir,
+  turnOffCardVelocityRule,
   waitReady,
 } from './payments-procs.js';
 
@@ -128,7 +128,7 @@ async function startCluster(
     enabled_events: ['payment_intent.succeeded'],
   });
   if (set.status !== 200) throw new Error(`emulator webhook_target: ${set.status} ${set.body}`);
-  await turnOffCardVelocity(port);
+  await turnOffCardVelocityRule(port, ADMIN);
   return {
     replicas,
     balancer,
@@ -167,30 +167,6 @@ async function startCluster(
  * As bench/payments.ts: every bench payment uses one test card, so the card-velocity rule is off. The
  * admin's role requires a second factor: the fresh bootstrap admin enrols a TOTP secret first.
  */
-async function turnOffCardVelocity(port: number): Promise<void> {
-  const login = await httpRequest(port, 'POST', '/admin/login', ADMIN);
-  if (login.status !== 200) throw new Error(`bench admin login: ${login.status} ${login.body}`);
-  const { token } = JSON.parse(login.body) as { token: string };
-  const auth = { authorization: `Bearer ${token}` };
-  const enrol = await httpRequest(port, 'POST', '/admin/mfa/totp', {}, 5_000, auth);
-  if (enrol.status !== 200) throw new Error(`bench admin TOTP: ${enrol.status} ${enrol.body}`);
-  const uri = (JSON.parse(enrol.body) as { otpauth_uri: string }).otpauth_uri;
-  const code = TOTP.generate({ secret: Secret.fromBase32(new URL(uri).searchParams.get('secret') ?? '') });
-  const confirmed = await httpRequest(port, 'POST', '/admin/mfa/totp/confirm', { code }, 5_000, auth);
-  if (confirmed.status !== 200)
-    throw new Error(`bench admin TOTP confirm: ${confirmed.status} ${confirmed.body}`);
-  const changed = await httpRequest(
-    port,
-    'POST',
-    '/admin/fraud/rules/card_velocity',
-    { enabled: false },
-    5_000,
-    {
-      authorization: `Bearer ${token}`,
-    },
-  );
-  if (changed.status !== 200) throw new Error(`card_velocity rule: ${changed.status} ${changed.body}`);
-}
 
 interface Snapshot {
   at: number;

@@ -15,6 +15,17 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
+async function readReply<T>(response: Response): Promise<Reply<T>> {
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // Not JSON (e.g. /metrics); the text is there.
+  }
+  return { status: response.status, headers: response.headers, body: parsed as T, text };
+}
+
 export class Api {
   constructor(
     readonly baseUrl: string,
@@ -61,14 +72,7 @@ export class Api {
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     if (key && !headers.authorization) headers.authorization = `Bearer ${key}`;
     const response = await fetch(`${this.baseUrl}${path}`, { method: 'POST', headers, body: form });
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      // Not JSON; the text is there.
-    }
-    return { status: response.status, headers: response.headers, body: parsed as T, text };
+    return readReply<T>(response);
   }
 
   delete<T = Record<string, unknown>>(path: string, options: RequestOptions = {}) {
@@ -95,13 +99,6 @@ export class Api {
       }
     }
     const response = await fetch(`${this.baseUrl}${path}`, { method, headers, body: payload });
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      // Not JSON (e.g. /metrics); the text is there.
-    }
-    return { status: response.status, headers: response.headers, body: parsed as T, text };
+    return readReply<T>(response);
   }
 }
