@@ -59,7 +59,7 @@ describe('files', () => {
       size: 4096,
       type: 'pdf',
     });
-    expect(file.id).toMatch(/^file_/);
+    expect(file.id).toMatch(/^file_[A-Za-z0-9]{24}$/);
     expect(file.url).toMatch(new RegExp(`/v1/files/${file.id}/contents$`));
     expectSameShape(file, stripeFixtures.resources.file);
 

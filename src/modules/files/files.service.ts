@@ -42,7 +42,7 @@ export class FilesService {
 
   async create(scope: Scope, upload: Upload): Promise<FileObject> {
     const type = sniffType(upload.bytes);
-    const id = newId('file_');
+    const id = newId('file');
     const row = await insertFile(this.db, {
       id,
       merchant_id: scope.merchantId,
