@@ -18,7 +18,7 @@ import { oneKey } from './chaos-one-key.js';
 import { postgresRestart } from './chaos-postgres.js';
 import { providerFaults } from './chaos-provider.js';
 import { redisFaults } from './chaos-redis.js';
-import { cleanupAll, loadAverage } from './payments-procs.js';
+import { cleanupAll, cleanupOnSignals, loadAverage } from './payments-procs.js';
 
 const ADMIN_URL = process.env.DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const ROUNDS = numberEnv('CHAOS_ROUNDS', 10);
@@ -54,15 +54,7 @@ const SCENARIOS: { name: string; title: string; run: (verdict: Verdict) => Promi
   },
 ];
 
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (interrupted) return;
-    interrupted = true;
-    process.stderr.write(`\n${signal}: stopping children, dropping databases, removing temp folders\n`);
-    void cleanupAll().finally(() => process.exit(130));
-  });
-}
+cleanupOnSignals();
 
 const started = performance.now();
 const loadAtStart = loadAverage();
